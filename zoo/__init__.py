@@ -1,0 +1,17 @@
+"""zoo: a Keras 3 model zoo for sequence and affect models.
+
+```python
+import zoo
+zoo.list_models("emotion_*")
+model = zoo.get("emotion_downup", input_dim=160, outputs=2)
+model.compile(optimizer="adam", loss=zoo.losses.CCCLoss(), metrics=[zoo.metrics.CCC()])
+```
+"""
+
+__version__ = "0.1.0"
+
+from zoo import layers, losses, metrics, models  # noqa: E402  (models registers itself)
+from zoo.registry import get, info, list_models, register_model  # noqa: E402
+
+__all__ = ["get", "info", "list_models", "register_model", "layers", "losses", "metrics",
+           "models", "__version__"]

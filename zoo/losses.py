@@ -1,0 +1,156 @@
+"""Concordance correlation coefficient (CCC) as a function and a loss.
+
+CCC = 2 cov(y, p) / (var(y) + var(p) + (mean(y) - mean(p))^2)  (Lin, 1989), the score of
+the AVEC challenges and the training objective of Khorram et al. (2017). Variances and
+covariance are population moments (divided by N, as numpy's `var`).
+"""
+
+import keras
+from keras import ops
+
+EPSILON = 1e-8
+_UNITS = ("sequence", "batch")
+
+
+def _frame_weights(y, mask):
+    """Weights shaped like `y` from a mask shaped (..., time) or like `y`."""
+    if mask is None:
+        return ops.ones_like(y)
+    mask = ops.cast(mask, y.dtype)
+    if len(mask.shape) == len(y.shape) - 1:
+        mask = ops.expand_dims(mask, -1)
+    return ops.broadcast_to(mask, ops.shape(y))
+
+
+def _moments(y_true, y_pred, weights, axis):
+    n = ops.sum(weights, axis=axis, keepdims=True)
+    safe_n = ops.maximum(n, EPSILON)
+    mean_t = ops.sum(weights * y_true, axis=axis, keepdims=True) / safe_n
+    mean_p = ops.sum(weights * y_pred, axis=axis, keepdims=True) / safe_n
+    dt = y_true - mean_t
+    dp = y_pred - mean_p
+    var_t = ops.sum(weights * dt * dt, axis=axis, keepdims=True) / safe_n
+    var_p = ops.sum(weights * dp * dp, axis=axis, keepdims=True) / safe_n
+    cov = ops.sum(weights * dt * dp, axis=axis, keepdims=True) / safe_n
+    ccc = 2.0 * cov / (var_t + var_p + ops.square(mean_t - mean_p) + EPSILON)
+    return ops.squeeze(ccc, axis=axis), ops.squeeze(n, axis=axis)
+
+
+def _check_shapes(y_true, y_pred):
+    if len(y_pred.shape) < 2:
+        raise ValueError(
+            "CCC expects arrays shaped (time, outputs) or (batch, time, outputs). "
+            f"Received y_pred with shape {tuple(y_pred.shape)}."
+        )
+    if tuple(y_true.shape) != tuple(y_pred.shape) and None not in y_true.shape:
+        if None not in y_pred.shape:
+            raise ValueError(
+                "y_true and y_pred must have the same shape. Received "
+                f"y_true {tuple(y_true.shape)} and y_pred {tuple(y_pred.shape)}."
+            )
+
+
+def ccc(y_true, y_pred, mask=None, unit="batch"):
+    """Concordance correlation coefficient per output dimension.
+
+    Args:
+        y_true: targets, `(time, outputs)` or `(batch, time, outputs)`.
+        y_pred: predictions, same shape.
+        mask: optional `(time,)` or `(batch, time)` (or per-output, same shape as `y_true`)
+            0/1 or non-negative frame weights; frames with weight 0 never enter a mean,
+            variance or covariance. Default `None` (all frames count).
+        unit: `"batch"` pools every frame of every sequence and returns `(outputs,)`;
+            `"sequence"` scores each sequence on its own and returns `(batch, outputs)`.
+            Default `"batch"`.
+
+    Returns:
+        The CCC. A small epsilon in the denominator keeps constant sequences finite
+        (a constant prediction of a constant target scores 0, not NaN).
+
+    Example:
+
+    >>> y = np.random.randn(2, 50, 2).astype("float32")
+    >>> ccc(y, y)  # -> [1., 1.]
+    """
+    if unit not in _UNITS:
+        raise ValueError(f"`unit` must be one of {_UNITS}. Received: unit={unit!r}")
+    y_true = ops.convert_to_tensor(y_true)
+    y_pred = ops.convert_to_tensor(y_pred)
+    dtype = y_pred.dtype if "float" in str(y_pred.dtype) else "float32"
+    y_true = ops.cast(y_true, dtype)
+    y_pred = ops.cast(y_pred, dtype)
+    _check_shapes(y_true, y_pred)
+    weights = _frame_weights(y_pred, mask)
+    if unit == "sequence":
+        if len(y_pred.shape) != 3:
+            raise ValueError(
+                "unit='sequence' needs (batch, time, outputs) arrays. Received shape "
+                f"{tuple(y_pred.shape)}."
+            )
+        return _moments(y_true, y_pred, weights, axis=-2)[0]
+    outputs = ops.shape(y_pred)[-1]
+    flat_t = ops.reshape(y_true, (-1, outputs))
+    flat_p = ops.reshape(y_pred, (-1, outputs))
+    flat_w = ops.reshape(weights, (-1, outputs))
+    return _moments(flat_t, flat_p, flat_w, axis=0)[0]
+
+
+def _combined_mask(y_pred, sample_weight):
+    # A Keras mask (from Masking/mask_zero upstream) and sample weights both mark frames.
+    keras_mask = getattr(y_pred, "_keras_mask", None)
+    if keras_mask is None:
+        return sample_weight
+    if sample_weight is None:
+        return keras_mask
+    return ops.cast(keras_mask, "float32") * ops.cast(sample_weight, "float32")
+
+
+@keras.saving.register_keras_serializable(package="zoo")
+class CCCLoss(keras.losses.Loss):
+    """1 - CCC, averaged over output dimensions.
+
+    Pass frame masks of padded batches as `sample_weight` (shape `(batch, time)`) to
+    `fit`, or let a Keras mask reach the output; masked frames never enter the statistics.
+
+    Args:
+        unit: `"sequence"` (default) scores each sequence separately and averages, so
+            every recording counts equally, as in training one recording per batch;
+            `"batch"` pools all frames of the batch into one CCC per output. Fully masked
+            sequences are left out of the average.
+        name: default `"ccc_loss"`.
+
+    Example:
+
+    ```python
+    model.compile(optimizer="adam", loss=zoo.losses.CCCLoss())
+    model.fit(x, y, sample_weight=mask)
+    ```
+
+    Reference:
+        Khorram et al., "Capturing long-term temporal dependencies with convolutional
+        networks for continuous emotion recognition", Interspeech 2017.
+    """
+
+    def __init__(self, unit="sequence", name="ccc_loss", dtype=None):
+        if unit not in _UNITS:
+            raise ValueError(f"`unit` must be one of {_UNITS}. Received: unit={unit!r}")
+        super().__init__(name=name, dtype=dtype)
+        self.unit = unit
+
+    def __call__(self, y_true, y_pred, sample_weight=None):
+        mask = _combined_mask(y_pred, sample_weight)
+        y_true = ops.convert_to_tensor(y_true, dtype=self.dtype)
+        y_pred = ops.convert_to_tensor(y_pred, dtype=self.dtype)
+        return self.call(y_true, y_pred, mask)
+
+    def call(self, y_true, y_pred, mask=None):
+        if self.unit == "batch" or len(y_pred.shape) == 2:
+            return 1.0 - ops.mean(ccc(y_true, y_pred, mask, unit="batch"))
+        weights = _frame_weights(y_pred, mask)
+        scores, n = _moments(y_true, y_pred, weights, axis=-2)
+        valid = ops.cast(n > 0, scores.dtype)
+        mean_ccc = ops.sum(scores * valid) / ops.maximum(ops.sum(valid), 1.0)
+        return 1.0 - mean_ccc
+
+    def get_config(self):
+        return {"unit": self.unit, "name": self.name, "dtype": self.dtype}

@@ -1,0 +1,137 @@
+"""Corpus-level streaming metrics for sequence regression: CCC and RMSE per output.
+
+AVEC scores a system by concatenating every frame of every recording and computing one
+CCC per dimension. These metrics accumulate sufficient statistics (in float64) across
+batches so `result()` is exactly that number, whatever the batching, with padded frames
+left out.
+"""
+
+import keras
+from keras import ops
+
+from zoo.losses import EPSILON, _combined_mask, _frame_weights
+
+
+class _FrameStatistics(keras.metrics.Metric):
+    """Sums of per-frame statistics, one slot per output, created on the first update.
+
+    `outputs` may be given up front; otherwise it is read from the first `y_pred`.
+    """
+
+    _statistics = ()
+
+    def __init__(self, outputs=None, name=None, dtype=None):
+        super().__init__(name=name, dtype=dtype)
+        self.outputs = outputs
+        self._sums = None
+        if outputs is not None:
+            self._create(outputs)
+
+    def _create(self, outputs):
+        if outputs <= 0:
+            raise ValueError(f"`outputs` must be positive. Received: outputs={outputs}")
+        self.outputs = int(outputs)
+        self._sums = {
+            key: self.add_variable(
+                shape=(self.outputs,), initializer="zeros", dtype="float64", name=key
+            )
+            for key in self._statistics
+        }
+
+    def update_state(self, y_true, y_pred, sample_weight=None):
+        mask = _combined_mask(y_pred, sample_weight)
+        y_pred = ops.convert_to_tensor(y_pred)
+        y_true = ops.convert_to_tensor(y_true)
+        outputs = y_pred.shape[-1]
+        if self._sums is None:
+            self._create(outputs)
+        elif outputs is not None and outputs != self.outputs:
+            raise ValueError(
+                f"{type(self).__name__} tracks {self.outputs} outputs but received "
+                f"y_pred with {outputs} (shape {tuple(y_pred.shape)})."
+            )
+        y_true = ops.cast(y_true, "float64")
+        y_pred = ops.cast(y_pred, "float64")
+        weights = _frame_weights(y_pred, None if mask is None else ops.cast(mask, "float64"))
+        y_true, y_pred, weights = (
+            ops.reshape(v, (-1, self.outputs)) for v in (y_true, y_pred, weights)
+        )
+        for key, value in self._frame_terms(y_true, y_pred, weights).items():
+            self._sums[key].assign_add(ops.sum(value, axis=0))
+
+    def reset_state(self):
+        if self._sums is not None:
+            for variable in self._sums.values():
+                variable.assign(ops.zeros_like(variable))
+
+    def _value(self, key):
+        return self._sums[key]
+
+    def get_config(self):
+        return {"outputs": self.outputs, "name": self.name, "dtype": self.dtype}
+
+
+@keras.saving.register_keras_serializable(package="zoo")
+class CCC(_FrameStatistics):
+    """Concordance correlation coefficient of all frames seen, one value per output.
+
+    The result equals `zoo.losses.ccc` of all (unmasked) frames of all batches
+    concatenated, which is how AVEC scores a corpus.
+
+    Args:
+        outputs: number of output dimensions; default `None` reads it from the first batch.
+        name: default `"ccc"`.
+
+    Example:
+
+    ```python
+    model.compile(loss=zoo.losses.CCCLoss(), metrics=[zoo.metrics.CCC()])
+    ```
+    """
+
+    _statistics = ("n", "t", "p", "tt", "pp", "tp")
+
+    def __init__(self, outputs=None, name="ccc", dtype=None):
+        super().__init__(outputs=outputs, name=name, dtype=dtype)
+
+    def _frame_terms(self, y_true, y_pred, w):
+        return {
+            "n": w, "t": w * y_true, "p": w * y_pred,
+            "tt": w * y_true * y_true, "pp": w * y_pred * y_pred, "tp": w * y_true * y_pred,
+        }
+
+    def result(self):
+        if self._sums is None:
+            return ops.zeros(())
+        n = ops.maximum(self._value("n"), EPSILON)
+        mean_t = self._value("t") / n
+        mean_p = self._value("p") / n
+        var_t = self._value("tt") / n - mean_t * mean_t
+        var_p = self._value("pp") / n - mean_p * mean_p
+        cov = self._value("tp") / n - mean_t * mean_p
+        score = 2.0 * cov / (var_t + var_p + ops.square(mean_t - mean_p) + EPSILON)
+        return ops.cast(score, self.dtype)
+
+
+@keras.saving.register_keras_serializable(package="zoo")
+class RMSE(_FrameStatistics):
+    """Root mean squared error of all (unmasked) frames seen, one value per output.
+
+    Args:
+        outputs: number of output dimensions; default `None` reads it from the first batch.
+        name: default `"rmse"`.
+    """
+
+    _statistics = ("n", "se")
+
+    def __init__(self, outputs=None, name="rmse", dtype=None):
+        super().__init__(outputs=outputs, name=name, dtype=dtype)
+
+    def _frame_terms(self, y_true, y_pred, w):
+        return {"n": w, "se": w * ops.square(y_true - y_pred)}
+
+    def result(self):
+        if self._sums is None:
+            return ops.zeros(())
+        mse = self._value("se") / ops.maximum(self._value("n"), EPSILON)
+        return ops.cast(ops.sqrt(mse), self.dtype)

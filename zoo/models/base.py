@@ -1,0 +1,52 @@
+"""The base class of the zoo's sequence models."""
+
+import keras
+
+from zoo.validation import check_sequences
+
+
+class SequenceModel(keras.Model):
+    """A functional `keras.Model` over `(batch, time, input_dim)` sequences.
+
+    Subclasses build their graph in `__init__` and hand `inputs`/`outputs` to this class
+    (the keras-hub backbone pattern), so they save, load, export and fit as any functional
+    model does. `fit`, `evaluate`, `predict` and eager calls on arrays validate their input
+    first: wrong feature size, NaN or inf, and sequences shorter than `min_length` raise a
+    ValueError that names the problem instead of failing deep inside TensorFlow.
+    """
+
+    #: Citation of the paper the model follows, shown by `zoo.info`.
+    reference = None
+    min_length = 1
+
+    def _check(self, x):
+        return check_sequences(x, self.input_dim, self.min_length)
+
+    def fit(self, x=None, y=None, *args, **kwargs):
+        self._check(x)
+        if "validation_data" in kwargs and isinstance(kwargs["validation_data"], tuple):
+            check_sequences(
+                kwargs["validation_data"][0], self.input_dim, self.min_length,
+                "validation inputs",
+            )
+        return super().fit(x, y, *args, **kwargs)
+
+    def evaluate(self, x=None, y=None, *args, **kwargs):
+        self._check(x)
+        return super().evaluate(x, y, *args, **kwargs)
+
+    def predict(self, x, *args, **kwargs):
+        self._check(x)
+        return super().predict(x, *args, **kwargs)
+
+    def __call__(self, *args, **kwargs):
+        if args:
+            self._check(args[0])
+        return super().__call__(*args, **kwargs)
+
+    def get_config(self):
+        return {"name": self.name, "trainable": self.trainable}
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
