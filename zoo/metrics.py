@@ -82,10 +82,15 @@ class CCC(_FrameStatistics):
         outputs: number of output dimensions; default `None` reads it from the first batch.
         name: default `"ccc"`.
 
+    Masks: Keras hands `sample_weight` only to `weighted_metrics`, so when padded frames
+    are marked by sample weights compile with `weighted_metrics=[CCC()]`; a Keras mask
+    carried by the predictions is respected either way.
+
     Example:
 
     ```python
-    model.compile(loss=zoo.losses.CCCLoss(), metrics=[zoo.metrics.CCC()])
+    model.compile(loss=zoo.losses.CCCLoss(), weighted_metrics=[zoo.metrics.CCC()])
+    model.fit(x, y, sample_weight=mask)
     ```
     """
 

@@ -1,0 +1,135 @@
+import numpy as np
+import pytest
+import tensorflow as tf
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+from zoo.losses import EPSILON, CCCLoss, ccc
+
+
+def reference_ccc(y, p, w):
+    """Weighted CCC of 1-D arrays, straight from Lin's definition (population moments)."""
+    y, p, w = (np.asarray(a, np.float64) for a in (y, p, w))
+    n = w.sum()
+    if n == 0:
+        return 0.0
+    mt, mp = (w * y).sum() / n, (w * p).sum() / n
+    vt, vp = (w * (y - mt) ** 2).sum() / n, (w * (p - mp) ** 2).sum() / n
+    cov = (w * (y - mt) * (p - mp)).sum() / n
+    return 2 * cov / (vt + vp + (mt - mp) ** 2 + EPSILON)
+
+
+values = st.floats(-10, 10, width=32)
+
+
+@st.composite
+def batches(draw):
+    b = draw(st.integers(1, 4))
+    t = draw(st.integers(1, 40))
+    d = draw(st.integers(1, 3))
+    y = draw(hnp.arrays(np.float32, (b, t, d), elements=values))
+    constant = draw(st.booleans())
+    if constant:
+        p = np.full_like(y, draw(values))
+    else:
+        p = draw(hnp.arrays(np.float32, (b, t, d), elements=values))
+    mask = draw(hnp.arrays(np.float32, (b, t), elements=st.sampled_from([0.0, 1.0])))
+    return y, p, mask
+
+
+def _close(a, b):
+    # 1e-5 relative to the scale of the statistic (CCC lies in [-1, 1]).
+    np.testing.assert_allclose(a, b, atol=1e-5, rtol=1e-5)
+
+
+@settings(max_examples=60, deadline=None)
+@given(batches())
+def test_ccc_batch_unit_matches_reference(data):
+    y, p, mask = data
+    got = np.asarray(ccc(y, p, mask, unit="batch"))
+    want = [reference_ccc(y[..., k].ravel(), p[..., k].ravel(), mask.ravel())
+            for k in range(y.shape[-1])]
+    _close(got, want)
+
+
+@settings(max_examples=60, deadline=None)
+@given(batches())
+def test_ccc_sequence_unit_matches_reference(data):
+    y, p, mask = data
+    got = np.asarray(ccc(y, p, mask, unit="sequence"))
+    want = [[reference_ccc(y[i, :, k], p[i, :, k], mask[i]) for k in range(y.shape[-1])]
+            for i in range(y.shape[0])]
+    _close(got, want)
+
+
+@settings(max_examples=40, deadline=None)
+@given(batches())
+def test_loss_is_one_minus_mean_ccc_over_unmasked_sequences(data):
+    y, p, mask = data
+    per_seq = [[reference_ccc(y[i, :, k], p[i, :, k], mask[i]) for k in range(y.shape[-1])]
+               for i in range(y.shape[0]) if mask[i].sum() > 0]
+    want = 1.0 - (np.mean(per_seq) if per_seq else 0.0)
+    _close(float(CCCLoss()(y, p, sample_weight=mask)), want)
+    pooled = [reference_ccc(y[..., k].ravel(), p[..., k].ravel(), mask.ravel())
+              for k in range(y.shape[-1])]
+    _close(float(CCCLoss(unit="batch")(y, p, sample_weight=mask)), 1.0 - np.mean(pooled))
+
+
+def test_identical_sequences_score_one():
+    y = np.random.default_rng(0).normal(size=(3, 50, 2)).astype("float32")
+    _close(np.asarray(ccc(y, y)), [1.0, 1.0])
+    _close(float(CCCLoss()(y, y)), 0.0)
+
+
+def test_masked_frames_never_enter_the_statistics():
+    rng = np.random.default_rng(1)
+    y = rng.normal(size=(2, 30, 1)).astype("float32")
+    p = rng.normal(size=(2, 30, 1)).astype("float32")
+    mask = np.ones((2, 30), "float32")
+    mask[:, 20:] = 0
+    garbage_y, garbage_p = y.copy(), p.copy()
+    garbage_y[:, 20:] = 1e6
+    garbage_p[:, 20:] = -1e6
+    _close(np.asarray(ccc(garbage_y, garbage_p, mask)), np.asarray(ccc(y[:, :20], p[:, :20])))
+    _close(float(CCCLoss()(garbage_y, garbage_p, mask)), float(CCCLoss()(y[:, :20], p[:, :20])))
+
+
+@pytest.mark.parametrize("length", [1, 5])
+@pytest.mark.parametrize("unit", ["sequence", "batch"])
+def test_constant_and_length_one_sequences_have_finite_value_and_gradient(length, unit):
+    y = tf.constant(np.full((2, length, 2), 0.5, "float32"))
+    for start in (np.full((2, length, 2), 0.5), np.full((2, length, 2), -1.0)):
+        p = tf.Variable(start.astype("float32"))
+        with tf.GradientTape() as tape:
+            loss = CCCLoss(unit=unit)(y, p)
+        grad = tape.gradient(loss, p)
+        assert np.isfinite(float(loss))
+        assert np.isfinite(grad.numpy()).all()
+
+
+def test_loss_gradient_improves_concordance():
+    rng = np.random.default_rng(2)
+    y = tf.constant(rng.normal(size=(2, 40, 1)).astype("float32"))
+    p = tf.Variable(rng.normal(size=(2, 40, 1)).astype("float32"))
+    before = float(CCCLoss()(y, p))
+    for _ in range(50):
+        with tf.GradientTape() as tape:
+            loss = CCCLoss()(y, p)
+        p.assign_sub(20.0 * tape.gradient(loss, p))
+    assert float(CCCLoss()(y, p)) < before - 0.5
+
+
+def test_bad_arguments():
+    with pytest.raises(ValueError, match="unit"):
+        CCCLoss(unit="frame")
+    with pytest.raises(ValueError, match="same shape"):
+        ccc(np.zeros((2, 5, 1)), np.zeros((2, 6, 1)))
+    with pytest.raises(ValueError, match="time, outputs"):
+        ccc(np.zeros(5), np.zeros(5))
+
+
+def test_loss_config_round_trip():
+    loss = CCCLoss(unit="batch")
+    again = CCCLoss.from_config(loss.get_config())
+    assert again.unit == "batch" and again.name == loss.name

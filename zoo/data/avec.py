@@ -1,0 +1,272 @@
+"""Recordings in the AVEC 2016 (RECOLA) layout: one feature file and one label file per
+recording, a time column, labels at 40 ms.
+
+On disk::
+
+    DIR/features/train_1.csv     frameTime;f0;f1;...        (CSV with ; or , or ARFF)
+    DIR/labels/train_1.csv       frameTime;arousal;valence
+    DIR/labels/arousal/train_1.arff  (alternative: one folder per dimension, as AVEC ships
+                                      its gold standard, the value in the last column)
+
+Recording names start with their partition (`train_`, `dev_`, `test_`), as in AVEC.
+"""
+
+import dataclasses
+import io
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from zoo.data.features import znorm
+from zoo.files import write_text
+
+TIME_COLUMNS = ("frametime", "time", "timestamp", "frame_time")
+SUFFIXES = (".csv", ".arff")
+DIMENSIONS = ("arousal", "valence")
+
+
+@dataclasses.dataclass
+class Corpus:
+    """Variable-length recordings with frame-level labels.
+
+    Attributes:
+        names: recording names (`train_1`, `dev_3`, ...).
+        features: one float32 `(time, input_dim)` array per recording.
+        labels: one float32 `(time, outputs)` array per recording, or None.
+        dimensions: names of the label columns.
+        speakers: a speaker id per recording (default: the recording name).
+    """
+
+    names: list
+    features: list
+    labels: list = None
+    dimensions: tuple = DIMENSIONS
+    speakers: list = None
+
+    def __post_init__(self):
+        if self.speakers is None:
+            self.speakers = list(self.names)
+        if len(self.features) != len(self.names):
+            raise ValueError("One feature array per recording name is needed.")
+
+    def __len__(self):
+        return len(self.names)
+
+    @property
+    def input_dim(self):
+        return self.features[0].shape[-1]
+
+    def subset(self, prefix):
+        """The recordings whose name starts with `prefix` (e.g. "train", "dev")."""
+        keep = [i for i, n in enumerate(self.names) if n.startswith(prefix)]
+        if not keep:
+            raise ValueError(
+                f"No recording name starts with '{prefix}'. Names: {self.names[:5]}..."
+            )
+        pick = lambda seq: None if seq is None else [seq[i] for i in keep]  # noqa: E731
+        return Corpus(pick(self.names), pick(self.features), pick(self.labels),
+                      self.dimensions, pick(self.speakers))
+
+    def znorm(self):
+        """A copy with per-speaker z-normalised features."""
+        return dataclasses.replace(self, features=znorm(self.features, self.speakers))
+
+    def padded(self, pad_to=None):
+        """Zero-padded arrays and the frame mask.
+
+        Returns:
+            `(x, y, mask)`: `x` `(n, T, input_dim)`, `y` `(n, T, outputs)` (None without
+            labels), `mask` float32 `(n, T)` with 1 on real frames; `T` is the longest
+            recording (or `pad_to`). Pass `mask` as `sample_weight` to `fit`/`evaluate`.
+        """
+        lengths = [len(f) for f in self.features]
+        width = max(lengths) if pad_to is None else pad_to
+        x = np.zeros((len(self), width, self.input_dim), np.float32)
+        mask = np.zeros((len(self), width), np.float32)
+        y = None
+        if self.labels is not None:
+            y = np.zeros((len(self), width, self.labels[0].shape[-1]), np.float32)
+        for i, n in enumerate(lengths):
+            x[i, :n] = self.features[i][:width]
+            mask[i, :n] = 1.0
+            if y is not None:
+                y[i, :n] = self.labels[i][:width]
+        return x, y, mask
+
+
+def _read_arff(path):
+    names, kinds, lines = [], [], Path(path).read_text().splitlines()
+    for number, line in enumerate(lines, start=1):
+        low = line.strip().lower()
+        if low.startswith("@attribute"):
+            parts = line.split()
+            if len(parts) < 3:
+                raise ValueError(f"{path}, line {number}: malformed @attribute line.")
+            names.append(parts[1].strip("'\""))
+            kinds.append(parts[2].lower())
+        elif low.startswith("@data"):
+            body = "\n".join(lines[number:])
+            frame = pd.read_csv(io.StringIO(body), header=None, names=names, quotechar="'",
+                                skip_blank_lines=False, comment="%")
+            numeric = [n for n, k in zip(names, kinds) if k in ("numeric", "real", "integer")]
+            return frame[numeric], number + 1
+    raise ValueError(f"{path}: no @data section; is this an ARFF file?")
+
+
+def read_table(path):
+    """Read one CSV (`,` or `;` separated) or ARFF file into an all-numeric DataFrame.
+
+    Raises:
+        ValueError: naming the file, line and column of the first missing or non-numeric
+            cell.
+    """
+    path = Path(path)
+    if path.suffix.lower() == ".arff":
+        frame, first_line = _read_arff(path)
+    else:
+        with open(path) as handle:
+            header = handle.readline()
+        sep = ";" if header.count(";") > header.count(",") else ","
+        frame, first_line = pd.read_csv(path, sep=sep, skip_blank_lines=False), 2
+        frame.columns = [str(c).strip() for c in frame.columns]
+    if frame.empty:
+        raise ValueError(f"{path}: no data rows.")
+    for column in frame.columns:
+        values = pd.to_numeric(frame[column], errors="coerce")
+        bad = values.isna().to_numpy() | ~np.isfinite(values.to_numpy(dtype=float))
+        if bad.any():
+            row = int(np.argmax(bad))
+            cell = frame[column].iloc[row]
+            what = "an empty cell" if pd.isna(cell) else f"a non-numeric cell {cell!r}"
+            raise ValueError(
+                f"{path}, line {first_line + row}: {what} in column '{column}'."
+            )
+        frame[column] = values.astype(np.float64)
+    return frame
+
+
+def _time_column(frame, path):
+    for column in frame.columns:
+        if column.lower() in TIME_COLUMNS:
+            return column
+    raise ValueError(
+        f"{path}: missing time column (one of {', '.join(TIME_COLUMNS)}); "
+        f"columns are {list(frame.columns)[:6]}..."
+    )
+
+
+def _recording_files(folder):
+    files = {}
+    for entry in sorted(Path(folder).iterdir()):
+        if entry.is_file() and entry.suffix.lower() in SUFFIXES:
+            files[entry.stem] = entry
+    return files
+
+
+def _read_labels(labels_dir, name, dimensions):
+    """`(times, values)` of one recording's labels, from a combined file or per-dim files."""
+    labels_dir = Path(labels_dir)
+    combined = _recording_files(labels_dir)
+    if name in combined:
+        path = combined[name]
+        frame = read_table(path)
+        time = _time_column(frame, path)
+        lower = {c.lower(): c for c in frame.columns}
+        missing = [d for d in dimensions if d.lower() not in lower]
+        if missing:
+            raise ValueError(
+                f"{path}: missing label column(s) {missing}; columns are "
+                f"{list(frame.columns)}."
+            )
+        values = frame[[lower[d.lower()] for d in dimensions]].to_numpy(np.float32)
+        return frame[time].to_numpy(), values
+    columns, times = [], None
+    for dim in dimensions:
+        files = _recording_files(labels_dir / dim) if (labels_dir / dim).is_dir() else {}
+        if name not in files:
+            raise ValueError(
+                f"No labels for recording '{name}': expected {labels_dir / name}.csv "
+                f"or {labels_dir / dim / name}.csv (or .arff)."
+            )
+        frame = read_table(files[name])
+        time = _time_column(frame, files[name])
+        value_columns = [c for c in frame.columns if c != time]
+        if not value_columns:
+            raise ValueError(f"{files[name]}: missing label column next to '{time}'.")
+        times = frame[time].to_numpy() if times is None else times
+        if len(frame) != len(times):
+            raise ValueError(
+                f"{files[name]}: {len(frame)} label frames, but other dimensions of "
+                f"'{name}' have {len(times)}."
+            )
+        columns.append(frame[value_columns[-1]].to_numpy(np.float32))
+    return times, np.stack(columns, axis=-1)
+
+
+def _align(features, feature_times, label_times):
+    """The feature frame nearest each label time (identity when the grids agree)."""
+    if len(feature_times) == len(label_times) and np.allclose(feature_times, label_times):
+        return features
+    idx = np.clip(np.searchsorted(feature_times, label_times), 1, len(feature_times) - 1)
+    left_closer = (label_times - feature_times[idx - 1]) <= (feature_times[idx] - label_times)
+    idx = np.where(left_closer, idx - 1, idx)
+    return features[idx]
+
+
+def load_avec(directory, dimensions=DIMENSIONS, features="features", labels="labels",
+              normalize=True):
+    """Read every recording of an AVEC 2016-layout folder.
+
+    Args:
+        directory: the folder holding `features/` and (optionally) `labels/`.
+        dimensions: label columns to read. Default `("arousal", "valence")`.
+        features: name of the feature subfolder. Default "features".
+        labels: name of the label subfolder. Default "labels"; a missing folder gives a
+            corpus without labels (for prediction).
+        normalize: per-speaker z-normalisation of the features. Default True.
+
+    Returns:
+        A `Corpus`, features aligned frame by frame to the label times.
+    """
+    directory = Path(directory)
+    feature_dir, label_dir = directory / features, directory / labels
+    if not feature_dir.is_dir():
+        raise ValueError(f"{directory}: no '{features}/' folder of feature files.")
+    files = _recording_files(feature_dir)
+    if not files:
+        raise ValueError(f"{feature_dir}: no .csv or .arff files.")
+    names, xs, ys = [], [], []
+    for name, path in files.items():
+        frame = read_table(path)
+        time = _time_column(frame, path)
+        x = frame.drop(columns=[time]).to_numpy(np.float32)
+        if xs and x.shape[1] != xs[0].shape[1]:
+            raise ValueError(
+                f"{path}: {x.shape[1]} feature columns, but {names[0]} has {xs[0].shape[1]}."
+            )
+        if label_dir.is_dir():
+            times, y = _read_labels(label_dir, name, dimensions)
+            x = _align(x, frame[time].to_numpy(), times)
+            ys.append(y)
+        names.append(name)
+        xs.append(x)
+    corpus = Corpus(names, xs, ys or None, tuple(dimensions))
+    return corpus.znorm() if normalize else corpus
+
+
+def save_avec(corpus, directory, frame_s=0.04):
+    """Write a corpus as semicolon-separated CSV files in the AVEC layout (atomically)."""
+    directory = Path(directory)
+    for i, name in enumerate(corpus.names):
+        times = np.arange(len(corpus.features[i])) * frame_s
+        columns = {"frameTime": times}
+        columns.update({f"f{j}": corpus.features[i][:, j] for j in range(corpus.input_dim)})
+        write_text(directory / "features" / f"{name}.csv",
+                      pd.DataFrame(columns).to_csv(sep=";", index=False, float_format="%.6g"))
+        if corpus.labels is not None:
+            labels = {"frameTime": times}
+            labels.update({d: corpus.labels[i][:, k] for k, d in enumerate(corpus.dimensions)})
+            write_text(directory / "labels" / f"{name}.csv",
+                          pd.DataFrame(labels).to_csv(sep=";", index=False, float_format="%.6g"))
+    return directory
