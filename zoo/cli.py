@@ -130,7 +130,7 @@ def build_parser():
     p.add_argument("--out", default="demo_out")
     p.add_argument("--epochs", type=int, default=40)
     p.add_argument("--lr", type=float, default=1e-3)
-    p.add_argument("--length", type=int, default=3000)
+    p.add_argument("--length", type=int, default=7501, help="frames per recording")
     p.add_argument("--input-dim", type=int, default=160)
     p.add_argument("--seed", type=int, default=0)
     p.set_defaults(func=cmd_demo)

@@ -27,7 +27,7 @@ def dataset(corpus, batch_size=1, shuffle=False, seed=0):
         tf.TensorSpec((None,), tf.float32),
     )
     ds = tf.data.Dataset.from_generator(generate, output_signature=signature)
-    ds = ds.cache()
+    ds = ds.apply(tf.data.experimental.assert_cardinality(len(corpus))).cache()
     if shuffle:
         ds = ds.shuffle(len(corpus), seed=seed, reshuffle_each_iteration=True)
     return ds.padded_batch(batch_size).prefetch(2)

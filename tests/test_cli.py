@@ -1,0 +1,71 @@
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import keras
+import numpy as np
+import pytest
+
+from zoo.cli import main
+from zoo.data import save_avec
+from zoo.data.synthetic import recola_like
+
+
+@pytest.fixture(scope="module")
+def data_dir(tmp_path_factory):
+    path = tmp_path_factory.mktemp("avec")
+    save_avec(recola_like(train=2, dev=2, length=300, input_dim=8, seed=0), path)
+    return path
+
+
+def test_list_and_info(capsys):
+    assert main(["list", "emotion_d*"]) == 0
+    assert capsys.readouterr().out.split() == ["emotion_dilated", "emotion_downup"]
+    assert main(["info", "emotion_dilated"]) == 0
+    info = json.loads(capsys.readouterr().out)
+    assert info["receptive_field"] == 1024 and info["settings"]["depth"] == 10
+
+
+def test_unknown_model_is_a_clear_error(capsys):
+    assert main(["info", "emotion_dilatd"]) == 2
+    assert "Did you mean: emotion_dilated" in capsys.readouterr().err
+
+
+def test_train_writes_model_metrics_and_plot_then_evaluate(data_dir, tmp_path, capsys):
+    out = tmp_path / "run"
+    code = main(["train", "emotion_downup", "--data", str(data_dir), "--epochs", "2",
+                 "--out", str(out), "--set", "filters=4"])
+    assert code == 0
+    printed = capsys.readouterr().out
+    assert "arousal" in printed and "CCC" in printed
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert set(metrics["dev"]["ccc"]) == {"arousal", "valence"}
+    assert metrics["settings"]["filters"] == 4
+    assert (out / "predictions.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert not list(out.glob(".*"))  # no temporary files left behind
+    model = keras.models.load_model(out / "model.keras")
+    assert model.input_shape == (None, None, 8)
+
+    assert main(["evaluate", str(out / "model.keras"), "--data", str(data_dir)]) == 0
+    evaluated = json.loads(capsys.readouterr().out)
+    np.testing.assert_allclose(evaluated["ccc"]["arousal"], metrics["dev"]["ccc"]["arousal"],
+                               atol=1e-5)
+
+
+def test_train_reports_malformed_files(data_dir, tmp_path, capsys):
+    broken = tmp_path / "broken"
+    shutil.copytree(data_dir, broken)
+    path = broken / "features" / "dev_2.csv"
+    lines = path.read_text().splitlines()
+    lines[5] = lines[5].replace(";", ";oops", 1)
+    path.write_text("\n".join(lines) + "\n")
+    assert main(["train", "emotion_downup", "--data", str(broken), "--epochs", "1",
+                 "--out", str(tmp_path / "o")]) == 2
+    assert "dev_2.csv, line 6: a non-numeric cell" in capsys.readouterr().err
+
+
+def test_console_script_is_installed():
+    result = subprocess.run([str(Path(sys.executable).parent / "zoo"), "list"], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0 and "emotion_downup" in result.stdout
