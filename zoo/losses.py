@@ -42,12 +42,12 @@ def _check_shapes(y_true, y_pred):
             "CCC expects arrays shaped (time, outputs) or (batch, time, outputs). "
             f"Received y_pred with shape {tuple(y_pred.shape)}."
         )
-    if tuple(y_true.shape) != tuple(y_pred.shape) and None not in y_true.shape:
-        if None not in y_pred.shape:
-            raise ValueError(
-                "y_true and y_pred must have the same shape. Received "
-                f"y_true {tuple(y_true.shape)} and y_pred {tuple(y_pred.shape)}."
-            )
+    known = None not in y_true.shape and None not in y_pred.shape
+    if known and tuple(y_true.shape) != tuple(y_pred.shape):
+        raise ValueError(
+            "y_true and y_pred must have the same shape. Received "
+            f"y_true {tuple(y_true.shape)} and y_pred {tuple(y_pred.shape)}."
+        )
 
 
 def ccc(y_true, y_pred, mask=None, unit="batch"):

@@ -164,10 +164,19 @@ def _recording_files(folder):
     return files
 
 
-def _read_labels(labels_dir, name, dimensions):
-    """`(times, values)` of one recording's labels, from a combined file or per-dim files."""
+def _label_files(labels_dir, dimensions):
+    """Label files by recording: one combined folder listing, and one per dimension."""
     labels_dir = Path(labels_dir)
-    combined = _recording_files(labels_dir)
+    per_dim = {
+        dim: _recording_files(labels_dir / dim) if (labels_dir / dim).is_dir() else {}
+        for dim in dimensions
+    }
+    return labels_dir, _recording_files(labels_dir), per_dim
+
+
+def _read_labels(label_files, name, dimensions):
+    """`(times, values)` of one recording's labels, from a combined file or per-dim files."""
+    labels_dir, combined, per_dim = label_files
     if name in combined:
         path = combined[name]
         frame = read_table(path)
@@ -183,21 +192,21 @@ def _read_labels(labels_dir, name, dimensions):
         return frame[time].to_numpy(), values
     columns, times = [], None
     for dim in dimensions:
-        files = _recording_files(labels_dir / dim) if (labels_dir / dim).is_dir() else {}
-        if name not in files:
+        if name not in per_dim[dim]:
             raise ValueError(
                 f"No labels for recording '{name}': expected {labels_dir / name}.csv "
                 f"or {labels_dir / dim / name}.csv (or .arff)."
             )
-        frame = read_table(files[name])
-        time = _time_column(frame, files[name])
+        path = per_dim[dim][name]
+        frame = read_table(path)
+        time = _time_column(frame, path)
         value_columns = [c for c in frame.columns if c != time]
         if not value_columns:
-            raise ValueError(f"{files[name]}: missing label column next to '{time}'.")
+            raise ValueError(f"{path}: missing label column next to '{time}'.")
         times = frame[time].to_numpy() if times is None else times
         if len(frame) != len(times):
             raise ValueError(
-                f"{files[name]}: {len(frame)} label frames, but other dimensions of "
+                f"{path}: {len(frame)} label frames, but other dimensions of "
                 f"'{name}' have {len(times)}."
             )
         columns.append(frame[value_columns[-1]].to_numpy(np.float32))
@@ -236,6 +245,7 @@ def load_avec(directory, dimensions=DIMENSIONS, features="features", labels="lab
     files = _recording_files(feature_dir)
     if not files:
         raise ValueError(f"{feature_dir}: no .csv or .arff files.")
+    label_files = _label_files(label_dir, dimensions) if label_dir.is_dir() else None
     names, xs, ys = [], [], []
     for name, path in files.items():
         frame = read_table(path)
@@ -245,8 +255,8 @@ def load_avec(directory, dimensions=DIMENSIONS, features="features", labels="lab
             raise ValueError(
                 f"{path}: {x.shape[1]} feature columns, but {names[0]} has {xs[0].shape[1]}."
             )
-        if label_dir.is_dir():
-            times, y = _read_labels(label_dir, name, dimensions)
+        if label_files is not None:
+            times, y = _read_labels(label_files, name, dimensions)
             x = _align(x, frame[time].to_numpy(), times)
             ys.append(y)
         names.append(name)
