@@ -133,3 +133,11 @@ def test_loss_config_round_trip():
     loss = CCCLoss(unit="batch")
     again = CCCLoss.from_config(loss.get_config())
     assert again.unit == "batch" and again.name == loss.name
+
+
+def test_constant_float32_sequences_score_exactly_zero():
+    # Regression: float32 rounding of the mean once gave 4.5e-05 here instead of 0.
+    y = np.full((1, 19, 1), 4.6427336, "float32")
+    mask = np.ones((1, 19), "float32")
+    mask[0, [0, 16]] = 0
+    np.testing.assert_allclose(np.asarray(ccc(y, y, mask, unit="sequence")), [[0.0]], atol=1e-6)

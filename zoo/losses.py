@@ -23,6 +23,11 @@ def _frame_weights(y, mask):
 
 
 def _moments(y_true, y_pred, weights, axis):
+    # Float64 statistics: in float32, the rounding of a constant sequence's mean leaves
+    # variances near 1e-13 that the epsilon does not swamp, so constant inputs would score
+    # noise instead of 0.
+    dtype = y_pred.dtype
+    y_true, y_pred, weights = (ops.cast(v, "float64") for v in (y_true, y_pred, weights))
     n = ops.sum(weights, axis=axis, keepdims=True)
     safe_n = ops.maximum(n, EPSILON)
     mean_t = ops.sum(weights * y_true, axis=axis, keepdims=True) / safe_n
@@ -33,7 +38,8 @@ def _moments(y_true, y_pred, weights, axis):
     var_p = ops.sum(weights * dp * dp, axis=axis, keepdims=True) / safe_n
     cov = ops.sum(weights * dt * dp, axis=axis, keepdims=True) / safe_n
     ccc = 2.0 * cov / (var_t + var_p + ops.square(mean_t - mean_p) + EPSILON)
-    return ops.squeeze(ccc, axis=axis), ops.squeeze(n, axis=axis)
+    return (ops.cast(ops.squeeze(ccc, axis=axis), dtype),
+            ops.cast(ops.squeeze(n, axis=axis), dtype))
 
 
 def _check_shapes(y_true, y_pred):
