@@ -17,10 +17,9 @@ from zoo.training import train_on_corpus  # noqa: E402
 BUILTIN_DATA = {"recola_like": "generated AVEC-layout recordings (zoo.data.synthetic)"}
 
 
-def _load_corpus(spec, seed=0, input_dim=None):
+def _load_corpus(spec, seed=0):
     if spec == "recola_like":
-        kwargs = {} if input_dim is None else {"input_dim": input_dim}
-        return zoo.data.synthetic.recola_like(seed=seed, **kwargs).znorm()
+        return zoo.data.synthetic.recola_like(seed=seed).znorm()
     if spec.startswith("avec2016:"):
         spec = spec.split(":", 1)[1]
     if not Path(spec).is_dir():
@@ -60,10 +59,10 @@ def _print_scores(scores):
 
 def cmd_train(args):
     corpus = _load_corpus(args.data, args.seed)
-    _, metrics = train_on_corpus(args.name, corpus, args.out, args.epochs, args.lr,
-                       _parse_overrides(args.set), args.seed)
-    print(f"dev scores ({metrics['dev_recordings']} recordings, all frames pooled):")
-    _print_scores(metrics["dev"])
+    _, summary = train_on_corpus(args.name, corpus, args.out, args.epochs, args.lr,
+                                 _parse_overrides(args.set), args.seed)
+    print(f"dev scores ({summary['dev_recordings']} recordings, all frames pooled):")
+    _print_scores(summary["dev"])
     print(f"wrote {args.out}/model.keras, metrics.json, predictions.png")
 
 
@@ -89,10 +88,11 @@ def cmd_demo(args):
     corpus = zoo.data.load_avec(data_dir)
     print(f"training emotion_downup with CCCLoss on {len(corpus.subset('train'))} "
           f"recordings x {args.length} frames x {corpus.input_dim} features")
-    _, metrics = train_on_corpus("emotion_downup", corpus, out, args.epochs, args.lr, seed=args.seed)
-    print(f"dev CCC per dimension ({metrics['dev_recordings']} recordings, "
-          f"{metrics['train_seconds']:.0f} s training):")
-    _print_scores(metrics["dev"])
+    _, summary = train_on_corpus("emotion_downup", corpus, out, args.epochs, args.lr,
+                                 seed=args.seed)
+    print(f"dev CCC per dimension ({summary['dev_recordings']} recordings, "
+          f"{summary['train_seconds']:.0f} s training):")
+    _print_scores(summary["dev"])
     print(f"plot of predictions against truth: {out / 'predictions.png'}")
 
 

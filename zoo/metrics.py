@@ -64,9 +64,6 @@ class _FrameStatistics(keras.metrics.Metric):
             for variable in self._sums.values():
                 variable.assign(ops.zeros_like(variable))
 
-    def _value(self, key):
-        return self._sums[key]
-
     def get_config(self):
         return {"outputs": self.outputs, "name": self.name, "dtype": self.dtype}
 
@@ -108,12 +105,12 @@ class CCC(_FrameStatistics):
     def result(self):
         if self._sums is None:
             return ops.zeros(())
-        n = ops.maximum(self._value("n"), EPSILON)
-        mean_t = self._value("t") / n
-        mean_p = self._value("p") / n
-        var_t = self._value("tt") / n - mean_t * mean_t
-        var_p = self._value("pp") / n - mean_p * mean_p
-        cov = self._value("tp") / n - mean_t * mean_p
+        sums = self._sums
+        n = ops.maximum(sums["n"], EPSILON)
+        mean_t, mean_p = sums["t"] / n, sums["p"] / n
+        var_t = sums["tt"] / n - mean_t * mean_t
+        var_p = sums["pp"] / n - mean_p * mean_p
+        cov = sums["tp"] / n - mean_t * mean_p
         score = 2.0 * cov / (var_t + var_p + ops.square(mean_t - mean_p) + EPSILON)
         return ops.cast(score, self.dtype)
 
@@ -138,5 +135,5 @@ class RMSE(_FrameStatistics):
     def result(self):
         if self._sums is None:
             return ops.zeros(())
-        mse = self._value("se") / ops.maximum(self._value("n"), EPSILON)
+        mse = self._sums["se"] / ops.maximum(self._sums["n"], EPSILON)
         return ops.cast(ops.sqrt(mse), self.dtype)

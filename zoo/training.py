@@ -6,6 +6,7 @@ import time
 from pathlib import Path
 
 import keras
+import numpy as np
 
 from zoo import losses, metrics
 from zoo.evaluation import dataset, predict_corpus, score_corpus
@@ -24,7 +25,7 @@ def train_on_corpus(name, corpus, out, epochs=30, learning_rate=1e-3, overrides=
     keras.utils.set_random_seed(seed)
     train_set, dev_set = corpus.subset("train"), corpus.subset("dev")
     model = get(name, input_dim=corpus.input_dim, outputs=len(corpus.dimensions),
-                    **(overrides or {}))
+                **(overrides or {}))
     model.compile(optimizer=keras.optimizers.Adam(learning_rate),
                   loss=losses.CCCLoss(),
                   weighted_metrics=[metrics.CCC(), metrics.RMSE()])
@@ -32,6 +33,7 @@ def train_on_corpus(name, corpus, out, epochs=30, learning_rate=1e-3, overrides=
     history = model.fit(
         dataset(train_set, shuffle=True, seed=seed), epochs=epochs,
         validation_data=dataset(dev_set), verbose=verbose,
+        # Never stops early; only brings back the weights of the best dev epoch.
         callbacks=[keras.callbacks.EarlyStopping(
             monitor="val_loss", patience=epochs, restore_best_weights=True)],
     )
@@ -44,8 +46,7 @@ def train_on_corpus(name, corpus, out, epochs=30, learning_rate=1e-3, overrides=
         model.save(tmp)
     summary = {
         "model": name, "settings": model.get_config(), "epochs": epochs,
-        "best_epoch": int(min(range(len(history.history["val_loss"])),
-                              key=history.history["val_loss"].__getitem__)) + 1,
+        "best_epoch": int(np.argmin(history.history["val_loss"])) + 1,
         "train_seconds": round(seconds, 2), "train_recordings": len(train_set),
         "dev_recordings": len(dev_set), "dev": scores,
     }
