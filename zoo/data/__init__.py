@@ -1,8 +1,9 @@
-"""Data: AVEC 2016-layout recordings, acoustic features, generated corpora."""
+"""Data: AVEC 2016-layout recordings, acoustic features, bundled labelled sets, generated corpora."""
 
 from zoo.data import synthetic
 from zoo.data.avec import Corpus, load_avec, read_table, save_avec
 from zoo.data.features import log_mel, stack_frames, znorm
+from zoo.data.uea import LabelledSequences, load_uea, read_ts
 
 __all__ = ["Corpus", "load_avec", "read_table", "save_avec", "log_mel", "stack_frames",
-           "znorm", "synthetic"]
+           "znorm", "synthetic", "LabelledSequences", "load_uea", "read_ts"]

@@ -1,7 +1,9 @@
 """Model families; importing this package registers every model."""
 
 from zoo.models.base import SequenceModel
+from zoo.models.char_lm import CharLM
 from zoo.models.emotion import EmotionBLSTM, EmotionDilated, EmotionDownUp, EmotionFilter
+from zoo.models.recurrent import CELLS, SequenceClassifier, SequenceRegressor
 
-__all__ = ["SequenceModel", "EmotionBLSTM", "EmotionDilated", "EmotionDownUp",
-           "EmotionFilter"]
+__all__ = ["SequenceModel", "CharLM", "EmotionBLSTM", "EmotionDilated", "EmotionDownUp",
+           "EmotionFilter", "CELLS", "SequenceClassifier", "SequenceRegressor"]

@@ -1,0 +1,74 @@
+import io
+
+import numpy as np
+import pytest
+
+import zoo
+from zoo.data import load_uea, read_ts
+
+SMALL = """# a comment
+@problemName Tiny
+@univariate false
+@classLabel true up down
+@data
+1,2,3:4,5,6:up
+7,8:9,10:down
+"""
+
+
+def test_reads_variable_length_multichannel_cases():
+    data = read_ts(io.StringIO(SMALL))
+    assert data.name == "Tiny" and data.classes == ("up", "down")
+    np.testing.assert_array_equal(data.labels, [0, 1])
+    np.testing.assert_array_equal(data.sequences[0], [[1, 4], [2, 5], [3, 6]])
+    x, mask = data.padded()
+    assert x.shape == (2, 3, 2)
+    np.testing.assert_array_equal(mask, [[1, 1, 1], [1, 1, 0]])
+    np.testing.assert_array_equal(x[1, 2], [0, 0])
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        (SMALL.replace("7,8:9,10:down", "7,8:9:down"), "line 7: channels have different lengths"),
+        (SMALL.replace("7,8:9,10:down", "7,8:9,10:left"), "line 7: class 'left'"),
+        (SMALL.replace("7,8:9,10:down", "7,x:9,10:down"), "line 7: could not convert"),
+        (SMALL.replace("7,8:9,10:down", "7,8:down"), "line 7: 1 channels, earlier cases have 2"),
+        (SMALL.split("@data")[0] + "@data\n", "no cases"),
+    ],
+)
+def test_malformed_files_name_the_line(text, message):
+    with pytest.raises(ValueError, match=message):
+        read_ts(io.StringIO(text), "tiny.ts")
+
+
+@pytest.mark.parametrize(
+    "name, split, cases, channels, classes",
+    [
+        ("BasicMotions", "train", 40, 6, 4),
+        ("BasicMotions", "test", 40, 6, 4),
+        ("JapaneseVowels", "train", 270, 12, 9),
+        ("JapaneseVowels", "test", 370, 12, 9),
+        ("PickupGestureWiimoteZ", "train", 50, 1, 10),
+    ],
+)
+def test_bundled_sets_match_their_documented_sizes(name, split, cases, channels, classes):
+    data = load_uea(name, split)
+    assert len(data) == cases and data.channels == channels and len(data.classes) == classes
+    assert all(np.isfinite(s).all() for s in data.sequences)
+
+
+def test_standardize_with_training_statistics():
+    train = load_uea("JapaneseVowels", "train")
+    mean, std = train.statistics()
+    scaled = train.standardized(mean, std)
+    frames = np.concatenate(scaled.sequences)
+    np.testing.assert_allclose(frames.mean(0), 0, atol=1e-4)
+    np.testing.assert_allclose(frames.std(0), 1, atol=1e-4)
+
+
+def test_unknown_set_or_split():
+    with pytest.raises(ValueError, match="Available: BasicMotions"):
+        load_uea("Iris")
+    with pytest.raises(ValueError, match="split"):
+        zoo.data.load_uea("BasicMotions", "validation")

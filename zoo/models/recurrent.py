@@ -1,0 +1,185 @@
+"""Recurrent sequence classifiers and frame-level regressors over any zoo cell.
+
+Registered as `<cell>_classifier` and `<cell>_regressor` for every cell in `CELLS`
+(`peephole_lstm`, `gru`, `elman`, `jordan`, and Keras's own `lstm` as a baseline).
+"""
+
+import keras
+
+from zoo.layers import GRU, Elman, Jordan, PeepholeLSTM
+from zoo.models.base import SequenceModel
+from zoo.registry import register_model
+
+#: Recurrent layers by name. Each takes `units` and the usual RNN keyword arguments.
+CELLS = {
+    "peephole_lstm": PeepholeLSTM,
+    "gru": GRU,
+    "elman": Elman,
+    "jordan": Jordan,
+    "lstm": keras.layers.LSTM,
+}
+
+
+def recurrent_layer(cell, units, **kwargs):
+    """Builds the recurrent layer called `cell` (a key of `CELLS`)."""
+    if cell not in CELLS:
+        raise ValueError(f"Unknown cell {cell!r}. Available: {', '.join(CELLS)}.")
+    return CELLS[cell](units, **kwargs)
+
+
+def _check_positive(**values):
+    for key, value in values.items():
+        if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
+            raise ValueError(f"`{key}` must be a positive integer. Received: {key}={value!r}")
+
+
+def _stack(x, cell, units, depth, bidirectional, dropout, recurrent_dropout, last_sequences):
+    for n in range(depth):
+        layer = recurrent_layer(
+            cell,
+            units,
+            return_sequences=last_sequences or n < depth - 1,
+            dropout=dropout,
+            recurrent_dropout=recurrent_dropout,
+            name=f"{cell}_{n}",
+        )
+        if bidirectional:
+            layer = keras.layers.Bidirectional(layer, name=f"bidirectional_{n}")
+        x = layer(x)
+    return x
+
+
+@keras.saving.register_keras_serializable(package="zoo")
+class SequenceClassifier(SequenceModel):
+    """One class per sequence: stacked recurrent layers, the last state, a dense head.
+
+    Sequences of different lengths are end-padded with `mask_value` frames and masked
+    (`keras.layers.Masking`), so padding does not reach the final state.
+
+    Args:
+        input_dim: features per frame.
+        classes: number of classes.
+        cell: a key of `CELLS`. Default `"peephole_lstm"`.
+        units: units per layer (per direction). Default 64.
+        depth: recurrent layers. Default 1.
+        bidirectional: wrap each layer in `keras.layers.Bidirectional`. Default False.
+        dropout: input dropout of each recurrent layer. Default 0.
+        recurrent_dropout: recurrent dropout. Default 0.
+        head_dropout: dropout before the head. Default 0.
+        mask_value: frames equal to this everywhere are padding; None: no masking.
+            Default 0.0.
+        activation: of the head; `"softmax"` (default) for probabilities, None for logits.
+
+    Example:
+
+    ```python
+    train = zoo.data.load_uea("JapaneseVowels", "train")
+    x, _ = train.padded()
+    model = zoo.get("gru_classifier", input_dim=12, classes=9)
+    model.compile("adam", "sparse_categorical_crossentropy", metrics=["accuracy"])
+    model.fit(x, train.labels, epochs=30)
+    ```
+    """
+
+    def __init__(self, input_dim, classes, cell="peephole_lstm", units=64, depth=1,
+                 bidirectional=False, dropout=0.0, recurrent_dropout=0.0, head_dropout=0.0,
+                 mask_value=0.0, activation="softmax", **kwargs):
+        _check_positive(input_dim=input_dim, classes=classes, units=units, depth=depth)
+        inputs = keras.Input((None, input_dim), name="sequences")
+        x = inputs if mask_value is None else keras.layers.Masking(mask_value)(inputs)
+        x = _stack(x, cell, units, depth, bidirectional, dropout, recurrent_dropout, False)
+        if head_dropout:
+            x = keras.layers.Dropout(head_dropout)(x)
+        outputs = keras.layers.Dense(classes, activation=activation, name="head")(x)
+        super().__init__(inputs=inputs, outputs=outputs, **kwargs)
+        self.input_dim = input_dim
+        self.classes = classes
+        self.cell = cell
+        self.units = units
+        self.depth = depth
+        self.bidirectional = bidirectional
+        self.dropout = dropout
+        self.recurrent_dropout = recurrent_dropout
+        self.head_dropout = head_dropout
+        self.mask_value = mask_value
+        self.activation = activation
+
+    def get_config(self):
+        config = {
+            "input_dim": self.input_dim,
+            "classes": self.classes,
+            "cell": self.cell,
+            "units": self.units,
+            "depth": self.depth,
+            "bidirectional": self.bidirectional,
+            "dropout": self.dropout,
+            "recurrent_dropout": self.recurrent_dropout,
+            "head_dropout": self.head_dropout,
+            "mask_value": self.mask_value,
+            "activation": self.activation,
+        }
+        base_config = super().get_config()
+        return {**base_config, **config}
+
+
+@keras.saving.register_keras_serializable(package="zoo")
+class SequenceRegressor(SequenceModel):
+    """One prediction per frame: stacked recurrent layers and a per-frame linear head.
+
+    Args:
+        input_dim: features per frame.
+        outputs: predicted values per frame. Default 1.
+        cell: a key of `CELLS`. Default `"peephole_lstm"`.
+        units: units per layer (per direction). Default 64.
+        depth: recurrent layers. Default 1.
+        bidirectional: default False (a causal model that can stream).
+        dropout, recurrent_dropout: of the recurrent layers. Default 0.
+    """
+
+    def __init__(self, input_dim, outputs=1, cell="peephole_lstm", units=64, depth=1,
+                 bidirectional=False, dropout=0.0, recurrent_dropout=0.0, **kwargs):
+        _check_positive(input_dim=input_dim, outputs=outputs, units=units, depth=depth)
+        inputs = keras.Input((None, input_dim), name="sequences")
+        x = _stack(inputs, cell, units, depth, bidirectional, dropout, recurrent_dropout, True)
+        predictions = keras.layers.Dense(outputs, name="head")(x)
+        super().__init__(inputs=inputs, outputs=predictions, **kwargs)
+        self.input_dim = input_dim
+        self.num_outputs = outputs
+        self.cell = cell
+        self.units = units
+        self.depth = depth
+        self.bidirectional = bidirectional
+        self.dropout = dropout
+        self.recurrent_dropout = recurrent_dropout
+
+    def get_config(self):
+        config = {
+            "input_dim": self.input_dim,
+            "outputs": self.num_outputs,
+            "cell": self.cell,
+            "units": self.units,
+            "depth": self.depth,
+            "bidirectional": self.bidirectional,
+            "dropout": self.dropout,
+            "recurrent_dropout": self.recurrent_dropout,
+        }
+        base_config = super().get_config()
+        return {**base_config, **config}
+
+
+def _register(cell):
+    def classifier(input_dim=12, classes=9, **overrides):
+        return SequenceClassifier(input_dim, classes, **{"cell": cell, "units": 64, **overrides})
+
+    def regressor(input_dim=160, outputs=2, **overrides):
+        return SequenceRegressor(input_dim, outputs, **{"cell": cell, "units": 64, **overrides})
+
+    layer = CELLS[cell].__name__
+    classifier.__doc__ = f"{layer} classifier: 1 layer x 64 units, last state, softmax head."
+    regressor.__doc__ = f"{layer} frame-level regressor: 1 layer x 64 units, linear head."
+    register_model(classifier, name=f"{cell}_classifier")
+    register_model(regressor, name=f"{cell}_regressor")
+
+
+for _cell in CELLS:
+    _register(_cell)
