@@ -25,6 +25,7 @@ test-fast: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) benchmarks/conv_vs_blstm.py
+	$(PY) benchmarks/rnn_cells.py
 
 clean:
 	rm -rf $(VENV) demo_out build *.egg-info

@@ -30,7 +30,7 @@ def adding_problem(batch, length, rng):
 
 
 def train_adding(cell, length=200, units=64, batch=64, max_steps=3000, target=0.01,
-                 learning_rate=3e-3, check_every=100, seed=0, verbose=False):
+                 learning_rate=1e-2, check_every=100, seed=0, verbose=False):
     """Trains `cell` on the adding problem until the test MSE is below `target`.
 
     Returns:

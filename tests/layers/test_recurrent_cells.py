@@ -331,3 +331,4 @@ def test_bad_input_is_refused_clearly(x):
         pb_layer(x)
     with pytest.raises(ValueError, match=r"`pb` must have shape \(batch, 2\)"):
         pb_layer(x, pb=np.zeros((B, 3), "float32"))
+

@@ -1,0 +1,14 @@
+"""Issue 3 acceptance on real data: JapaneseVowels >= 0.97, BasicMotions 1.0 test accuracy."""
+
+import pytest
+
+from zoo.classification import train_classifier
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["peephole_lstm_classifier", "gru_classifier"])
+@pytest.mark.parametrize("dataset, threshold", [("JapaneseVowels", 0.97), ("BasicMotions", 1.0)])
+def test_reaches_published_accuracy(name, dataset, threshold):
+    _, accuracy, history = train_classifier(name, dataset, seed=0)
+    assert history.history["accuracy"][-1] > 0.95
+    assert accuracy >= threshold, f"{name} on {dataset}: test accuracy {accuracy:.4f}"
