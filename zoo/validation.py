@@ -55,3 +55,10 @@ def check_sequences(x, input_dim=None, min_length=1, name="inputs"):
 def _is_eager_tensor(x):
     # Only concrete values are checked; symbolic tensors inside a traced function pass.
     return type(x).__name__ == "EagerTensor"
+
+
+def check_positive(**values):
+    """Raise a ValueError naming the first of `values` that is not a positive int."""
+    for key, value in values.items():
+        if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
+            raise ValueError(f"`{key}` must be a positive integer. Received: {key}={value!r}")

@@ -4,6 +4,7 @@ import keras
 from keras import ops
 
 from zoo.layers.recurrent import RecurrentCell, RecurrentLayer
+from zoo.validation import check_positive
 
 
 @keras.saving.register_keras_serializable(package="zoo")
@@ -41,10 +42,7 @@ class JordanCell(RecurrentCell):
     ):
         super().__init__(units, **kwargs)
         output_units = units if output_units is None else output_units
-        if not isinstance(output_units, int) or output_units <= 0:
-            raise ValueError(
-                f"`output_units` must be a positive int. Received: output_units={output_units!r}"
-            )
+        check_positive(output_units=output_units)
         self.output_units = output_units
         self.output_activation = keras.activations.get(output_activation)
         self.output_initializer = keras.initializers.get(output_initializer)

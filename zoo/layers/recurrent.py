@@ -34,6 +34,8 @@ import keras
 import tensorflow as tf
 from keras import ops
 
+from zoo.validation import check_positive
+
 
 class RecurrentCell(keras.layers.Layer):
     """Base of the zoo cells. Subclasses set `gates` and implement `step`.
@@ -76,8 +78,7 @@ class RecurrentCell(keras.layers.Layer):
         **kwargs,
     ):
         super().__init__(**kwargs)
-        if not isinstance(units, int) or isinstance(units, bool) or units <= 0:
-            raise ValueError(f"`units` must be a positive int. Received: units={units!r}")
+        check_positive(units=units)
         if not isinstance(pb_dim, int) or isinstance(pb_dim, bool) or pb_dim < 0:
             raise ValueError(f"`pb_dim` must be an int >= 0. Received: pb_dim={pb_dim!r}")
         for name, rate in (("dropout", dropout), ("recurrent_dropout", recurrent_dropout)):

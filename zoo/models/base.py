@@ -44,8 +44,19 @@ class SequenceModel(keras.Model):
             self._check(args[0])
         return super().__call__(*args, **kwargs)
 
+    def _keep(self, **settings):
+        """Keeps constructor settings as same-named attributes, written back by get_config."""
+        self._settings = tuple(settings)
+        for key, value in settings.items():
+            # `outputs` is a reserved attribute of keras.Model.
+            setattr(self, "num_outputs" if key == "outputs" else key, value)
+
     def get_config(self):
-        return {"name": self.name, "trainable": self.trainable}
+        config = {
+            key: getattr(self, "num_outputs" if key == "outputs" else key)
+            for key in getattr(self, "_settings", ())
+        }
+        return {"name": self.name, "trainable": self.trainable, **config}
 
     @classmethod
     def from_config(cls, config):

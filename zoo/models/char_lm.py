@@ -10,8 +10,9 @@ import numpy as np
 from keras import ops
 
 from zoo.models.base import SequenceModel
-from zoo.models.recurrent import _check_positive, _stack
+from zoo.models.recurrent import _stack
 from zoo.registry import register_model
+from zoo.validation import check_positive
 
 UNKNOWN = 0
 
@@ -48,19 +49,15 @@ class CharLM(SequenceModel):
             raise ValueError("`vocabulary` must be a non-empty string of characters.")
         if len(set(vocabulary)) != len(vocabulary):
             raise ValueError("`vocabulary` must not repeat a character.")
-        _check_positive(units=units, depth=depth, embedding_dim=embedding_dim)
+        check_positive(units=units, depth=depth, embedding_dim=embedding_dim)
         size = len(vocabulary) + 1
         inputs = keras.Input((None,), dtype="int32", name="ids")
         x = keras.layers.Embedding(size, embedding_dim, name="embedding")(inputs)
         x = _stack(x, cell, units, depth, False, dropout, 0.0, True)
         logits = keras.layers.Dense(size, name="logits")(x)
         super().__init__(inputs=inputs, outputs=logits, **kwargs)
-        self.vocabulary = vocabulary
-        self.cell = cell
-        self.units = units
-        self.depth = depth
-        self.embedding_dim = embedding_dim
-        self.dropout = dropout
+        self._keep(vocabulary=vocabulary, cell=cell, units=units, depth=depth,
+                   embedding_dim=embedding_dim, dropout=dropout)
         self.input_dim = None
         self._index = {c: i + 1 for i, c in enumerate(vocabulary)}
         self._step_fn = None
@@ -83,7 +80,7 @@ class CharLM(SequenceModel):
 
     def windows(self, text, length=100, stride=None):
         """`(x, y)` training pairs: windows of `length` ids and the same shifted by one."""
-        _check_positive(length=length)
+        check_positive(length=length)
         ids = self.encode(text)
         if len(ids) < length + 1:
             raise ValueError(f"The text has {len(ids)} characters; windows need at least {length + 1}.")
@@ -165,18 +162,6 @@ class CharLM(SequenceModel):
                 token = int(rng.choice(len(p), p=p / p.sum()))
             out.append(token)
         return prompt + self.decode(out)
-
-    def get_config(self):
-        config = {
-            "vocabulary": self.vocabulary,
-            "cell": self.cell,
-            "units": self.units,
-            "depth": self.depth,
-            "embedding_dim": self.embedding_dim,
-            "dropout": self.dropout,
-        }
-        base_config = super().get_config()
-        return {**base_config, **config}
 
 
 @register_model

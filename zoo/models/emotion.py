@@ -9,6 +9,7 @@ import keras
 from zoo.layers import CropToReference
 from zoo.models.base import SequenceModel
 from zoo.registry import register_model
+from zoo.validation import check_positive
 
 KHORRAM_2017 = (
     "S. Khorram, Z. Aldeneh, D. Dimitriadis, M. McInnis, E. Mower Provost, "
@@ -16,11 +17,6 @@ KHORRAM_2017 = (
     'Continuous Emotion Recognition", Interspeech 2017.'
 )
 
-
-def _check_positive(**values):
-    for key, value in values.items():
-        if not isinstance(value, int) or value <= 0:
-            raise ValueError(f"`{key}` must be a positive integer. Received: {key}={value!r}")
 
 
 @keras.saving.register_keras_serializable(package="zoo")
@@ -51,7 +47,7 @@ class EmotionDilated(SequenceModel):
 
     def __init__(self, input_dim=160, outputs=2, depth=10, filters=32, kernel_size=2,
                  causal=False, activation="relu", dropout=0.0, **kwargs):
-        _check_positive(input_dim=input_dim, outputs=outputs, depth=depth, filters=filters,
+        check_positive(input_dim=input_dim, outputs=outputs, depth=depth, filters=filters,
                         kernel_size=kernel_size)
         inputs = keras.Input((None, input_dim), name="features")
         x = inputs
@@ -123,7 +119,7 @@ class EmotionDownUp(SequenceModel):
 
     def __init__(self, input_dim=160, outputs=2, stages=4, factor=3, filters=32,
                  kernel_size=5, activation="relu", dropout=0.0, **kwargs):
-        _check_positive(input_dim=input_dim, outputs=outputs, stages=stages, factor=factor,
+        check_positive(input_dim=input_dim, outputs=outputs, stages=stages, factor=factor,
                         filters=filters, kernel_size=kernel_size)
         inputs = keras.Input((None, input_dim), name="features")
         x = inputs
@@ -205,7 +201,7 @@ class EmotionBLSTM(SequenceModel):
     reference = KHORRAM_2017
 
     def __init__(self, input_dim=160, outputs=2, units=32, depth=2, dropout=0.0, **kwargs):
-        _check_positive(input_dim=input_dim, outputs=outputs, units=units, depth=depth)
+        check_positive(input_dim=input_dim, outputs=outputs, units=units, depth=depth)
         inputs = keras.Input((None, input_dim), name="features")
         x = inputs
         for n in range(depth):
@@ -250,7 +246,7 @@ class EmotionFilter(SequenceModel):
     reference = KHORRAM_2017
 
     def __init__(self, input_dim=160, outputs=2, length=512, filters=1, **kwargs):
-        _check_positive(input_dim=input_dim, outputs=outputs, length=length, filters=filters)
+        check_positive(input_dim=input_dim, outputs=outputs, length=length, filters=filters)
         inputs = keras.Input((None, input_dim), name="features")
         x = keras.layers.Conv1D(filters, length, padding="same", activation="tanh",
                                 name="filter")(inputs)

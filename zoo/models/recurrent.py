@@ -9,6 +9,7 @@ import keras
 from zoo.layers import GRU, Elman, Jordan, PeepholeLSTM
 from zoo.models.base import SequenceModel
 from zoo.registry import register_model
+from zoo.validation import check_positive
 
 #: Recurrent layers by name. Each takes `units` and the usual RNN keyword arguments.
 CELLS = {
@@ -26,11 +27,6 @@ def recurrent_layer(cell, units, **kwargs):
         raise ValueError(f"Unknown cell {cell!r}. Available: {', '.join(CELLS)}.")
     return CELLS[cell](units, **kwargs)
 
-
-def _check_positive(**values):
-    for key, value in values.items():
-        if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
-            raise ValueError(f"`{key}` must be a positive integer. Received: {key}={value!r}")
 
 
 def _stack(x, cell, units, depth, bidirectional, dropout, recurrent_dropout, last_sequences):
@@ -84,7 +80,7 @@ class SequenceClassifier(SequenceModel):
     def __init__(self, input_dim, classes, cell="peephole_lstm", units=64, depth=1,
                  bidirectional=False, dropout=0.0, recurrent_dropout=0.0, head_dropout=0.0,
                  mask_value=0.0, activation="softmax", **kwargs):
-        _check_positive(input_dim=input_dim, classes=classes, units=units, depth=depth)
+        check_positive(input_dim=input_dim, classes=classes, units=units, depth=depth)
         inputs = keras.Input((None, input_dim), name="sequences")
         x = inputs if mask_value is None else keras.layers.Masking(mask_value)(inputs)
         x = _stack(x, cell, units, depth, bidirectional, dropout, recurrent_dropout, False)
@@ -92,34 +88,10 @@ class SequenceClassifier(SequenceModel):
             x = keras.layers.Dropout(head_dropout)(x)
         outputs = keras.layers.Dense(classes, activation=activation, name="head")(x)
         super().__init__(inputs=inputs, outputs=outputs, **kwargs)
-        self.input_dim = input_dim
-        self.classes = classes
-        self.cell = cell
-        self.units = units
-        self.depth = depth
-        self.bidirectional = bidirectional
-        self.dropout = dropout
-        self.recurrent_dropout = recurrent_dropout
-        self.head_dropout = head_dropout
-        self.mask_value = mask_value
-        self.activation = activation
-
-    def get_config(self):
-        config = {
-            "input_dim": self.input_dim,
-            "classes": self.classes,
-            "cell": self.cell,
-            "units": self.units,
-            "depth": self.depth,
-            "bidirectional": self.bidirectional,
-            "dropout": self.dropout,
-            "recurrent_dropout": self.recurrent_dropout,
-            "head_dropout": self.head_dropout,
-            "mask_value": self.mask_value,
-            "activation": self.activation,
-        }
-        base_config = super().get_config()
-        return {**base_config, **config}
+        self._keep(input_dim=input_dim, classes=classes, cell=cell, units=units, depth=depth,
+                   bidirectional=bidirectional, dropout=dropout,
+                   recurrent_dropout=recurrent_dropout, head_dropout=head_dropout,
+                   mask_value=mask_value, activation=activation)
 
 
 @keras.saving.register_keras_serializable(package="zoo")
@@ -138,33 +110,14 @@ class SequenceRegressor(SequenceModel):
 
     def __init__(self, input_dim, outputs=1, cell="peephole_lstm", units=64, depth=1,
                  bidirectional=False, dropout=0.0, recurrent_dropout=0.0, **kwargs):
-        _check_positive(input_dim=input_dim, outputs=outputs, units=units, depth=depth)
+        check_positive(input_dim=input_dim, outputs=outputs, units=units, depth=depth)
         inputs = keras.Input((None, input_dim), name="sequences")
         x = _stack(inputs, cell, units, depth, bidirectional, dropout, recurrent_dropout, True)
         predictions = keras.layers.Dense(outputs, name="head")(x)
         super().__init__(inputs=inputs, outputs=predictions, **kwargs)
-        self.input_dim = input_dim
-        self.num_outputs = outputs
-        self.cell = cell
-        self.units = units
-        self.depth = depth
-        self.bidirectional = bidirectional
-        self.dropout = dropout
-        self.recurrent_dropout = recurrent_dropout
-
-    def get_config(self):
-        config = {
-            "input_dim": self.input_dim,
-            "outputs": self.num_outputs,
-            "cell": self.cell,
-            "units": self.units,
-            "depth": self.depth,
-            "bidirectional": self.bidirectional,
-            "dropout": self.dropout,
-            "recurrent_dropout": self.recurrent_dropout,
-        }
-        base_config = super().get_config()
-        return {**base_config, **config}
+        self._keep(input_dim=input_dim, outputs=outputs, cell=cell, units=units, depth=depth,
+                   bidirectional=bidirectional, dropout=dropout,
+                   recurrent_dropout=recurrent_dropout)
 
 
 def _register(cell):
