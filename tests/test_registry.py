@@ -50,3 +50,8 @@ def test_register_refuses_a_second_model_with_the_same_name():
         @register_model(name="emotion_downup")
         def other(**kw):  # pragma: no cover
             return None
+
+
+def test_every_model_cites_its_source():
+    for name in zoo.list_models():
+        assert zoo.info(name)["reference"], name

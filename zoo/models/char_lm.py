@@ -10,7 +10,7 @@ import numpy as np
 from keras import ops
 
 from zoo.models.base import SequenceModel
-from zoo.models.recurrent import _stack
+from zoo.models.recurrent import REFERENCES, _stack
 from zoo.registry import register_model
 from zoo.validation import check_positive
 
@@ -59,6 +59,10 @@ class CharLM(SequenceModel):
         self._keep(vocabulary=vocabulary, cell=cell, units=units, depth=depth,
                    embedding_dim=embedding_dim, dropout=dropout)
         self.input_dim = None
+        self.reference = (
+            "A. Karpathy, \"The unreasonable effectiveness of recurrent neural networks\", 2015; "
+            + REFERENCES[cell]
+        )
         self._index = {c: i + 1 for i, c in enumerate(vocabulary)}
         self._step_fn = None
 

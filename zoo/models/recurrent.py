@@ -21,6 +21,17 @@ CELLS = {
 }
 
 
+#: Where each cell comes from, shown by `zoo.info`.
+REFERENCES = {
+    "peephole_lstm": 'F. A. Gers, J. Schmidhuber, "Recurrent nets that time and count", IJCNN 2000.',
+    "gru": "K. Cho et al., \"Learning phrase representations using RNN encoder-decoder for "
+    'statistical machine translation", EMNLP 2014.',
+    "elman": 'J. L. Elman, "Finding structure in time", Cognitive Science 14 (1990).',
+    "jordan": 'M. I. Jordan, "Serial order: a parallel distributed processing approach", 1986.',
+    "lstm": 'S. Hochreiter, J. Schmidhuber, "Long short-term memory", Neural Computation 1997.',
+}
+
+
 def recurrent_layer(cell, units, **kwargs):
     """Builds the recurrent layer called `cell` (a key of `CELLS`)."""
     if cell not in CELLS:
@@ -92,6 +103,7 @@ class SequenceClassifier(SequenceModel):
                    bidirectional=bidirectional, dropout=dropout,
                    recurrent_dropout=recurrent_dropout, head_dropout=head_dropout,
                    mask_value=mask_value, activation=activation)
+        self.reference = REFERENCES[cell]
 
 
 @keras.saving.register_keras_serializable(package="zoo")
@@ -118,6 +130,7 @@ class SequenceRegressor(SequenceModel):
         self._keep(input_dim=input_dim, outputs=outputs, cell=cell, units=units, depth=depth,
                    bidirectional=bidirectional, dropout=dropout,
                    recurrent_dropout=recurrent_dropout)
+        self.reference = REFERENCES[cell]
 
 
 def _register(cell):
