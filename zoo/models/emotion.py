@@ -18,7 +18,6 @@ KHORRAM_2017 = (
 )
 
 
-
 @keras.saving.register_keras_serializable(package="zoo")
 class EmotionDilated(SequenceModel):
     """Stacked dilated Conv1D regressor (Khorram et al. 2017, Section 5.1).
@@ -61,27 +60,13 @@ class EmotionDilated(SequenceModel):
                 x = keras.layers.Dropout(dropout, name=f"dropout_{n}")(x)
         y = keras.layers.Conv1D(outputs, 1, name="head")(x)
         super().__init__(inputs=inputs, outputs=y, **kwargs)
-        self.input_dim = input_dim
-        # `outputs` is a reserved Model attribute; the count lives in `num_outputs`.
-        self.num_outputs = outputs
-        self.depth = depth
-        self.filters = filters
-        self.kernel_size = kernel_size
-        self.causal = causal
-        self.activation = activation
-        self.dropout = dropout
+        self._keep(input_dim=input_dim, outputs=outputs, depth=depth, filters=filters,
+                   kernel_size=kernel_size, causal=causal, activation=activation,
+                   dropout=dropout)
 
     @property
     def receptive_field(self):
         return 1 + (self.kernel_size - 1) * (2**self.depth - 1)
-
-    def get_config(self):
-        return {
-            **super().get_config(),
-            "input_dim": self.input_dim, "outputs": self.num_outputs, "depth": self.depth,
-            "filters": self.filters, "kernel_size": self.kernel_size, "causal": self.causal,
-            "activation": self.activation, "dropout": self.dropout,
-        }
 
 
 @keras.saving.register_keras_serializable(package="zoo")
@@ -139,14 +124,9 @@ class EmotionDownUp(SequenceModel):
         x = CropToReference(name="crop")([x, inputs])
         y = keras.layers.Conv1D(outputs, 1, name="head")(x)
         super().__init__(inputs=inputs, outputs=y, **kwargs)
-        self.input_dim = input_dim
-        self.num_outputs = outputs
-        self.stages = stages
-        self.factor = factor
-        self.filters = filters
-        self.kernel_size = kernel_size
-        self.activation = activation
-        self.dropout = dropout
+        self._keep(input_dim=input_dim, outputs=outputs, stages=stages, factor=factor,
+                   filters=filters, kernel_size=kernel_size, activation=activation,
+                   dropout=dropout)
 
     @property
     def receptive_field(self):
@@ -170,14 +150,6 @@ class EmotionDownUp(SequenceModel):
                 lo, hi = lo - conv_pad, hi - conv_pad + self.kernel_size - 1
             widest = max(widest, hi - lo + 1)
         return widest
-
-    def get_config(self):
-        return {
-            **super().get_config(),
-            "input_dim": self.input_dim, "outputs": self.num_outputs, "stages": self.stages,
-            "factor": self.factor, "filters": self.filters, "kernel_size": self.kernel_size,
-            "activation": self.activation, "dropout": self.dropout,
-        }
 
 
 @keras.saving.register_keras_serializable(package="zoo")
@@ -211,18 +183,8 @@ class EmotionBLSTM(SequenceModel):
             )(x)
         y = keras.layers.Dense(outputs, name="head")(x)
         super().__init__(inputs=inputs, outputs=y, **kwargs)
-        self.input_dim = input_dim
-        self.num_outputs = outputs
-        self.units = units
-        self.depth = depth
-        self.dropout = dropout
-
-    def get_config(self):
-        return {
-            **super().get_config(),
-            "input_dim": self.input_dim, "outputs": self.num_outputs, "units": self.units,
-            "depth": self.depth, "dropout": self.dropout,
-        }
+        self._keep(input_dim=input_dim, outputs=outputs, units=units, depth=depth,
+                   dropout=dropout)
 
 
 @keras.saving.register_keras_serializable(package="zoo")
@@ -252,21 +214,11 @@ class EmotionFilter(SequenceModel):
                                 name="filter")(inputs)
         y = keras.layers.Dense(outputs, name="head")(x)
         super().__init__(inputs=inputs, outputs=y, **kwargs)
-        self.input_dim = input_dim
-        self.num_outputs = outputs
-        self.length = length
-        self.filters = filters
+        self._keep(input_dim=input_dim, outputs=outputs, length=length, filters=filters)
 
     @property
     def receptive_field(self):
         return self.length
-
-    def get_config(self):
-        return {
-            **super().get_config(),
-            "input_dim": self.input_dim, "outputs": self.num_outputs,
-            "length": self.length, "filters": self.filters,
-        }
 
 
 @register_model
