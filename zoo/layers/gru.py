@@ -44,14 +44,10 @@ class GRUCell(RecurrentCell):
             return (2, 3 * self.units)
         return (3 * self.units,)
 
-    def input_bias(self, pb=None):
-        bias = self.bias
-        if bias is not None and self.reset_after:
-            bias = bias[0]
-        if pb is not None:
-            term = ops.matmul(pb, self.pb_kernel)
-            bias = term if bias is None else term + bias
-        return bias
+    def bias_of_inputs(self):
+        if self.bias is not None and self.reset_after:
+            return self.bias[0]
+        return self.bias
 
     def step(self, x, states, bias, recurrent_mask=None):
         (h,) = states

@@ -154,9 +154,13 @@ class RecurrentCell(keras.layers.Layer):
     def bias_initializer_for_build(self):
         return self.bias_initializer
 
+    def bias_of_inputs(self):
+        """The part of `bias` that `step` adds to `x @ kernel` (all of it by default)."""
+        return self.bias
+
     def input_bias(self, pb=None):
         """What `step` adds to `x @ kernel`: `bias + pb @ pb_kernel`, or None."""
-        bias = self.bias
+        bias = self.bias_of_inputs()
         if pb is not None:
             term = ops.matmul(pb, self.pb_kernel)
             bias = term if bias is None else term + bias
@@ -266,14 +270,6 @@ class RecurrentLayer(keras.layers.RNN):
     """
 
     cell_class = None
-    _rnn_arguments = (
-        "return_sequences",
-        "return_state",
-        "go_backwards",
-        "stateful",
-        "unroll",
-        "zero_output_for_mask",
-    )
 
     def __init__(self, units, jit_inference=True, **kwargs):
         cell_parameters = {
@@ -301,22 +297,21 @@ class RecurrentLayer(keras.layers.RNN):
     def pb_dim(self):
         return self.cell.pb_dim
 
-    def build(self, sequences_shape, initial_state_shape=None):
-        if len(sequences_shape) != 3:
+    def _check_rank(self, shape):
+        if len(shape) != 3:
             raise ValueError(
                 f"{type(self).__name__} expects inputs of shape (batch, time, features); "
-                f"received shape {tuple(sequences_shape)}."
+                f"received shape {tuple(shape)}."
             )
+
+    def build(self, sequences_shape, initial_state_shape=None):
+        self._check_rank(sequences_shape)
         # The cell reads PB as extra input features; the layer takes it as `pb=`.
         cell_shape = (*sequences_shape[:-1], sequences_shape[-1] + self.cell.pb_dim)
         super().build(cell_shape, initial_state_shape)
 
     def call(self, sequences, initial_state=None, mask=None, training=False, pb=None):
-        if len(sequences.shape) != 3:
-            raise ValueError(
-                f"{type(self).__name__} expects inputs of shape (batch, time, features); "
-                f"received shape {tuple(sequences.shape)}."
-            )
+        self._check_rank(sequences.shape)
         if pb is None and self.cell.pb_dim:
             raise ValueError(
                 f"{type(self).__name__} '{self.name}' has pb_dim={self.cell.pb_dim}: "
@@ -344,8 +339,9 @@ class RecurrentLayer(keras.layers.RNN):
             return super().inner_loop(sequences, initial_state, mask, training)
         cell = self.cell
         initial_state = list(initial_state) if isinstance(initial_state, (list, tuple)) else [initial_state]
-        x = sequences[..., : cell.input_dim]
-        pb = sequences[:, 0, cell.input_dim :] if cell.pb_dim else None
+        x, pb = sequences, None
+        if cell.pb_dim:
+            x, pb = sequences[..., : cell.input_dim], sequences[:, 0, cell.input_dim :]
         bias = cell.input_bias(pb)
         if bias is not None:
             bias = tf.identity(bias)  # a tensor: tf.function cannot take a Keras variable

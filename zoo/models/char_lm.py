@@ -7,6 +7,7 @@ feeds each sampled character back in, with temperature, top-k or greedy choice.
 
 import keras
 import numpy as np
+import tensorflow as tf
 from keras import ops
 
 from zoo.models.base import SequenceModel
@@ -142,8 +143,6 @@ class CharLM(SequenceModel):
         if top_k is not None and not 0 < top_k <= self.vocabulary_size:
             raise ValueError(f"`top_k` must be in 1..{self.vocabulary_size}. Received: {top_k}")
         if self._step_fn is None:
-            import tensorflow as tf
-
             self._step_fn = tf.function(self._step, reduce_retracing=True)
         rng = np.random.default_rng(seed)
         states = [cell.get_initial_state(1) for cell in self._recurrent_cells()]
