@@ -77,7 +77,8 @@ def info(name):
 
     Returns:
         A dict with `name`, `summary` (the factory's docstring), `class`, `parameters`
-        (count at the default settings), `receptive_field` (frames, or None where the
+        (count at the default settings; None for a model that is built by its first
+        `fit`, such as `rnnpb`, whose size depends on the data), `receptive_field` (frames, or None where the
         idea does not apply), `reference` and `settings` (the constructor config).
     """
     factory = _factory(name)
@@ -87,7 +88,7 @@ def info(name):
         "name": name,
         "summary": doc,
         "class": type(model).__name__,
-        "parameters": int(model.count_params()),
+        "parameters": int(model.count_params()) if model.built else None,
         "receptive_field": getattr(model, "receptive_field", None),
         "reference": getattr(model, "reference", None),
         "settings": model.get_config(),

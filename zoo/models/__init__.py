@@ -4,6 +4,8 @@ from zoo.models.base import SequenceModel
 from zoo.models.char_lm import CharLM
 from zoo.models.emotion import EmotionBLSTM, EmotionDilated, EmotionDownUp, EmotionFilter
 from zoo.models.recurrent import CELLS, SequenceClassifier, SequenceRegressor
+from zoo.models.rnnpb import RNNPB, PBStream
 
 __all__ = ["SequenceModel", "CharLM", "EmotionBLSTM", "EmotionDilated", "EmotionDownUp",
-           "EmotionFilter", "CELLS", "SequenceClassifier", "SequenceRegressor"]
+           "EmotionFilter", "CELLS", "SequenceClassifier", "SequenceRegressor", "RNNPB",
+           "PBStream"]

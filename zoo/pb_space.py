@@ -1,0 +1,136 @@
+"""Reading the PB space of an RNNPB: distances, nearest class means and a plot.
+
+The RNNPB paper (seed `000_*`) judges its PB space by tables of Euclidean distances:
+between the PB vectors of the training sequences (Tables I-II) and between the mean
+training PB of each class and the recognised PB vectors (Tables IV-V), where a sequence is
+recognised when its own class is the nearest. `pb_distance_table` builds both kinds as a
+pandas DataFrame; `nearest_class_mean` turns the second into a classifier; `plot_pb_space`
+draws the paper's Figure 2.
+"""
+
+import numpy as np
+import pandas as pd
+
+from zoo.files import atomic_path
+
+
+def _check(pbs, labels, name):
+    pbs = np.asarray(pbs, dtype="float64")
+    if pbs.ndim != 2 or len(pbs) == 0:
+        raise ValueError(f"`{name}` must be a non-empty (n, pb_dim) array. Received shape {pbs.shape}.")
+    if not np.isfinite(pbs).all():
+        raise ValueError(f"`{name}` contains NaN or inf.")
+    if labels is not None:
+        labels = np.asarray(labels)
+        if labels.shape != (len(pbs),):
+            raise ValueError(
+                f"`{name}` has {len(pbs)} rows but {labels.size} labels were given.")
+    return pbs, labels
+
+
+def class_means(pbs, labels):
+    """`(classes, means)`: the classes in order of first appearance and their mean PB."""
+    pbs, labels = _check(pbs, labels, "pbs")
+    classes = list(dict.fromkeys(labels.tolist()))
+    return classes, np.stack([pbs[labels == c].mean(axis=0) for c in classes])
+
+
+def pb_distance_table(pbs, labels, reference=None, reference_labels=None):
+    """Euclidean distances in PB space as a DataFrame, like the paper's Tables I-V.
+
+    With `pbs` and `labels` only: the distance between every two sequences (Tables I-II);
+    rows and columns are named by label and index within the class, e.g. `Walking2`.
+    With `reference` and `reference_labels` (the training PB table and its labels): rows
+    are the class means of `reference`, columns the class means of `pbs` (Tables IV-V), so
+    a recognition that works puts the smallest entry of each column on the diagonal.
+
+    Returns:
+        A `pandas.DataFrame`.
+    """
+    pbs, labels = _check(pbs, labels, "pbs")
+    if reference is None:
+        seen = {}
+        names = []
+        for label in labels.tolist():
+            seen[label] = seen.get(label, 0) + 1
+            names.append(f"{label}{seen[label]}")
+        distances = np.linalg.norm(pbs[:, None] - pbs[None], axis=-1)
+        return pd.DataFrame(distances, index=names, columns=names)
+    ref_classes, ref_means = class_means(reference, reference_labels)
+    classes, means = class_means(pbs, labels)
+    columns = [c for c in ref_classes if c in classes] + [c for c in classes if c not in ref_classes]
+    means = np.stack([means[classes.index(c)] for c in columns])
+    distances = np.linalg.norm(ref_means[:, None] - means[None], axis=-1)
+    frame = pd.DataFrame(distances, index=[f"trained {c}" for c in ref_classes],
+                         columns=[f"recognised {c}" for c in columns])
+    return frame
+
+
+def diagonal_is_smallest(table):
+    """Whether every column of a class-mean `pb_distance_table` is smallest on its own class."""
+    rows = [name.removeprefix("trained ") for name in table.index]
+    for column in table.columns:
+        label = column.removeprefix("recognised ")
+        if label not in rows or table[column].idxmin() != f"trained {label}":
+            return False
+    return True
+
+
+def nearest_class_mean(reference, reference_labels, pbs):
+    """Labels of `pbs` by the nearest class mean of the labelled `reference` PB vectors."""
+    classes, means = class_means(reference, reference_labels)
+    pbs, _ = _check(pbs, None, "pbs")
+    if pbs.shape[1] != means.shape[1]:
+        raise ValueError(
+            f"`pbs` has {pbs.shape[1]} PB units; the reference has {means.shape[1]}.")
+    nearest = np.linalg.norm(pbs[:, None] - means[None], axis=-1).argmin(axis=1)
+    return np.array([classes[i] for i in nearest])
+
+
+def plot_pb_space(reference, reference_labels, path, recognised=None, recognised_labels=None,
+                  title=None):
+    """Writes a PNG of the PB space like the paper's Figure 2.
+
+    Training PB vectors are drawn as circles, one colour per class; recognised PB vectors
+    as asterisks in their class's colour; class means of the training PBs as crosses.
+    With more than 2 PB units the first two are plotted.
+
+    Returns:
+        `path`.
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    reference, reference_labels = _check(reference, reference_labels, "reference")
+    classes, means = class_means(reference, reference_labels)
+    if recognised is not None:
+        recognised, recognised_labels = _check(recognised, recognised_labels, "recognised")
+        classes += [c for c in dict.fromkeys(recognised_labels.tolist()) if c not in classes]
+    colours = plt.get_cmap("tab10")
+    fig, ax = plt.subplots(figsize=(6, 5))
+    for k, label in enumerate(classes):
+        colour = colours(k % 10)
+        rows = reference[reference_labels == label]
+        ax.scatter(rows[:, 0], rows[:, 1] if rows.shape[1] > 1 else 0 * rows[:, 0],
+                   color=colour, alpha=0.6, label=f"{label} (trained)")
+        if recognised is not None:
+            rec = recognised[recognised_labels == label]
+            ax.scatter(rec[:, 0], rec[:, 1] if rec.shape[1] > 1 else 0 * rec[:, 0],
+                       color=colour, marker="*", s=90, edgecolor="black", linewidth=0.4)
+    ax.scatter(means[:, 0], means[:, 1] if means.shape[1] > 1 else 0 * means[:, 0],
+               color="black", marker="x", s=60, label="class mean (trained)")
+    if recognised is not None:
+        ax.scatter([], [], color="grey", marker="*", s=90, label="recognised")
+    ax.set_xlabel("PB 1")
+    ax.set_ylabel("PB 2")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8, loc="best")
+    if title:
+        ax.set_title(title)
+    fig.tight_layout()
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, dpi=100, format="png")
+    plt.close(fig)
+    return path
