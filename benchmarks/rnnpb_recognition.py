@@ -8,7 +8,9 @@ components (the weights' values do not change the cost).
    step), median of `--repeats` pushes of a `PBStream`:
    - `updates=1`: one compiled call per update, Python's dispatch included;
    - `updates=10`: ten updates per call (what `recognize_stream` does per frame), per update;
-   - peer: the same update as a plain `tf.function` (no XLA, the layer's `while_loop`).
+   - peer: the same update as a plain `tf.function` (no XLA, the layer's `while_loop`);
+   - floor: a compiled call that does nothing with the same arguments (TensorFlow's
+     dispatch from Python, which a one-update call cannot go below).
    Target: <= 1 ms median.
 2. Batched recognition of 100 windows to convergence (`--steps` updates) against a Python
    loop recognising them one at a time, same model, same steps.
@@ -81,6 +83,9 @@ def main(argv=None):
     median, _ = timed(lambda: [t.numpy() for t in plain(z, mask, *state, *settings)], args.repeats)
     results["plain"] = median
     print(f"plain tf.function update (no XLA, while_loop):   {median * 1e3:.3f} ms per update")
+    noop = tf.function(lambda z, mask, a, b, c, r, e, l: (a, b, c, mask), jit_compile=True)
+    median, _ = timed(lambda: [t.numpy() for t in noop(z, mask, *state, *settings)], args.repeats)
+    print(f"floor: a compiled call that does nothing, same arguments: {median * 1e3:.3f} ms")
     for updates in (1, 10):
         ok = "ok" if results[updates] <= 1e-3 else "ABOVE TARGET"
         print(f"latency per update, {updates:2d} per call: {results[updates] * 1e3:.3f} ms "

@@ -69,3 +69,36 @@ def test_train_reports_malformed_files(data_dir, tmp_path, capsys):
 def test_console_script_is_installed():
     result = subprocess.run([str(Path(sys.executable).parent / "zoo"), "list"], capture_output=True, text=True, timeout=120)
     assert result.returncode == 0 and "emotion_downup" in result.stdout
+
+
+def test_recognize_writes_pbs_distances_and_plot(tmp_path, capsys):
+    keras.utils.set_random_seed(0)
+    import zoo
+
+    train = zoo.data.load_uea("BasicMotions", "train")
+    model = zoo.get("rnnpb", units=8, pb_dim=2)
+    model.fit(train, epochs=1, verbose=0)
+    path = tmp_path / "rnnpb.keras"
+    model.save(path)
+    out = tmp_path / "rec"
+    assert main(["recognize", str(path), "--data", "BasicMotions", "--steps", "3",
+                 "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "recognised 40 sequences in 3 updates" in printed
+    assert "nearest-class-mean accuracy" in printed and "trained Standing" in printed
+    import pandas as pd
+
+    table = pd.read_csv(out / "pb.csv")
+    assert list(table.columns) == ["sequence", "label", "pb_1", "pb_2", "error", "nearest_class"]
+    assert len(table) == 40 and np.isfinite(table[["pb_1", "pb_2"]].to_numpy()).all()
+    assert (out / "distances.csv").is_file() and (out / "pb_space.png").is_file()
+
+
+def test_recognize_refuses_a_model_that_is_not_an_rnnpb(tmp_path):
+    model = keras.Sequential([keras.Input((None, 6)), keras.layers.Dense(2)])
+    path = tmp_path / "dense.keras"
+    model.save(path)
+    with pytest.raises(SystemExit, match="not an RNNPB"):
+        main(["recognize", str(path), "--data", "BasicMotions"])
+    with pytest.raises(SystemExit, match="no model file"):
+        main(["recognize", str(tmp_path / "missing.keras"), "--data", "BasicMotions"])

@@ -1,4 +1,4 @@
-"""The `zoo` command line: list, info, train, evaluate, demo."""
+"""The `zoo` command line: list, info, train, evaluate, recognize, demo."""
 
 import argparse
 import json
@@ -9,9 +9,13 @@ from pathlib import Path
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import keras  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
 
 import zoo  # noqa: E402
+from zoo import pb_space  # noqa: E402
 from zoo.evaluation import score_corpus  # noqa: E402
+from zoo.files import write_text  # noqa: E402
 from zoo.training import train_on_corpus  # noqa: E402
 
 BUILTIN_DATA = {"recola_like": "generated AVEC-layout recordings (zoo.data.synthetic)"}
@@ -77,6 +81,52 @@ def cmd_evaluate(args):
     print(json.dumps({"model": args.model, "recordings": len(corpus), **scores}, indent=2))
 
 
+def _load_sequences(spec, split):
+    """A bundled UEA set by name, or a `.ts` file."""
+    if spec in zoo.data.uea.BUNDLED:
+        return zoo.data.load_uea(spec, split)
+    if Path(spec).is_file():
+        return zoo.data.read_ts(spec)
+    raise SystemExit(
+        f"zoo: --data {spec!r} is neither a .ts file nor a bundled set "
+        f"({', '.join(zoo.data.uea.BUNDLED)})."
+    )
+
+
+def cmd_recognize(args):
+    """Infers PB vectors for sequences with a trained RNNPB; writes CSVs and a plot."""
+    if not Path(args.model).is_file():
+        raise SystemExit(f"zoo: no model file at {args.model}")
+    model = keras.models.load_model(args.model)  # safe_mode: no code runs from the file
+    if not isinstance(model, zoo.models.RNNPB):
+        raise SystemExit(f"zoo: {args.model} holds a {type(model).__name__}, not an RNNPB.")
+    data = _load_sequences(args.data, args.split)
+    pbs, trace = model.recognize(data, steps=args.steps, verbose=1 if args.progress else 0)
+    out = Path(args.out)
+    columns = {f"pb_{k + 1}": pbs[:, k] for k in range(pbs.shape[1])}
+    labels = [data.classes[i] for i in data.labels] if len(data.classes) else None
+    frame = pd.DataFrame({"sequence": range(len(pbs)), **columns,
+                          "error": trace[-1]})
+    if labels is not None:
+        frame.insert(1, "label", labels)
+    print(f"recognised {len(pbs)} sequences in {args.steps} updates: error per frame and "
+          f"channel {trace[0].mean():.4f} -> {trace[-1].mean():.4f}")
+    if model.sequence_labels is not None:
+        reference = model.pb_table.numpy()
+        frame["nearest_class"] = pb_space.nearest_class_mean(reference, model.sequence_labels, pbs)
+        if labels is not None:
+            table = pb_space.pb_distance_table(pbs, labels, reference=reference,
+                                               reference_labels=model.sequence_labels)
+            print(table.round(3).to_string())
+            accuracy = float(np.mean(frame["nearest_class"] == frame["label"]))
+            print(f"nearest-class-mean accuracy: {accuracy:.3f}")
+            write_text(out / "distances.csv", table.to_csv())
+            pb_space.plot_pb_space(reference, model.sequence_labels, out / "pb_space.png",
+                                   recognised=pbs, recognised_labels=labels)
+    write_text(out / "pb.csv", frame.to_csv(index=False))
+    print(f"wrote {out / 'pb.csv'}" + (", distances.csv, pb_space.png" if (out / "pb_space.png").exists() else ""))
+
+
 def cmd_demo(args):
     """Generate AVEC-layout data on disk, read it back, train emotion_downup, score dev."""
     out = Path(args.out)
@@ -125,6 +175,16 @@ def build_parser():
     p.add_argument("--data", required=True)
     p.add_argument("--split", default="dev", help="recording-name prefix; '' for all")
     p.set_defaults(func=cmd_evaluate)
+
+    p = sub.add_parser("recognize", help="infer PB vectors of sequences with a trained RNNPB")
+    p.add_argument("model", help="a .keras file holding a trained RNNPB")
+    p.add_argument("--data", required=True,
+                   help="a bundled UEA set (BasicMotions, ...) or a .ts file")
+    p.add_argument("--split", default="test", help="split of a bundled set")
+    p.add_argument("--steps", type=int, default=400, help="Adadelta updates")
+    p.add_argument("--out", default="recognized", help="folder for pb.csv, distances, plot")
+    p.add_argument("--progress", action="store_true", help="show a progress bar")
+    p.set_defaults(func=cmd_recognize)
 
     p = sub.add_parser("demo", help="the main job: train emotion_downup on generated data")
     p.add_argument("--out", default="demo_out")

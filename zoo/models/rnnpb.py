@@ -102,6 +102,16 @@ def _pad(sequences, length=None):
     return x, mask
 
 
+_INT32 = {}
+
+
+def _int32(value):
+    """A cached int32 scalar tensor: creating one per call costs as much as a small update."""
+    if value not in _INT32:
+        _INT32[value] = tf.constant(value, tf.int32)
+    return _INT32[value]
+
+
 def _pb_adagrad(pb, accumulator, grad, rate, epsilon):
     """Eqs. 6-7: `G += g^2; pb -= rate * g / sqrt(G + eps)`. Returns `(pb, G)`."""
     accumulator = accumulator + grad * grad
@@ -136,6 +146,11 @@ class RNNPB(keras.Model):
         pca_components: None (default) or an int: reduce the standardised channels to this
             many principal components, fit on the training frames (the paper fed PCA-reduced
             data to its network). Predictions are mapped back to channels.
+        compress: None (default) or a positive scale `s`: frames pass through
+            `asinh(x / s)` before standardising (and `sinh` back), which is linear below
+            `s` and logarithmic above. Use it when the behaviours differ in amplitude by
+            orders of magnitude (standing against running): without it the loudest
+            sequences dominate the error and the quiet ones share one PB.
         pb_learning_rate: the PB's own Adagrad rate `gamma` (eqs. 6-7), default 0.05.
         pb_epsilon: smoothing term of eqs. 6-7, default 1e-8.
         dropout: fraction of input units dropped while learning, default 0. Dropping
@@ -179,6 +194,7 @@ class RNNPB(keras.Model):
         pb_dim=2,
         cell="elman",
         pca_components=None,
+        compress=None,
         pb_learning_rate=0.05,
         pb_epsilon=1e-8,
         dropout=0.0,
@@ -189,6 +205,8 @@ class RNNPB(keras.Model):
     ):
         super().__init__(name=name, **kwargs)
         check_positive(units=units, pb_dim=pb_dim)
+        if compress is not None and not compress > 0:
+            raise ValueError(f"`compress` must be None or > 0. Received: compress={compress}")
         if pca_components is not None:
             check_positive(pca_components=pca_components)
         if cell not in CELLS or cell == "lstm":
@@ -203,6 +221,7 @@ class RNNPB(keras.Model):
         self.pb_dim = pb_dim
         self.cell = cell
         self.pca_components = pca_components
+        self.compress = None if compress is None else float(compress)
         self.pb_learning_rate = float(pb_learning_rate)
         self.pb_epsilon = float(pb_epsilon)
         self.dropout = float(dropout)
@@ -261,16 +280,21 @@ class RNNPB(keras.Model):
         return int(self.pb_table.shape[0]) if self.built else None
 
     # -- transforms between channels and the network's features ----------------------
+    def _compress(self, frames):
+        return frames if self.compress is None else ops.arcsinh(frames / self.compress)
+
     def to_features(self, frames):
-        """Standardise (and PCA-project) `(..., channels)` frames."""
+        """Compress, standardise and PCA-project `(..., channels)` frames, as configured."""
+        frames = self._compress(ops.convert_to_tensor(frames, "float32"))
         return ops.matmul((frames - self.frame_mean) / self.frame_scale, self.components)
 
     def to_channels(self, features):
         """Inverse of `to_features` (exact without PCA)."""
-        return ops.matmul(features, ops.transpose(self.components)) * self.frame_scale + self.frame_mean
+        frames = ops.matmul(features, ops.transpose(self.components)) * self.frame_scale + self.frame_mean
+        return frames if self.compress is None else ops.sinh(frames) * self.compress
 
     def _fit_transform(self, sequences):
-        frames = np.concatenate(sequences, axis=0).astype("float64")
+        frames = np.asarray(self._compress(np.concatenate(sequences, axis=0))).astype("float64")
         mean = frames.mean(axis=0)
         scale = frames.std(axis=0)
         scale = np.where(scale > 1e-8, scale, 1.0)
@@ -554,14 +578,14 @@ class RNNPB(keras.Model):
         if z.shape[1] - 1 <= UNROLL_MAX:
             fn = self._compiled(("updates", size), lambda: tf.function(
                 lambda *args: self._adadelta_steps(*args, size=size), jit_compile=True))
-            *state, errors = fn(z, mask, *state, *settings, tf.constant(count))
-            return state, errors[:count]
+            *state, errors = fn(z, mask, *state, *settings, _int32(count))
+            return state, np.asarray(errors)[:count]
         fn = self._compiled("update", lambda: tf.function(self._adadelta_step, jit_compile=True))
         errors = []
         for _ in range(count):
             *state, error = fn(z, mask, *state, *settings)
             errors.append(error)
-        return state, tf.stack(errors)
+        return state, np.stack([np.asarray(e) for e in errors])
 
     def recognize(self, sequences, steps=300, rho=0.9, epsilon=1e-4, learning_rate=1.0,
                   initial_pb=None, verbose="auto", chunk=25):
@@ -602,7 +626,7 @@ class RNNPB(keras.Model):
         while done < steps:
             count = min(chunk, steps - done)
             state, errors = self._adadelta(z, mask, state, settings, count, chunk)
-            trace.append(np.asarray(errors))
+            trace.append(errors)
             done += count
             if progress is not None:
                 progress.update(done, [("error", float(np.mean(trace[-1][-1])))])
@@ -718,6 +742,7 @@ class RNNPB(keras.Model):
             "pb_dim": self.pb_dim,
             "cell": self.cell,
             "pca_components": self.pca_components,
+            "compress": self.compress,
             "pb_learning_rate": self.pb_learning_rate,
             "pb_epsilon": self.pb_epsilon,
             "dropout": self.dropout,
@@ -753,7 +778,17 @@ class PBStream:
         start = model.initial_pb(1) if initial_pb is None else np.asarray(
             model._check_pb(np.asarray(initial_pb, "float32").reshape(1, -1), 1), "float32")
         self.initial = start
+        # The frame transform in NumPy: eager TensorFlow ops would cost more than the update.
+        self._mean = model.frame_mean.numpy()
+        self._scale = model.frame_scale.numpy()
+        self._components = model.components.numpy()
+        self._compress = model.compress
         self.reset()
+
+    def _to_features(self, frame):
+        if self._compress is not None:
+            frame = np.arcsinh(frame / self._compress)
+        return ((frame - self._mean) / self._scale) @ self._components
 
     def reset(self):
         """Forgets the frames and restarts from the initial PB."""
@@ -766,7 +801,7 @@ class PBStream:
 
     @property
     def pb(self):
-        return np.asarray(self.state[0][0])
+        return np.asarray(self.state[0])[0]
 
     def push(self, frame):
         """Adds one `(channels,)` frame; returns the PB after this frame's updates."""
@@ -776,7 +811,7 @@ class PBStream:
                 f"A stream frame must hold {self.model.channels} finite values. "
                 f"Received: {frame}"
             )
-        z = np.asarray(self.model.to_features(frame[None]))[0]
+        z = self._to_features(frame)
         if self.count < self.window:
             self.buffer[0, self.count] = z
             self.mask[0, self.count] = 1.0
