@@ -4,7 +4,6 @@ import keras
 import numpy as np
 import pandas as pd
 import pytest
-import tensorflow as tf
 
 import zoo
 from zoo.models.rnnpb import RNNPB, _adadelta, _pb_adagrad

@@ -615,8 +615,6 @@ class RNNPB(keras.Model):
         n = len(z)
         pb = self.initial_pb(n) if initial_pb is None else np.asarray(
             self._check_pb(np.asarray(initial_pb, "float32"), n), "float32")
-        msg = np.zeros_like(pb)
-        msd = np.zeros_like(pb)
         progress = keras.utils.Progbar(steps, unit_name="update") if verbose not in (0, False) else None
         settings = [tf.constant(v, "float32") for v in (rho, epsilon, learning_rate)]
         state = [tf.constant(v) for v in (pb, np.zeros_like(pb), np.zeros_like(pb))]
