@@ -23,9 +23,10 @@ from zoo.pb_space import diagonal_is_smallest, nearest_class_mean, pb_distance_t
 #: split. `compress` puts standing (0.3 g) and running (10 g) on comparable scales.
 RECIPES = {
     "BasicMotions": dict(units=32, pb_dim=2, cell="elman", compress=0.05, epochs=200,
-                         batch_size=8, learning_rate=3e-3, steps=400),
+                         batch_size=8, learning_rate=3e-3, steps=400, starts=8),
     "PickupGestureWiimoteZ": dict(units=32, pb_dim=2, cell="elman", compress=None,
-                                  epochs=200, batch_size=8, learning_rate=3e-3, steps=400),
+                                  epochs=200, batch_size=8, learning_rate=3e-3, steps=400,
+                                  starts=8),
 }
 MODEL_KEYS = ("units", "pb_dim", "cell", "compress", "pca_components")
 
@@ -51,7 +52,7 @@ def _labels(data):
     return np.array([data.classes[i] for i in data.labels])
 
 
-def recognition_report(model, test, steps=400):
+def recognition_report(model, test, steps=400, starts=8):
     """Recognises `test` and compares it with the training PB table.
 
     Returns:
@@ -60,7 +61,7 @@ def recognition_report(model, test, steps=400):
         (first and last recognition error), `seconds`.
     """
     start = time.perf_counter()
-    pbs, trace = model.recognize(test, steps=steps, verbose=0)
+    pbs, trace = model.recognize(test, steps=steps, starts=starts, verbose=0)
     seconds = time.perf_counter() - start
     table_pbs = model.pb_table.numpy()
     train_labels = np.array(model.sequence_labels)
@@ -109,7 +110,7 @@ def stream_report(model, test, per_class=2, window=30, updates=5, seed=0):
     }
 
 
-def continuation_report(model, test, context=60, horizon=20, steps=400):
+def continuation_report(model, test, context=60, horizon=20, steps=400, starts=8):
     """Normalised MSE of generating the `horizon` frames after `context` real frames.
 
     The PB of each test sequence is recognised on its first `context` frames; the model
@@ -117,7 +118,7 @@ def continuation_report(model, test, context=60, horizon=20, steps=400):
     """
     heads = [s[:context] for s in test.sequences if len(s) >= context + horizon]
     tails = [s[context : context + horizon] for s in test.sequences if len(s) >= context + horizon]
-    pbs, _ = model.recognize(heads, steps=steps, verbose=0)
+    pbs, _ = model.recognize(heads, steps=steps, starts=starts, verbose=0)
     generated = model.generate(pbs, np.stack(heads), horizon)
 
     def features(frames):

@@ -112,6 +112,21 @@ def _int32(value):
     return _INT32[value]
 
 
+def _random_window(window, length, seed):
+    """A `tf.data` map drawing one random `window`-frame crop of a padded sequence."""
+    if not isinstance(window, int) or window < 2:
+        raise ValueError(f"`window` must be an int >= 2. Received: window={window!r}")
+    window = min(window, length)
+
+    def crop(z, mask, index):
+        frames = tf.cast(tf.reduce_sum(mask), tf.int32)
+        last_start = tf.maximum(frames - window, 0)
+        start = tf.random.uniform((), 0, last_start + 1, dtype=tf.int32, seed=seed)
+        return z[start : start + window], mask[start : start + window], index
+
+    return crop
+
+
 def _pb_adagrad(pb, accumulator, grad, rate, epsilon):
     """Eqs. 6-7: `G += g^2; pb -= rate * g / sqrt(G + eps)`. Returns `(pb, G)`."""
     accumulator = accumulator + grad * grad
@@ -427,6 +442,7 @@ class RNNPB(keras.Model):
         shuffle=True,
         callbacks=None,
         verbose="auto",
+        window=None,
         until=None,
         max_iterations=100,
         seed=None,
@@ -444,6 +460,12 @@ class RNNPB(keras.Model):
             shuffle: shuffle the sequences every epoch.
             callbacks: Keras callbacks; `History` is returned.
             verbose: as in `keras.Model.fit`.
+            window: None (default) to learn on whole sequences; an int >= 2 to learn,
+                at every update, on one randomly placed window of that many frames of
+                each sequence, with that sequence's PB. The PB then has to explain every
+                part of its sequence, not one run from its start, which is what streaming
+                recognition (windows at any phase) and recognition of unseen
+                sequences need.
             until: None (default) for minibatch learning; a float switches to the
                 paper's Algorithm 1: each epoch visits the sequences one at a time and
                 repeats updates on a sequence until its error (eq. 2, per frame and
@@ -481,7 +503,9 @@ class RNNPB(keras.Model):
             check_positive(batch_size=batch_size)
             data = tf.data.Dataset.from_tensor_slices((z, mask, ids))
             if shuffle:
-                data = data.shuffle(len(ids), reshuffle_each_iteration=True)
+                data = data.shuffle(len(ids), reshuffle_each_iteration=True, seed=seed)
+            if window is not None:
+                data = data.map(_random_window(window, z.shape[1], seed))
             history = super().fit(data.batch(batch_size), epochs=epochs, callbacks=callbacks,
                                   verbose=verbose, shuffle=False)
         else:
@@ -577,10 +601,10 @@ class RNNPB(keras.Model):
         """
         if z.shape[1] - 1 <= UNROLL_MAX:
             fn = self._compiled(("updates", size), lambda: tf.function(
-                lambda *args: self._adadelta_steps(*args, size=size), jit_compile=True))
+                lambda *args: self._adadelta_steps(*args, size=size), jit_compile=True, autograph=False))
             *state, errors = fn(z, mask, *state, *settings, _int32(count))
             return state, np.asarray(errors)[:count]
-        fn = self._compiled("update", lambda: tf.function(self._adadelta_step, jit_compile=True))
+        fn = self._compiled("update", lambda: tf.function(self._adadelta_step, jit_compile=True, autograph=False))
         errors = []
         for _ in range(count):
             *state, error = fn(z, mask, *state, *settings)
@@ -588,7 +612,7 @@ class RNNPB(keras.Model):
         return state, np.stack([np.asarray(e) for e in errors])
 
     def recognize(self, sequences, steps=300, rho=0.9, epsilon=1e-4, learning_rate=1.0,
-                  initial_pb=None, verbose="auto", chunk=25):
+                  initial_pb=None, starts=1, verbose="auto", chunk=25):
         """Recognition mode: infers one PB vector per sequence with the weights frozen.
 
         The one-step-ahead error of each sequence is back-propagated to its PB alone and
@@ -602,6 +626,10 @@ class RNNPB(keras.Model):
                 first steps (about `sqrt(epsilon)`); Zeiler's 1e-6 starts 10x slower.
             learning_rate: multiplies each Adadelta step, default 1.0 (Zeiler's rule).
             initial_pb: `(n, pb_dim)` start, default the mean of the PB table.
+            starts: default 1. With `k > 1`, recognition also starts from `k - 1` rows of
+                the PB table spread over it (each the farthest from those chosen before)
+                and keeps, per sequence, the PB with the lowest final error: the error
+                surface over PB space can have several basins.
             verbose: progress bar when 1 (or "auto").
             chunk: updates per compiled call (and between progress-bar refreshes).
 
@@ -615,6 +643,11 @@ class RNNPB(keras.Model):
         n = len(z)
         pb = self.initial_pb(n) if initial_pb is None else np.asarray(
             self._check_pb(np.asarray(initial_pb, "float32"), n), "float32")
+        check_positive(starts=starts)
+        if starts > 1:
+            origins = self.spread_pbs(starts)
+            pb = np.concatenate([pb] + [np.repeat(o[None], n, axis=0) for o in origins[1:]])
+            z, mask = np.tile(z, (starts, 1, 1)), np.tile(mask, (starts, 1))
         progress = keras.utils.Progbar(steps, unit_name="update") if verbose not in (0, False) else None
         settings = [tf.constant(v, "float32") for v in (rho, epsilon, learning_rate)]
         state = [tf.constant(v) for v in (pb, np.zeros_like(pb), np.zeros_like(pb))]
@@ -628,7 +661,22 @@ class RNNPB(keras.Model):
             done += count
             if progress is not None:
                 progress.update(done, [("error", float(np.mean(trace[-1][-1])))])
-        return np.asarray(state[0]), np.concatenate(trace, axis=0)
+        pb, trace = np.asarray(state[0]), np.concatenate(trace, axis=0)
+        if starts > 1:
+            final = trace[-1].reshape(starts, n)
+            best = final.argmin(axis=0)
+            pb = pb.reshape(starts, n, -1)[best, np.arange(n)]
+            trace = trace.reshape(len(trace), starts, n)[:, best, np.arange(n)]
+        return pb, trace
+
+    def spread_pbs(self, count):
+        """`count` starting PBs: the table mean, then table rows far from those chosen."""
+        table = self.pb_table.numpy()
+        chosen = [table.mean(axis=0)]
+        for _ in range(count - 1):
+            distance = np.min([np.linalg.norm(table - c, axis=1) for c in chosen], axis=0)
+            chosen.append(table[distance.argmax()])
+        return np.stack(chosen)
 
     def stream(self, window=30, updates=5, rho=0.9, epsilon=1e-4, learning_rate=1.0,
                initial_pb=None):
@@ -728,7 +776,7 @@ class RNNPB(keras.Model):
         z0 = np.asarray(self.to_features(primer))
         fn = self._compiled(("generate", steps), lambda: tf.function(
             lambda z0, pb: self._closed_loop(z0, pb, steps), jit_compile=True,
-            reduce_retracing=True))
+            reduce_retracing=True, autograph=False))
         frames = np.asarray(self.to_channels(fn(z0, pb)))
         return frames[0] if single and np.asarray(initial_input).ndim < 3 else frames
 

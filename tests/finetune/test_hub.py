@@ -1,0 +1,157 @@
+"""HubEncoder over modules the tests export themselves; export_encoder round trips."""
+
+import os
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+import zoo.finetune as ft
+from zoo.hub import HubEncoder, export_encoder
+
+
+def sentence_module():
+    """A tiny string encoder: hashed words, an embedding table, mean over words. The root
+    lists its variables, as a reusable hub module must."""
+    root = tf.train.Checkpoint()
+    root.table = tf.Variable(tf.random.stateless_normal((64, 4), seed=(1, 2)), name="table")
+
+    @tf.function(input_signature=[tf.TensorSpec([None], tf.string)])
+    def encode(sentences):
+        ids = tf.strings.to_hash_bucket_fast(tf.strings.split(sentences), 64)
+        return tf.reduce_mean(tf.gather(root.table, ids), axis=1)
+
+    root.__call__ = encode
+    root.variables = [root.table]
+    root.trainable_variables = [root.table]
+    return root
+
+
+@pytest.fixture(scope="module")
+def sentence_path(tmp_path_factory):
+    path = str(tmp_path_factory.mktemp("hub") / "sentences")
+    tf.saved_model.save(sentence_module(), path)
+    return path
+
+
+@pytest.fixture(scope="module")
+def sequence_path(tmp_path_factory):
+    keras.utils.set_random_seed(0)
+    encoder = keras.Sequential([keras.Input((None, 3)), keras.layers.GRU(5, name="gru"),
+                                keras.layers.Dense(4, name="proj")])
+    path = str(tmp_path_factory.mktemp("hub") / "sequences")
+    export_encoder(encoder, path)
+    return path, encoder
+
+
+def test_exported_zoo_encoder_loads_with_hub_and_gives_the_same_outputs(sequence_path):
+    import tensorflow_hub as hub
+
+    path, encoder = sequence_path
+    x = np.random.default_rng(0).normal(size=(2, 7, 3)).astype("float32")
+    module = hub.load(path)
+    np.testing.assert_allclose(module.serve(x).numpy(), encoder(x).numpy(), atol=1e-6)
+    assert len(module.trainable_variables) == len(encoder.trainable_weights)
+    layer = HubEncoder(path)
+    np.testing.assert_allclose(layer(x).numpy(), encoder(x).numpy(), atol=1e-6)
+
+
+@pytest.mark.parametrize("kind", ["sequential", "functional"])
+def test_trainable_encoder_trains_and_frozen_one_does_not(sequence_path, kind):
+    path, _ = sequence_path
+    x = np.random.default_rng(1).normal(size=(16, 7, 3)).astype("float32")
+    y = x.sum(axis=(1, 2))[:, None]
+    for trainable in (True, False):
+        encoder = HubEncoder(path, trainable=trainable)
+        if kind == "sequential":
+            model = keras.Sequential([keras.Input((None, 3)), encoder, keras.layers.Dense(1)])
+        else:
+            inputs = keras.Input((None, 3))
+            model = keras.Model(inputs, keras.layers.Dense(1)(encoder(inputs)))
+        before = [v.numpy().copy() for v in encoder.weights]
+        model.compile(optimizer=keras.optimizers.Adam(1e-2), loss="mse")
+        model.fit(x, y, epochs=2, verbose=0)
+        changed = [not np.array_equal(b, v.numpy()) for b, v in zip(before, encoder.weights)]
+        assert any(changed) == trainable, (kind, trainable)
+
+
+def test_string_encoder_in_sequential_follows_freeze_and_stages(sentence_path):
+    encoder = HubEncoder(sentence_path, trainable=True, name="encoder")
+    model = keras.Sequential([keras.Input((), dtype="string"), encoder,
+                              keras.layers.Dense(1, name="head")])
+    model.compile(optimizer="adam", loss="mse")
+    x = np.array(["a good film", "a bad film", "good good", "bad"] * 4)
+    y = np.array([1.0, -1.0, 1.0, -1.0] * 4, dtype="float32")[:, None]
+    data = tf.data.Dataset.from_tensor_slices((x, y)).batch(4)
+    before = encoder.weights[0].numpy().copy()
+    ft.fit_stages(model, data, stages=[ft.Stage(2, trainable="head", learning_rate=1e-2)], verbose=0)
+    np.testing.assert_array_equal(before, encoder.weights[0].numpy())
+    ft.fit_stages(model, data, stages=[ft.Stage(2, trainable="all", learning_rate=1e-2)], verbose=0)
+    assert not np.array_equal(before, encoder.weights[0].numpy())
+    table = ft.trainable_summary(model).set_index("layer")
+    assert table.loc["encoder", "trainable"] == 64 * 4
+
+
+def test_keras_file_and_weights_round_trip(sequence_path, tmp_path):
+    path, _ = sequence_path
+    x = np.random.default_rng(2).normal(size=(3, 7, 3)).astype("float32")
+    model = keras.Sequential([keras.Input((None, 3)), HubEncoder(path, trainable=True),
+                              keras.layers.Dense(1)])
+    model.compile(optimizer="adam", loss="mse")
+    model.fit(x, np.ones((3, 1)), epochs=1, verbose=0)  # move the module's variables
+    file = tmp_path / "m.keras"
+    model.save(file)
+    loaded = keras.models.load_model(file)  # safe mode
+    np.testing.assert_allclose(loaded.predict(x, verbose=0), model.predict(x, verbose=0), atol=1e-6)
+    weights = tmp_path / "m.weights.h5"
+    model.save_weights(weights)
+    fresh = keras.Sequential([keras.Input((None, 3)), HubEncoder(path, trainable=True),
+                              keras.layers.Dense(1)])
+    fresh.load_weights(weights)
+    np.testing.assert_allclose(fresh.predict(x, verbose=0), model.predict(x, verbose=0), atol=1e-6)
+
+
+def test_model_with_encoder_exports_and_reloads_with_hub(sequence_path, tmp_path):
+    import tensorflow_hub as hub
+
+    path, _ = sequence_path
+    model = keras.Sequential([keras.Input((7, 3)), HubEncoder(path), keras.layers.Dense(2)])
+    x = np.random.default_rng(3).normal(size=(2, 7, 3)).astype("float32")
+    out = str(tmp_path / "exported")
+    model.export(out, verbose=False)
+    reloaded = hub.load(out)
+    np.testing.assert_allclose(reloaded.serve(x).numpy(), model.predict(x, verbose=0), atol=1e-5)
+
+
+def test_hub_keras_layer_still_fails_in_a_keras_3_model(sequence_path):
+    """Upstream's hub.KerasLayer is a Keras 2 layer; when this starts passing, tell users."""
+    import tensorflow_hub as hub
+
+    path, _ = sequence_path
+    with pytest.raises((TypeError, ValueError)):
+        keras.Sequential([keras.Input((7, 3)), hub.KerasLayer(path)])
+    keras.Sequential([keras.Input((7, 3)), HubEncoder(path)])  # the same module works
+
+
+def test_bad_handles_and_inputs_are_reported(sequence_path, sentence_path, tmp_path, monkeypatch):
+    path, _ = sequence_path
+    with pytest.raises(ValueError, match="does not exist"):
+        HubEncoder(str(tmp_path / "missing"))
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(ValueError, match="not a SavedModel"):
+        HubEncoder(str(tmp_path / "empty"))
+    monkeypatch.setenv("TFHUB_CACHE_DIR", str(tmp_path / "cache"))
+    with pytest.raises(ValueError, match="TFHUB_CACHE_DIR"):
+        HubEncoder("https://tfhub.dev/nobody/nothing/1")
+    with pytest.raises(ValueError, match="no endpoint 'encode'"):
+        HubEncoder(path, endpoint="encode")
+    bare = str(tmp_path / "bare")
+    tf.saved_model.save(tf.Module(), bare)
+    with pytest.raises(ValueError, match="no callable endpoint"):
+        HubEncoder(bare)
+    with pytest.raises(ValueError, match="takes string inputs; received float32"):
+        HubEncoder(sentence_path)(np.zeros((2,), "float32"))
+    with pytest.raises(ValueError, match="exists"):
+        export_encoder(keras.Sequential([keras.Input((3,)), keras.layers.Dense(1)]), path)
+    assert os.path.isdir(path)

@@ -1,0 +1,230 @@
+"""TensorFlow Hub modules as Keras 3 layers, and zoo encoders written as Hub modules.
+
+`hub.KerasLayer` is a Keras 2 (tf_keras) layer: a Keras 3 `Sequential` refuses it and a
+functional model cannot call it (../shared/FACTS.md). `HubEncoder` is a Keras 3 layer
+that holds `hub.load(handle)` and registers each of the module's variables as a Keras
+variable (on the TensorFlow backend the Keras variable wraps the module's own variable,
+so training it trains the module), so any Keras optimizer trains them, `trainable`
+freezes them, and `.keras` files and `save_weights` keep them. The layer's config holds
+only the handle: loading a `.keras` file opens the module again from the handle, then
+restores the variables from the file; no code is read from the file.
+
+`export_encoder(model_or_layer, path)` writes a zoo model (or any Keras model or layer)
+as a TF2 SavedModel that `hub.load` and `HubEncoder` open.
+"""
+
+import inspect
+import os
+
+import keras
+import tensorflow as tf
+
+_NO_NETWORK_HINT = (
+    "No network is needed for a local copy: pass the SavedModel folder as the handle, or "
+    "put the module under $TFHUB_CACHE_DIR (tensorflow_hub looks there first for a URL)."
+)
+
+
+def _hub():
+    import tensorflow_hub as hub
+
+    return hub
+
+
+def load_module(handle):
+    """`hub.load(handle)` with errors that say what to do.
+
+    Raises:
+        ValueError: a missing path, a URL that cannot be fetched, a folder without a
+            SavedModel.
+    """
+    if not isinstance(handle, (str, os.PathLike)):
+        raise TypeError(f"A hub handle is a path or a URL. Received: {handle!r}")
+    handle = os.fspath(handle)
+    is_url = handle.startswith(("http://", "https://", "gs://"))
+    if not is_url and not os.path.exists(handle):
+        raise ValueError(f"No SavedModel at {handle!r}: the path does not exist.")
+    if not is_url and not os.path.isfile(os.path.join(handle, "saved_model.pb")):
+        raise ValueError(f"{handle!r} is not a SavedModel folder (no saved_model.pb in it).")
+    try:
+        return _hub().load(handle)
+    except Exception as error:  # tensorflow_hub raises many kinds for a failed download
+        if is_url:
+            raise ValueError(
+                f"Could not load {handle!r} ({type(error).__name__}: {error}). "
+                + _NO_NETWORK_HINT
+            ) from error
+        raise
+
+
+def _endpoint(module, endpoint, handle):
+    if endpoint is None:
+        if callable(module):
+            return module
+        signatures = list(getattr(module, "signatures", {}) or {})
+        if hasattr(module, "serve"):
+            return module.serve
+        if signatures:
+            return module.signatures[signatures[0]]
+        raise ValueError(
+            f"The module at {handle!r} has no callable endpoint (no __call__, no `serve`, "
+            "no signatures)."
+        )
+    function = getattr(module, endpoint, None)
+    if function is None and endpoint in (getattr(module, "signatures", {}) or {}):
+        function = module.signatures[endpoint]
+    if function is None or not callable(function):
+        available = [n for n in ("__call__", "serve") if hasattr(module, n)] + list(
+            getattr(module, "signatures", {}) or {})
+        raise ValueError(
+            f"The module at {handle!r} has no endpoint {endpoint!r}. "
+            f"Available: {', '.join(available) or 'none'}."
+        )
+    return function
+
+
+def _input_specs(function):
+    specs = getattr(function, "structured_input_signature", None)
+    if specs is None and hasattr(function, "concrete_functions"):
+        concrete = function.concrete_functions
+        specs = concrete[0].structured_input_signature if concrete else None
+    if not specs:
+        return []
+    args, kwargs = specs
+    return [s for s in tf.nest.flatten((args, kwargs)) if isinstance(s, tf.TensorSpec)]
+
+
+@keras.saving.register_keras_serializable(package="zoo")
+class HubEncoder(keras.layers.Layer):
+    """A TensorFlow Hub module (TF2 SavedModel) as a Keras 3 layer.
+
+    Args:
+        handle: a local SavedModel folder, or a URL resolved through `hub.load` (offline,
+            it must already be in `$TFHUB_CACHE_DIR`).
+        trainable: bool, default False. Whether the module's trainable variables train.
+        endpoint: None to call the module itself (or its `serve` endpoint, or its first
+            signature); or an attribute or signature name.
+        output_key: for a module returning a dict: which entry to return. Default: the
+            only entry, or `"default"`, or `"pooled_output"` when present.
+
+    Call arguments:
+        inputs: what the module takes: strings for a sentence encoder, float tensors for
+            a sequence encoder.
+
+    Example:
+
+    ```python
+    encoder = zoo.hub.HubEncoder("path/to/saved_model", trainable=False)
+    model = keras.Sequential([keras.Input((), dtype="string"), encoder, keras.layers.Dense(1)])
+    ```
+    """
+
+    def __init__(self, handle, trainable=False, endpoint=None, output_key=None, **kwargs):
+        super().__init__(trainable=trainable, **kwargs)
+        self.handle = os.fspath(handle)
+        self.endpoint = endpoint
+        self.output_key = output_key
+        self._module = load_module(self.handle)
+        self._function = _endpoint(self._module, endpoint, self.handle)
+        specs = _input_specs(getattr(self._function, "__call__", self._function)
+                             if self._function is self._module else self._function)
+        self._input_dtype = specs[0].dtype if len(specs) == 1 else None
+        trainable_refs = {v.ref() for v in getattr(self._module, "trainable_variables", [])}
+        self._hub_variables = []
+        self._module_trainable = []
+        for variable in getattr(self._module, "variables", []):
+            name = variable.name.split(":")[0].replace("/", "_")
+            learnable = variable.ref() in trainable_refs
+            self._module_trainable.append(learnable)
+            self._hub_variables.append(
+                keras.Variable(variable, name=name, trainable=learnable and self.trainable))
+        self.built = True
+
+    @property
+    def trainable(self):
+        return self._trainable
+
+    @trainable.setter
+    def trainable(self, value):
+        # Keras's setter only reaches variables created trainable; the module's variables
+        # follow the layer here, the module's own non-trainable ones (statistics) never train.
+        self._trainable = bool(value)
+        for variable, learnable in zip(getattr(self, "_hub_variables", []),
+                                       getattr(self, "_module_trainable", [])):
+            variable.trainable = self._trainable and learnable
+
+    def _takes_training(self):
+        try:
+            return "training" in inspect.signature(self._function).parameters
+        except (TypeError, ValueError):
+            return False
+
+    def call(self, inputs, training=False):
+        if self._input_dtype is not None:
+            given = tf.as_dtype(getattr(inputs, "dtype", tf.float32))
+            if given.is_floating != self._input_dtype.is_floating or (
+                    (given == tf.string) != (self._input_dtype == tf.string)):
+                raise ValueError(
+                    f"The module at {self.handle!r} takes {self._input_dtype.name} inputs; "
+                    f"received {given.name}."
+                )
+            inputs = tf.cast(inputs, self._input_dtype) if given != tf.string else inputs
+        outputs = self._function(inputs)
+        if isinstance(outputs, dict):
+            outputs = outputs[self._pick(outputs)]
+        return outputs
+
+    def _pick(self, outputs):
+        if self.output_key is not None:
+            if self.output_key not in outputs:
+                raise ValueError(
+                    f"The module's outputs have no key {self.output_key!r}. "
+                    f"Keys: {', '.join(sorted(outputs))}.")
+            return self.output_key
+        if len(outputs) == 1:
+            return next(iter(outputs))
+        for key in ("default", "pooled_output", "output_0"):
+            if key in outputs:
+                return key
+        raise ValueError(
+            f"The module returns several outputs ({', '.join(sorted(outputs))}): pass "
+            "`output_key`.")
+
+    def get_config(self):
+        config = {"handle": self.handle, "endpoint": self.endpoint, "output_key": self.output_key}
+        return {**super().get_config(), **config}
+
+
+def export_encoder(model_or_layer, path, input_signature=None):
+    """Writes a Keras model or layer as a TF2 SavedModel that `hub.load` opens.
+
+    The SavedModel (written by `keras.export.ExportArchive`) has a `serve` endpoint and
+    lists its `variables` and `trainable_variables`, so `HubEncoder(path, trainable=True)`
+    can fine-tune it.
+
+    Args:
+        model_or_layer: a built Keras model or layer, e.g. the trunk of a trained zoo model.
+        path: folder to write (must not exist yet).
+        input_signature: a `tf.TensorSpec` (or list) of the inputs; default from the
+            model's inputs.
+
+    Returns:
+        `path`.
+    """
+    if os.path.exists(path):
+        raise ValueError(f"{path!r} exists; export_encoder writes a new folder.")
+    if input_signature is None:
+        inputs = getattr(model_or_layer, "inputs", None)
+        if not inputs:
+            raise ValueError("Pass `input_signature`: the layer has no known inputs.")
+        input_signature = [tf.TensorSpec(tuple(t.shape), t.dtype, name=t.name) for t in inputs]
+    if isinstance(input_signature, tf.TensorSpec):
+        input_signature = [input_signature]
+    archive = keras.export.ExportArchive()
+    archive.track(model_or_layer)
+    archive.add_endpoint("serve", lambda *args: model_or_layer(*args, training=False),
+                         input_signature=list(input_signature))
+    tmp = f"{os.fspath(path).rstrip(os.sep)}.partial"
+    archive.write_out(tmp, verbose=False)
+    os.replace(tmp, path)
+    return path
