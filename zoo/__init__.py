@@ -10,8 +10,8 @@ model.compile(optimizer="adam", loss=zoo.losses.CCCLoss(), metrics=[zoo.metrics.
 
 __version__ = "0.1.0"
 
-from zoo import data, layers, losses, metrics, models, pb_space  # noqa: E402  (models registers itself)
+from zoo import data, finetune, hub, layers, losses, metrics, models, pb_space  # noqa: E402
 from zoo.registry import get, info, list_models, register_model  # noqa: E402
 
 __all__ = ["get", "info", "list_models", "register_model", "data", "layers", "losses", "metrics",
-           "models", "pb_space", "__version__"]
+           "models", "pb_space", "finetune", "hub", "__version__"]

@@ -13,8 +13,8 @@ restores the variables from the file; no code is read from the file.
 as a TF2 SavedModel that `hub.load` and `HubEncoder` open.
 """
 
-import inspect
 import os
+import re
 
 import keras
 import tensorflow as tf
@@ -46,6 +46,12 @@ def load_module(handle):
         raise ValueError(f"No SavedModel at {handle!r}: the path does not exist.")
     if not is_url and not os.path.isfile(os.path.join(handle, "saved_model.pb")):
         raise ValueError(f"{handle!r} is not a SavedModel folder (no saved_model.pb in it).")
+    try:
+        # Text modules (the MiniLM export) use TensorFlow Text's tokenizer ops, which must
+        # be registered before loading.
+        import tensorflow_text  # noqa: F401
+    except ImportError:
+        pass
     try:
         return _hub().load(handle)
     except Exception as error:  # tensorflow_hub raises many kinds for a failed download
@@ -106,6 +112,9 @@ class HubEncoder(keras.layers.Layer):
             signature); or an attribute or signature name.
         output_key: for a module returning a dict: which entry to return. Default: the
             only entry, or `"default"`, or `"pooled_output"` when present.
+        train_only: None, or a regular expression: when trainable, only the module's
+            variables whose names match it train, e.g. `"transformer_layer_[45]"` for
+            the top two blocks of the MiniLM module. Settable between stages.
 
     Call arguments:
         inputs: what the module takes: strings for a sentence encoder, float tensors for
@@ -119,7 +128,9 @@ class HubEncoder(keras.layers.Layer):
     ```
     """
 
-    def __init__(self, handle, trainable=False, endpoint=None, output_key=None, **kwargs):
+    def __init__(self, handle, trainable=False, endpoint=None, output_key=None, train_only=None,
+                 **kwargs):
+        self._train_only = train_only
         super().__init__(trainable=trainable, **kwargs)
         self.handle = os.fspath(handle)
         self.endpoint = endpoint
@@ -136,9 +147,20 @@ class HubEncoder(keras.layers.Layer):
             name = variable.name.split(":")[0].replace("/", "_")
             learnable = variable.ref() in trainable_refs
             self._module_trainable.append(learnable)
-            self._hub_variables.append(
-                keras.Variable(variable, name=name, trainable=learnable and self.trainable))
+            self._hub_variables.append(keras.Variable(variable, name=name, trainable=False))
+        self._apply_trainable()
         self.built = True
+
+    @property
+    def train_only(self):
+        return self._train_only
+
+    @train_only.setter
+    def train_only(self, pattern):
+        if pattern is not None:
+            re.compile(pattern)
+        self._train_only = pattern
+        self._apply_trainable()
 
     @property
     def trainable(self):
@@ -149,15 +171,14 @@ class HubEncoder(keras.layers.Layer):
         # Keras's setter only reaches variables created trainable; the module's variables
         # follow the layer here, the module's own non-trainable ones (statistics) never train.
         self._trainable = bool(value)
+        self._apply_trainable()
+
+    def _apply_trainable(self):
+        pattern = getattr(self, "_train_only", None)
         for variable, learnable in zip(getattr(self, "_hub_variables", []),
                                        getattr(self, "_module_trainable", [])):
-            variable.trainable = self._trainable and learnable
-
-    def _takes_training(self):
-        try:
-            return "training" in inspect.signature(self._function).parameters
-        except (TypeError, ValueError):
-            return False
+            wanted = pattern is None or re.search(pattern, variable.name) is not None
+            variable.trainable = self._trainable and learnable and wanted
 
     def call(self, inputs, training=False):
         if self._input_dtype is not None:
@@ -191,7 +212,8 @@ class HubEncoder(keras.layers.Layer):
             "`output_key`.")
 
     def get_config(self):
-        config = {"handle": self.handle, "endpoint": self.endpoint, "output_key": self.output_key}
+        config = {"handle": self.handle, "endpoint": self.endpoint, "output_key": self.output_key,
+                  "train_only": self.train_only}
         return {**super().get_config(), **config}
 
 

