@@ -22,7 +22,8 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 import pandas as pd  # noqa: E402
 
 import zoo  # noqa: E402
-from zoo.motion import continuation_report, learn_uea, recognition_report, stream_report  # noqa: E402
+from zoo.motion import (RECIPES, continuation_report, learn_uea, recognition_report,  # noqa: E402
+                        stream_report)
 from zoo.pb_space import plot_pb_space  # noqa: E402
 
 
@@ -41,7 +42,8 @@ def main(argv=None):
             start = time.perf_counter()
             model, train = learn_uea(name, seed=seed)
             learn_s = time.perf_counter() - start
-            report = recognition_report(model, test)
+            recipe = RECIPES[name]
+            report = recognition_report(model, test, recipe["steps"], recipe["starts"])
             accuracies.append(report["accuracy"])
             print(f"\n== {name} seed {seed}: learnt in {learn_s:.0f} s, recognised "
                   f"{len(test)} test sequences in {report['seconds']:.1f} s "
@@ -63,7 +65,8 @@ def main(argv=None):
             length = min(len(s) for s in test.sequences)
             context = min(60, length - 20)
             if context >= 10:
-                cont = continuation_report(model, test, context=context)
+                cont = continuation_report(model, test, context=context, steps=recipe["steps"],
+                                           starts=recipe["starts"])
                 print(f"continuation of {cont['sequences']} test sequences, 20 frames after "
                       f"{context}: normalised MSE generated {cont['nmse_generated']:.3f}, "
                       f"repeating the last frame {cont['nmse_repeat_last']:.3f}")

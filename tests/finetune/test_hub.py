@@ -152,6 +152,8 @@ def test_bad_handles_and_inputs_are_reported(sequence_path, sentence_path, tmp_p
         HubEncoder(bare)
     with pytest.raises(ValueError, match="takes string inputs; received float32"):
         HubEncoder(sentence_path)(np.zeros((2,), "float32"))
+    with pytest.raises(ValueError, match="takes float32 inputs; received string"):
+        HubEncoder(path)(tf.constant([["a", "b"]]))
     with pytest.raises(ValueError, match="exists"):
         export_encoder(keras.Sequential([keras.Input((3,)), keras.layers.Dense(1)]), path)
     assert os.path.isdir(path)
@@ -167,3 +169,16 @@ def test_train_only_limits_which_module_variables_train(sequence_path):
     encoder.trainable = False
     assert encoder.trainable_weights == []
     assert HubEncoder.from_config(HubEncoder(path, train_only="gru").get_config()).train_only == "gru"
+
+
+def test_a_url_loads_offline_from_the_cache_directory(sequence_path, tmp_path, monkeypatch):
+    import hashlib
+    import shutil
+
+    path, encoder = sequence_path
+    url = "https://tfhub.dev/zoo/tests/sequence-encoder/1"
+    cache = tmp_path / "cache"
+    shutil.copytree(path, cache / hashlib.sha1(url.encode()).hexdigest())
+    monkeypatch.setenv("TFHUB_CACHE_DIR", str(cache))
+    x = np.random.default_rng(4).normal(size=(2, 7, 3)).astype("float32")
+    np.testing.assert_allclose(HubEncoder(url)(x).numpy(), encoder(x).numpy(), atol=1e-6)
