@@ -142,6 +142,17 @@ def test_fit_takes_any_keras_optimizer_and_labelled_sequences():
         model.compile(loss="mse")
 
 
+def test_fit_on_random_windows_learns_from_crops():
+    keras.utils.set_random_seed(0)
+    seqs = periodic_patterns(count=3, length=20)
+    model = small_model()
+    history = model.fit(seqs, epochs=20, batch_size=3, window=6, verbose=0)
+    assert np.isfinite(history.history["loss"]).all()
+    assert history.history["loss"][-1] < history.history["loss"][0]
+    with pytest.raises(ValueError, match="window"):
+        model.fit(seqs, epochs=1, window=1, verbose=0)
+
+
 def test_algorithm_1_repeats_each_sequence_until_threshold_or_cap():
     seqs = periodic_patterns(count=3, length=16)
     model = small_model()
@@ -169,6 +180,11 @@ def test_recognising_training_patterns_recovers_their_pbs(trained):
     nearest = np.linalg.norm(pbs[:, None] - table[None], axis=-1).argmin(axis=1)
     np.testing.assert_array_equal(nearest, [0, 1, 2])
     assert list(nearest_class_mean(table, model.sequence_labels, pbs)) == ["a", "b", "c"]
+    # More starts keep, per sequence, the start with the lowest error: never worse.
+    multi, multi_errors = model.recognize(patterns, steps=150, starts=3, verbose=0)
+    assert multi.shape == (3, 2) and multi_errors.shape == (150, 3)
+    assert (multi_errors[-1] <= errors[-1] + 1e-6).all()
+    np.testing.assert_allclose(model.spread_pbs(3)[0], table.mean(axis=0), atol=1e-6)
 
 
 def test_batched_recognition_equals_one_at_a_time(trained):

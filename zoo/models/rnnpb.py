@@ -25,6 +25,12 @@ Choices where the paper is silent or does not carry over, and why:
 - Recognition starts every PB at the mean of the training PB table (the centre of the
   learnt space) and runs Adadelta (eqs. 8-10, lambda 0.9) on all sequences at once; a
   stream warm-starts each frame's PB, and the Adadelta averages, from the previous frame.
+  `recognize(..., starts=k)` also starts from k - 1 spread-out rows of the table and keeps
+  the PB with the lowest error: on BasicMotions one start found 0.875 of the test
+  sequences' classes, eight found 0.9 (seed 0; `benchmarks/rnnpb_motion.py`).
+- Options the paper does not have, for real sensor data: `compress` (asinh of the frames,
+  when behaviours differ in amplitude by orders of magnitude) and `fit(window=...)`
+  (learn on random windows, so the PB describes any stretch of its sequence).
 - The readout is linear: frames are standardised, so a squashing output would clip them.
 
 The loops in recognition and generation are TensorFlow (`tf.while_loop` compiled with XLA)
