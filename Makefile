@@ -26,6 +26,7 @@ test-fast: $(STAMP)
 bench: $(STAMP)
 	$(PY) benchmarks/conv_vs_blstm.py
 	$(PY) benchmarks/rnn_cells.py
+	$(PY) benchmarks/rnnpb_recognition.py
 
 clean:
 	rm -rf $(VENV) demo_out build *.egg-info

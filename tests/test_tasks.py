@@ -25,5 +25,5 @@ def test_gated_cells_solve_the_adding_problem_at_200_steps(cell):
 
 @pytest.mark.slow
 def test_elman_does_not_solve_it_in_the_same_budget():
-    result = train_adding("elman", length=200, max_steps=1000, seed=0)
+    result = train_adding("elman", length=200, max_steps=600, seed=0)
     assert result["test_mse"] > 0.05, result["curve"]

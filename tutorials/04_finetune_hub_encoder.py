@@ -65,7 +65,8 @@ def valence_model(module_path, trainable=False):
     return model, encoder
 
 
-def run(out, fast=False, seed=0):
+def run(out, fast=False, seed=0, module=None):
+    """Runs the recipe; `module` reuses an exported MiniLM module (same sequence length)."""
     settings = FAST if fast else FULL
     out = Path(out)
     keras.utils.set_random_seed(seed)
@@ -75,7 +76,7 @@ def run(out, fast=False, seed=0):
     print(f"VADER movie snippets: {len(train)} for training, {len(test)} held out")
 
     modules = out / "modules"
-    pretrained, random = modules / "minilm", modules / "minilm_random"
+    pretrained, random = Path(module or modules / "minilm"), modules / "minilm_random"
     if not pretrained.exists():
         start = time.perf_counter()
         export_minilm(str(pretrained), sequence_length=settings["sequence_length"])

@@ -118,3 +118,20 @@ def export_minilm(path, sequence_length=128):
     """
     model = minilm_encoder(sequence_length)
     return export_encoder(model, path, input_signature=tf.TensorSpec([None], tf.string))
+
+
+def main(argv=None):
+    """`python -m zoo.text OUT_DIR [--sequence-length N]`: write the MiniLM hub module."""
+    import argparse
+
+    parser = argparse.ArgumentParser(description="Write all-MiniLM-L6-v2 as a TF Hub module.")
+    parser.add_argument("out", help="folder to create (must not exist)")
+    parser.add_argument("--sequence-length", type=int, default=128)
+    args = parser.parse_args(argv)
+    export_minilm(args.out, args.sequence_length)
+    print(f"wrote {args.out}: strings -> 384-d unit-length sentence embeddings "
+          f"(zoo.hub.HubEncoder({args.out!r}) or hub.load)")
+
+
+if __name__ == "__main__":
+    main()

@@ -17,8 +17,8 @@ def load(name):
 
 
 @pytest.mark.slow
-def test_04_finetune_hub_encoder_fast(tmp_path):
-    scores = load("04_finetune_hub_encoder").run(tmp_path, fast=True)
+def test_04_finetune_hub_encoder_fast(tmp_path, minilm_module):
+    scores = load("04_finetune_hub_encoder").run(tmp_path, fast=True, module=minilm_module)
     written = json.loads((tmp_path / "scores.json").read_text())
     assert written == scores
     for key in ("stage1_frozen_encoder", "stage2_top_blocks", "baseline_random_init"):

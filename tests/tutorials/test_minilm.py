@@ -10,12 +10,10 @@ from zoo.hub import HubEncoder
 
 
 @pytest.fixture(scope="module")
-def minilm(tmp_path_factory):
-    from zoo.text import export_minilm, minilm_encoder
+def minilm(minilm_module):
+    from zoo.text import minilm_encoder
 
-    path = str(tmp_path_factory.mktemp("minilm") / "module")
-    export_minilm(path, sequence_length=32)
-    return path, minilm_encoder(sequence_length=32)
+    return minilm_module, minilm_encoder(sequence_length=16)
 
 
 @pytest.mark.slow
