@@ -109,6 +109,7 @@ def cmd_recognize(args):
                           "error": trace[-1]})
     if labels is not None:
         frame.insert(1, "label", labels)
+    extra = ""
     print(f"recognised {len(pbs)} sequences in {args.steps} updates: error per frame and "
           f"channel {trace[0].mean():.4f} -> {trace[-1].mean():.4f}")
     if model.sequence_labels is not None:
@@ -123,8 +124,9 @@ def cmd_recognize(args):
             write_text(out / "distances.csv", table.to_csv())
             pb_space.plot_pb_space(reference, model.sequence_labels, out / "pb_space.png",
                                    recognised=pbs, recognised_labels=labels)
+            extra = ", distances.csv, pb_space.png"
     write_text(out / "pb.csv", frame.to_csv(index=False))
-    print(f"wrote {out / 'pb.csv'}" + (", distances.csv, pb_space.png" if (out / "pb_space.png").exists() else ""))
+    print(f"wrote {out / 'pb.csv'}{extra}")
 
 
 def cmd_demo(args):

@@ -11,7 +11,7 @@ draws the paper's Figure 2.
 import numpy as np
 import pandas as pd
 
-from zoo.files import atomic_path
+from zoo.plots import pyplot, save_png
 
 
 def _check(pbs, labels, name):
@@ -98,11 +98,7 @@ def plot_pb_space(reference, reference_labels, path, recognised=None, recognised
     Returns:
         `path`.
     """
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = pyplot()
     reference, reference_labels = _check(reference, reference_labels, "reference")
     classes, means = class_means(reference, reference_labels)
     if recognised is not None:
@@ -129,8 +125,4 @@ def plot_pb_space(reference, reference_labels, path, recognised=None, recognised
     ax.legend(fontsize=8, loc="best")
     if title:
         ax.set_title(title)
-    fig.tight_layout()
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, dpi=100, format="png")
-    plt.close(fig)
-    return path
+    return save_png(fig, path)

@@ -5,12 +5,28 @@ import numpy as np
 from zoo.files import atomic_path
 
 
-def plot_predictions(labels, predictions, dimensions, path, frame_rate=25.0, title=None):
-    """Write a PNG of predicted against true traces, one panel per dimension."""
+def pyplot():
+    """matplotlib's pyplot on the file-only Agg backend (no display needed)."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+
+    return plt
+
+
+def save_png(fig, path):
+    """Lays out `fig`, writes it to `path` atomically as a PNG, closes it; returns `path`."""
+    fig.tight_layout()
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, dpi=100, format="png")
+    pyplot().close(fig)
+    return path
+
+
+def plot_predictions(labels, predictions, dimensions, path, frame_rate=25.0, title=None):
+    """Write a PNG of predicted against true traces, one panel per dimension."""
+    plt = pyplot()
 
     labels, predictions = np.asarray(labels), np.asarray(predictions)
     t = np.arange(len(labels)) / frame_rate
@@ -25,8 +41,4 @@ def plot_predictions(labels, predictions, dimensions, path, frame_rate=25.0, tit
     axes[-1, 0].set_xlabel("time (s)")
     if title:
         fig.suptitle(title)
-    fig.tight_layout()
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, dpi=100, format="png")
-    plt.close(fig)
-    return path
+    return save_png(fig, path)
