@@ -6,9 +6,9 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 
-.PHONY: demo test test-fast bench clean
+.PHONY: demo test test-fast reproduce bench clean
 
-$(STAMP): setup.cfg pyproject.toml
+$(STAMP): setup.cfg setup.py pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip "setuptools<82" wheel
 	$(PY) -m pip install -q -e ".[test]"
@@ -18,10 +18,14 @@ demo: $(STAMP)
 	$(VENV)/bin/zoo demo --out demo_out
 
 test: $(STAMP)
-	$(PY) -m pytest -q tests
+	$(PY) -m pytest -q -m "not recipe" tests
 
 test-fast: $(STAMP)
-	$(PY) -m pytest -q -m "not slow" tests
+	$(PY) -m pytest -q -m "not slow and not recipe" tests
+
+# Retrains the big pretrained entries and checks their cards' metrics (about 15 minutes).
+reproduce: $(STAMP)
+	$(PY) -m pytest -q -m recipe tests
 
 bench: $(STAMP)
 	$(PY) benchmarks/conv_vs_blstm.py

@@ -102,3 +102,44 @@ def test_recognize_refuses_a_model_that_is_not_an_rnnpb(tmp_path):
         main(["recognize", str(path), "--data", "BasicMotions"])
     with pytest.raises(SystemExit, match="no model file"):
         main(["recognize", str(tmp_path / "missing.keras"), "--data", "BasicMotions"])
+
+
+def test_train_export_pretrained_writes_a_loadable_entry(data_dir, tmp_path, capsys,
+                                                          monkeypatch):
+    import zoo
+    from zoo import pretrained
+
+    out = tmp_path / "mine"
+    code = main(["train", "emotion_downup", "--data", f"avec2016:{data_dir}", "--epochs", "1",
+                 "--out", str(out), "--set", "filters=4", "--export-pretrained", "my_avec"])
+    assert code == 0
+    assert "register_directory" in capsys.readouterr().out
+    manifest = json.loads((out / "manifest.json").read_text())
+    card = manifest["entries"]["emotion_downup.my_avec"]
+    assert card["recipe"].startswith("zoo train emotion_downup --data avec2016:")
+    assert "--set filters=4" in card["recipe"] and set(card["metrics"]) == {
+        "dev_ccc_arousal", "dev_ccc_valence"}
+    monkeypatch.setattr(pretrained, "_EXTRA_DIRECTORIES", [])
+    pretrained.register_directory(out)
+    model = zoo.get("emotion_downup", weights="my_avec")
+    np.testing.assert_allclose(pretrained.predict_examples(model, card),
+                               card["examples"]["outputs"], atol=1e-4)
+    # A new output head (one dimension) loads everything else.
+    one = zoo.get("emotion_downup", weights="my_avec", outputs=1)
+    assert one.output_shape[-1] == 1
+
+
+def test_pretrained_and_info_show_the_cards(capsys):
+    assert main(["pretrained", "*classifier*"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert [line.split()[0] for line in lines] == [
+        "gru_classifier.japanese_vowels", "peephole_lstm_classifier.japanese_vowels"]
+    assert "accuracy 0.9" in lines[0]
+    assert main(["info", "gru_classifier"]) == 0
+    cards = json.loads(capsys.readouterr().out)["pretrained"]
+    assert cards[0]["tag"] == "japanese_vowels" and "examples" not in cards[0]
+
+
+def test_train_names_the_recipes_for_unknown_bundled_data(tmp_path):
+    with pytest.raises(SystemExit, match="zoo train char_lm --data shakespeare"):
+        main(["train", "char_lm", "--data", "Shakespear", "--out", str(tmp_path)])

@@ -5,13 +5,18 @@ import zoo
 zoo.list_models("emotion_*")
 model = zoo.get("emotion_downup", input_dim=160, outputs=2)
 model.compile(optimizer="adam", loss=zoo.losses.CCCLoss(), metrics=[zoo.metrics.CCC()])
+zoo.list_pretrained()                                   # ['char_lm.shakespeare', ...]
+lm = zoo.get("char_lm", weights="shakespeare")         # checksum-verified, see zoo.pretrained
 ```
 """
 
 __version__ = "0.1.0"
 
 from zoo import data, finetune, hub, layers, losses, metrics, models, pb_space  # noqa: E402
+from zoo import pretrained, text  # noqa: E402
+from zoo.pretrained import list_pretrained  # noqa: E402
 from zoo.registry import get, info, list_models, register_model  # noqa: E402
 
-__all__ = ["get", "info", "list_models", "register_model", "data", "layers", "losses", "metrics",
-           "models", "pb_space", "finetune", "hub", "__version__"]
+__all__ = ["get", "info", "list_models", "list_pretrained", "register_model", "data", "layers",
+           "losses", "metrics", "models", "pb_space", "pretrained", "finetune", "hub", "text",
+           "__version__"]

@@ -13,9 +13,9 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
 import zoo  # noqa: E402
-from zoo import pb_space  # noqa: E402
+from zoo import pb_space, pretrained, recipes  # noqa: E402
 from zoo.evaluation import score_corpus  # noqa: E402
-from zoo.files import write_text  # noqa: E402
+from zoo.files import atomic_path, write_text  # noqa: E402
 from zoo.training import train_on_corpus  # noqa: E402
 
 BUILTIN_DATA = {"recola_like": "generated AVEC-layout recordings (zoo.data.synthetic)"}
@@ -28,8 +28,9 @@ def _load_corpus(spec, seed=0):
         spec = spec.split(":", 1)[1]
     if not Path(spec).is_dir():
         raise SystemExit(
-            f"zoo: --data {spec!r} is neither a folder nor a built-in set "
-            f"({', '.join(BUILTIN_DATA)})."
+            f"zoo: --data {spec!r} is neither an AVEC-layout folder nor a built-in set "
+            f"({', '.join(BUILTIN_DATA)}). Recipes on bundled data: "
+            + "; ".join(f"zoo train {n} --data {d}" for n, d in recipes.RECIPES)
         )
     return zoo.data.load_avec(spec)
 
@@ -61,13 +62,63 @@ def _print_scores(scores):
         print(f"  {dim:10s} CCC {scores['ccc'][dim]:.3f}   RMSE {scores['rmse'][dim]:.3f}")
 
 
+def _export(model, args, fields):
+    card = pretrained.export(model, args.name, args.export_pretrained, args.out, **fields)
+    key = f"{args.name}.{args.export_pretrained}"
+    print(f"wrote {Path(args.out) / card['file']} (sha256 {card['sha256'][:12]}...) and its card "
+          f"in {Path(args.out) / pretrained.MANIFEST}")
+    print(f"load it with zoo.pretrained.register_directory({str(args.out)!r}); "
+          f"zoo.get({args.name!r}, weights={args.export_pretrained!r})  [{key}]")
+
+
 def cmd_train(args):
+    if (args.name, args.data) in recipes.RECIPES:
+        # A shipped entry's recipe: bundled data, fixed settings.
+        model, fields = recipes.run(args.name, args.data, seed=args.seed, verbose=args.verbose)
+        for metric, value in fields["metrics"].items():
+            print(f"  {metric}: {value:.4f}")
+        fields["recipe"] = recipes.command(args.name, args.data, args.export_pretrained or "TAG",
+                                           args.seed)
+        if args.export_pretrained:
+            _export(model, args, fields)
+        else:
+            out = Path(args.out)
+            out.mkdir(parents=True, exist_ok=True)
+            with atomic_path(out / "model.keras") as tmp:
+                model.save(tmp)
+            print(f"wrote {out / 'model.keras'}")
+        return
     corpus = _load_corpus(args.data, args.seed)
-    _, summary = train_on_corpus(args.name, corpus, args.out, args.epochs, args.lr,
-                                 _parse_overrides(args.set), args.seed)
+    model, summary = train_on_corpus(args.name, corpus, args.out, args.epochs, args.lr,
+                                     _parse_overrides(args.set), args.seed)
     print(f"dev scores ({summary['dev_recordings']} recordings, all frames pooled):")
     _print_scores(summary["dev"])
     print(f"wrote {args.out}/model.keras, metrics.json, predictions.png")
+    if args.export_pretrained:
+        dev = corpus.subset("dev")
+        settings = {k: v for k, v in model.get_config().items() if k not in ("name", "trainable")}
+        overrides = " ".join(f"--set {k}={json.dumps(v)}" for k, v in _parse_overrides(args.set).items())
+        _export(model, args, {
+            "settings": settings,
+            "dataset": args.data,
+            "split": f"train {len(corpus.subset('train'))} / dev {len(dev)} recordings",
+            "metrics": {f"dev_ccc_{d}": v for d, v in summary["dev"]["ccc"].items()},
+            "tolerance": {},
+            "licence": "the data's own licence (AVEC 2016 / RECOLA: by agreement)",
+            "head": ["head"],
+            "head_settings": ["outputs"],
+            "recipe": (f"zoo train {args.name} --data {args.data} --epochs {args.epochs} --lr "
+                       f"{args.lr} --seed {args.seed} {overrides} --out {args.out} "
+                       f"--export-pretrained {args.export_pretrained}").replace("  ", " "),
+            "examples": {"about": f"the first 50 frames of {dev.names[0]}",
+                         "inputs": pretrained.input_spec(dev.features[0][None, :50].astype("float32"))},
+        })
+
+
+def cmd_pretrained(args):
+    for key in zoo.list_pretrained(args.pattern):
+        card = pretrained.card(key)
+        print(f"{key:40s} {card['dataset']}: {pretrained._format_metrics(card)}")
 
 
 def cmd_evaluate(args):
@@ -156,15 +207,25 @@ def build_parser():
     p.add_argument("pattern", nargs="?", default="*", help="fnmatch pattern, e.g. 'emotion_*'")
     p.set_defaults(func=cmd_list)
 
-    p = sub.add_parser("info", help="parameters, receptive field, paper and settings")
+    p = sub.add_parser("info", help="parameters, receptive field, paper, settings, pretrained cards")
     p.add_argument("name")
     p.set_defaults(func=cmd_info)
 
-    p = sub.add_parser("train", help="train on train_* recordings, score on dev_*")
+    p = sub.add_parser("pretrained", help="list pretrained weights and their scores")
+    p.add_argument("pattern", nargs="?", default="*", help="fnmatch pattern over name.tag")
+    p.set_defaults(func=cmd_pretrained)
+
+    recipes_help = "; ".join(f"{n} --data {d}" for n, d in recipes.RECIPES)
+    p = sub.add_parser("train", help="train a model: a pretrained entry's recipe, or a "
+                       "regressor on AVEC-layout recordings (train_* / dev_*)")
     p.add_argument("name")
     p.add_argument("--data", required=True,
-                   help="AVEC 2016-layout folder (or avec2016:PATH), or 'recola_like'")
+                   help="AVEC 2016-layout folder (or avec2016:PATH), 'recola_like', or the "
+                        f"bundled data of a recipe ({recipes_help})")
     p.add_argument("--out", required=True, help="folder for model.keras, metrics, plot")
+    p.add_argument("--export-pretrained", metavar="TAG",
+                   help="also write TAG's weights file and card into OUT/manifest.json")
+    p.add_argument("--verbose", type=int, default=0, help="Keras fit verbosity (recipes)")
     p.add_argument("--epochs", type=int, default=30)
     p.add_argument("--lr", type=float, default=1e-3, help="Adam learning rate")
     p.add_argument("--seed", type=int, default=0)

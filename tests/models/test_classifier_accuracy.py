@@ -1,4 +1,5 @@
-"""Issue 3 acceptance on real data: JapaneseVowels >= 0.97, BasicMotions 1.0 test accuracy."""
+"""Issue 3 acceptance on real data: BasicMotions 1.0 test accuracy. JapaneseVowels (>= 0.97)
+is checked by tests/test_recipes.py, which retrains the shipped entries' recipes."""
 
 import pytest
 
@@ -7,7 +8,7 @@ from zoo.classification import train_classifier
 
 @pytest.mark.slow
 @pytest.mark.parametrize("name", ["peephole_lstm_classifier", "gru_classifier"])
-@pytest.mark.parametrize("dataset, threshold", [("JapaneseVowels", 0.97), ("BasicMotions", 1.0)])
+@pytest.mark.parametrize("dataset, threshold", [("BasicMotions", 1.0)])
 def test_reaches_published_accuracy(name, dataset, threshold):
     _, accuracy, history = train_classifier(name, dataset, seed=0)
     assert history.history["accuracy"][-1] > 0.95

@@ -47,3 +47,21 @@ def test_minilm_frozen_then_top_block_trained_on_vader(minilm):
                                                                   learning_rate=1e-4)], verbose=0)
     changed = {v.name for b, v in zip(before, encoder.weights) if not np.array_equal(b, v.numpy())}
     assert changed and all("transformer_layer_5" in name for name in changed)
+
+
+@pytest.mark.slow
+def test_minilm_valence_entry_reproduces_its_card_and_orders_sentiment():
+    from zoo import pretrained
+
+    model = zoo.get("minilm_valence", weights="vader_movies")
+    card = pretrained.card("minilm_valence.vader_movies")
+    np.testing.assert_allclose(pretrained.predict_examples(model, card),
+                               card["examples"]["outputs"], atol=1e-4)
+    scores = model(tf.constant(["a moving, beautifully acted and funny film",
+                                "a dull, lifeless and badly written mess"])).numpy()[:, 0]
+    assert scores[0] > 1.0 > -1.0 > scores[1]
+    # The encoder stays frozen: fit moves the head only.
+    assert not model.encoder.trainable and model.head.trainable
+    assert len(model.trainable_weights) == 4
+    with pytest.raises(ValueError, match="trained with hidden=128"):
+        zoo.get("minilm_valence", weights="vader_movies", hidden=64)

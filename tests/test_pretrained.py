@@ -1,0 +1,215 @@
+"""Pretrained entries: checksum before load, exact predictions, head rebuild, local entries,
+the README table, and the weights travelling inside a non-editable install."""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import zoo
+from zoo import pretrained
+
+ROOT = Path(__file__).resolve().parents[1]
+SHIPPED = [k for k in zoo.list_pretrained() if not k.startswith("minilm_")]
+ENTRY = "gru_classifier.japanese_vowels"
+
+
+def _weights(model):
+    return [np.array(w) for w in model.weights]
+
+
+def test_manifest_lists_the_issue_entries():
+    assert set(zoo.list_pretrained()) >= {
+        "rnnpb.basic_motions", "peephole_lstm_classifier.japanese_vowels",
+        "gru_classifier.japanese_vowels", "char_lm.shakespeare", "minilm_valence.vader_movies",
+    }
+    total = sum(f.stat().st_size for f in (ROOT / "pretrained").iterdir())
+    assert total < 20e6, f"pretrained/ holds {total / 1e6:.1f} MB"
+    for key in zoo.list_pretrained():
+        card = pretrained.card(key)
+        for field in ("sha256", "dataset", "split", "metrics", "tolerance", "licence", "recipe",
+                      "zoo_version", "examples"):
+            assert card[field] or field == "tolerance", (key, field)
+        assert card["recipe"].startswith(f"zoo train {card['name']} ")
+        assert pretrained.sha256(Path(card["directory"]) / card["file"]) == card["sha256"]
+
+
+@pytest.mark.parametrize("key", SHIPPED)
+def test_entry_loads_and_reproduces_its_stored_predictions(key):
+    name, tag = key.split(".", 1)
+    model = zoo.get(name, weights=tag)
+    card = pretrained.card(key)
+    expected = np.array(card["examples"]["outputs"])
+    np.testing.assert_allclose(pretrained.predict_examples(model, card), expected, atol=1e-4)
+    # Not a constant function: the stored outputs differ across the examples.
+    assert np.ptp(expected.reshape(len(expected), -1).mean(axis=1)) > 0 or expected.size == 1
+
+
+def test_rnnpb_entry_is_ready_for_recognition():
+    model = zoo.get("rnnpb", weights="basic_motions")
+    assert model.num_sequences == 40 and len(model.sequence_labels) == 40
+    assert np.ptp(model.pb_table.numpy(), axis=0).min() > 0.1
+    test = zoo.data.load_uea("BasicMotions", "test")
+    pbs, trace = model.recognize(test.sequences[:2], steps=20)
+    assert trace[-1].mean() < trace[0].mean()
+
+
+@pytest.fixture
+def copied(tmp_path, monkeypatch):
+    """A private copy of the shipped manifest with one entry, in place of the shipped one."""
+    source = pretrained.card(ENTRY)
+    manifest = json.loads((ROOT / "pretrained" / "manifest.json").read_text())
+    manifest["entries"] = {ENTRY: manifest["entries"][ENTRY]}
+    (tmp_path / "manifest.json").write_text(json.dumps(manifest))
+    shutil.copy(Path(source["directory"]) / source["file"], tmp_path / source["file"])
+    monkeypatch.setattr(pretrained, "shipped_directory", lambda: tmp_path)
+    return tmp_path / source["file"]
+
+
+def test_one_flipped_byte_fails_the_checksum_and_leaves_the_model_unchanged(copied):
+    model = zoo.get("gru_classifier", weights="japanese_vowels")
+    data = bytearray(copied.read_bytes())
+    data[len(data) // 2] ^= 0x01
+    copied.write_bytes(bytes(data))
+    fresh = zoo.get("gru_classifier", **pretrained.card(ENTRY)["settings"])
+    for target in (model, fresh):
+        before = _weights(target)
+        with pytest.raises(pretrained.ChecksumError, match=f"'{ENTRY}'.*sha256"):
+            pretrained.load_weights(target, ENTRY)
+        for a, b in zip(before, _weights(target)):
+            np.testing.assert_array_equal(a, b)
+    with pytest.raises(pretrained.ChecksumError, match=ENTRY):
+        zoo.get("gru_classifier", weights="japanese_vowels")
+
+
+def test_truncated_and_missing_files_are_named(copied):
+    copied.write_bytes(copied.read_bytes()[:1000])
+    with pytest.raises(pretrained.ChecksumError, match="1000 bytes.*truncated"):
+        zoo.get("gru_classifier", weights="japanese_vowels")
+    copied.unlink()
+    with pytest.raises(pretrained.ChecksumError, match="missing"):
+        zoo.get("gru_classifier", weights="japanese_vowels")
+
+
+def test_a_card_cannot_point_outside_its_folder(copied):
+    manifest_path = copied.parent / "manifest.json"
+    manifest = json.loads(manifest_path.read_text())
+    manifest["entries"][ENTRY]["file"] = "../elsewhere.weights.h5"
+    manifest_path.write_text(json.dumps(manifest))
+    with pytest.raises(ValueError, match="plain `.weights.h5` name"):
+        zoo.get("gru_classifier", weights="japanese_vowels")
+
+
+def test_mismatched_architecture_leaves_the_model_unchanged():
+    other = zoo.get("gru_classifier", units=8)
+    before = _weights(other)
+    with pytest.raises(ValueError, match="does not fit this model"):
+        pretrained.load_weights(other, ENTRY)
+    for a, b in zip(before, _weights(other)):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_new_head_size_rebuilds_the_head_and_keeps_the_rest():
+    base = zoo.get("gru_classifier", weights="japanese_vowels")
+    five = zoo.get("gru_classifier", weights="japanese_vowels", classes=5, dropout=0.1)
+    assert five.output_shape == (None, 5)
+    for a, b in zip(base.get_layer("gru_0").get_weights(), five.get_layer("gru_0").get_weights()):
+        np.testing.assert_array_equal(a, b)
+    assert five.get_layer("head").get_weights()[0].shape == (128, 5)
+
+
+def test_settings_the_weights_depend_on_must_match():
+    with pytest.raises(ValueError, match="trained with units=128; received units=64"):
+        zoo.get("gru_classifier", weights="japanese_vowels", units=64)
+    with pytest.raises(ValueError, match="Tags of 'gru_classifier': japanese_vowels"):
+        zoo.get("gru_classifier", weights="imagenet")
+    with pytest.raises(ValueError, match="has no pretrained weights"):
+        zoo.get("elman_classifier", weights="imagenet")
+    with pytest.raises(TypeError, match="tag string"):
+        zoo.get("gru_classifier", weights=True)
+
+
+def test_export_register_and_load_a_local_entry(tmp_path, monkeypatch):
+    rng = np.random.default_rng(0)
+    model = zoo.get("elman_regressor", input_dim=3, outputs=2, units=5)
+    x = rng.normal(size=(2, 7, 3)).astype("float32")
+    fields = dict(settings={"input_dim": 3, "outputs": 2, "units": 5}, dataset="mine",
+                  split="all", metrics={"dev_ccc": 0.5}, tolerance={}, licence="mine",
+                  recipe="zoo train elman_regressor --data mine", head=["head"],
+                  head_settings=["outputs"], examples={"inputs": pretrained.input_spec(x)})
+    with pytest.raises(ValueError, match="tag is lower-case"):
+        pretrained.export(model, "elman_regressor", "Mine!", tmp_path, **fields)
+    card = pretrained.export(model, "elman_regressor", "mine", tmp_path, **fields)
+    assert oct((tmp_path / "manifest.json").stat().st_mode & 0o777) != "0o600"
+    with pytest.raises(ValueError, match="Unknown pretrained entry"):
+        zoo.get("elman_regressor", weights="mine")
+    monkeypatch.setenv("ZOO_PRETRAINED", str(tmp_path))
+    loaded = zoo.get("elman_regressor", weights="mine")
+    np.testing.assert_allclose(loaded.predict(x, verbose=0), np.array(card["examples"]["outputs"]),
+                               atol=1e-5)
+    assert "elman_regressor.mine" in zoo.list_pretrained("elman_*")
+    assert zoo.info("elman_regressor")["pretrained"][0]["sha256"] == card["sha256"]
+    # Exporting again replaces the entry, never duplicates it.
+    pretrained.export(model, "elman_regressor", "mine", tmp_path, **fields)
+    assert list(json.loads((tmp_path / "manifest.json").read_text())["entries"]) == [
+        "elman_regressor.mine"]
+
+
+def test_readme_table_is_generated_from_the_manifest():
+    readme = (ROOT / "README.md").read_text()
+    assert pretrained.readme_table() in readme, (
+        "README's pretrained table is stale: run `python -m zoo.pretrained --readme README.md`")
+    for key in zoo.list_pretrained():
+        name, tag = key.split(".", 1)
+        assert f'`{name}`, `weights="{tag}"`' in readme
+
+
+NO_NETWORK = """
+import socket
+
+def _refuse(*args, **kwargs):
+    raise OSError("network access is disabled in this test")
+
+socket.socket.connect = _refuse
+socket.create_connection = _refuse
+"""
+
+CHECK = """
+import sys, numpy as np, zoo
+from zoo import pretrained
+assert zoo.__file__.startswith(sys.argv[1]), zoo.__file__
+keys = zoo.list_pretrained()
+assert keys, "no entries installed"
+for key in keys:
+    name, tag = key.split(".", 1)
+    card = pretrained.card(key)
+    model = zoo.get(name, weights=tag)
+    got = pretrained.predict_examples(model, card)
+    error = float(np.abs(got - np.array(card["examples"]["outputs"])).max())
+    assert error < 1e-4, (key, error)
+    print(key, "ok", f"{error:.1e}")
+"""
+
+
+@pytest.mark.slow
+def test_non_editable_install_loads_every_entry_without_network(tmp_path):
+    wheels, site = tmp_path / "wheels", tmp_path / "site"
+    pip = [sys.executable, "-m", "pip", "-q"]
+    subprocess.run([*pip, "wheel", "--no-deps", "--no-build-isolation", "-w", wheels, ROOT],
+                   check=True, cwd=tmp_path)
+    wheel = next(wheels.glob("zoo-*.whl"))
+    subprocess.run([*pip, "install", "--no-deps", "--no-index", "--target", site, wheel],
+                   check=True, cwd=tmp_path)
+    (site / "sitecustomize.py").write_text(textwrap.dedent(NO_NETWORK))
+    env = {**os.environ, "PYTHONPATH": str(site), "TF_CPP_MIN_LOG_LEVEL": "2"}
+    env.pop("ZOO_PRETRAINED", None)
+    result = subprocess.run([sys.executable, "-c", CHECK, str(site)], cwd=tmp_path, env=env,
+                            capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert result.stdout.count(" ok ") == len(zoo.list_pretrained()), result.stdout
