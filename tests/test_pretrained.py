@@ -47,8 +47,8 @@ def test_entry_loads_and_reproduces_its_stored_predictions(key):
     card = pretrained.card(key)
     expected = np.array(card["examples"]["outputs"])
     np.testing.assert_allclose(pretrained.predict_examples(model, card), expected, atol=1e-4)
-    # Not a constant function: the stored outputs differ across the examples.
-    assert np.ptp(expected.reshape(len(expected), -1).mean(axis=1)) > 0 or expected.size == 1
+    # Not a constant function: the stored outputs vary.
+    assert expected.std() > 1e-3
 
 
 def test_rnnpb_entry_is_ready_for_recognition():

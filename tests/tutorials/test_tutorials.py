@@ -4,7 +4,10 @@ import importlib.util
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
+
+from zoo.data import load_uea as zoo_load
 
 TUTORIALS = Path(__file__).resolve().parents[2] / "tutorials"
 
@@ -23,3 +26,55 @@ def test_04_finetune_hub_encoder_fast(tmp_path, minilm_module):
     assert written == scores
     for key in ("stage1_frozen_encoder", "stage2_top_blocks", "baseline_random_init"):
         assert -1.0 <= scores[key] <= 1.0
+
+
+def _ran(tmp_path, scores, files):
+    assert json.loads((tmp_path / "scores.json").read_text()) == scores
+    for name in files:
+        assert (tmp_path / name).stat().st_size > 300, name
+
+
+def test_01_quickstart_fast(tmp_path):
+    scores = load("01_quickstart").run(tmp_path, fast=True)
+    _ran(tmp_path, scores, ["training.png", "confusion.png", "model.keras"])
+    assert scores["reloaded_predicts_the_same"]
+    # The pretrained weights score what their card says on the same held-out split.
+    assert abs(scores["pretrained_accuracy"] - scores["pretrained_card_accuracy"]) < 1e-9
+    assert len(list((tmp_path / "csv_data").glob("*.csv"))) == 81
+
+
+def test_01_quickstart_reads_a_users_folder(tmp_path):
+    tutorial = load("01_quickstart")
+    folder = tutorial.write_example_folder(tmp_path / "mine")
+    sequences, labels, splits = tutorial.read_folder(folder)
+    reference = zoo_load("BasicMotions", "test")
+    np.testing.assert_allclose(sequences[40], reference.sequences[0], rtol=1e-6)
+    assert labels[40] == reference.classes[reference.labels[0]] and splits[40] == "test"
+
+
+def test_02_continuous_emotion_fast(tmp_path):
+    scores = load("02_continuous_emotion").run(tmp_path, fast=True)
+    _ran(tmp_path, scores, ["emotion_downup_dev.png", "emotion_blstm_dev.png"])
+    assert scores["reloaded_matches_card"]
+    assert (tmp_path / "weights" / "manifest.json").is_file()
+    for dims in scores["dev_ccc"].values():
+        assert set(dims) == {"arousal", "valence"}
+
+
+def test_03_rnnpb_motion_fast(tmp_path):
+    scores = load("03_rnnpb_motion").run(tmp_path, fast=True)
+    _ran(tmp_path, scores, ["pb_space.png", "generated.png", "distances.csv", "model.keras"])
+    first, last = scores["recognition_error"]
+    assert last < first
+    # The shipped weights recognise BasicMotions well above chance (0.25) even with a
+    # short recognition; the card's 0.9 takes 400 updates x 8 starts.
+    assert scores["recognition_accuracy"] >= 0.6
+
+
+def test_05_char_text_generation_fast(tmp_path):
+    scores = load("05_char_text_generation").run(tmp_path, fast=True)
+    _ran(tmp_path, scores, ["training.png", "surprise.png"])
+    samples = (tmp_path / "samples.txt").read_text()
+    assert samples.count("MIRANDA.") == 3
+    # The shipped model beats letter frequencies by a wide margin on held-out text.
+    assert scores["pretrained_bits_per_character"] < scores["order0_bits_per_character"] - 1.5
