@@ -15,6 +15,8 @@ def reproduce(name, data, seed=0):
     card = pretrained.card(f"{name}.{recipes.TAGS[(name, data)]}")
     for metric, value in card["metrics"].items():
         tolerance = card["tolerance"][metric]
+        print(f"{name} on {data}: {metric} {fields['metrics'][metric]:.4f} (card {value:.4f}, "
+              f"tolerance {tolerance})")
         assert abs(fields["metrics"][metric] - value) <= tolerance, (
             f"{name} on {data}: {metric} {fields['metrics'][metric]:.4f}, card {value:.4f} "
             f"(tolerance {tolerance})")
