@@ -20,7 +20,8 @@ only test the plumbing; their scores say nothing about emotion.
     python tutorials/02_continuous_emotion.py [--fast] [--out tutorial_out/02] [--data PATH]
 
 Writes `OUT/data/` (the generated recordings), `OUT/<model>_dev.png`, `OUT/weights/`
-(manifest.json and the weights) and `OUT/scores.json`. The full run takes a few minutes.
+(manifest.json and the weights) and `OUT/scores.json`. The full run takes about 6 minutes
+on 2 CPU cores.
 """
 
 import argparse

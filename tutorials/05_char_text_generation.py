@@ -15,7 +15,7 @@ Macbeth, King Lear, Othello, The Tempest; public domain); the last 10% of each i
     python tutorials/05_char_text_generation.py [--fast] [--out tutorial_out/05]
 
 Writes `OUT/training.png`, `OUT/surprise.png`, `OUT/samples.txt` and `OUT/scores.json`.
-The full run trains a 256-unit GRU for 2 epochs (about 5 minutes on 2 CPU cores);
+The full run trains a 256-unit GRU for 2 epochs (under 2 minutes on 2 CPU cores);
 `--fast` trains a tiny one on a slice.
 """
 
