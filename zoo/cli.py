@@ -96,10 +96,9 @@ def cmd_train(args):
     print(f"wrote {args.out}/model.keras, metrics.json, predictions.png")
     if args.export_pretrained:
         dev = corpus.subset("dev")
-        settings = {k: v for k, v in model.get_config().items() if k not in ("name", "trainable")}
         overrides = " ".join(f"--set {k}={json.dumps(v)}" for k, v in _parse_overrides(args.set).items())
         _export(model, args, {
-            "settings": settings,
+            "settings": recipes.settings_of(model),
             "dataset": args.data,
             "split": f"train {len(corpus.subset('train'))} / dev {len(dev)} recordings",
             "metrics": {f"dev_ccc_{d}": v for d, v in summary["dev"]["ccc"].items()},

@@ -15,7 +15,6 @@ and loads the verified bytes. Files hold weights only (`.weights.h5`): no code i
 them, and the architecture comes from the card's settings and the registered factory.
 """
 
-import copy
 import fnmatch
 import hashlib
 import importlib.metadata
@@ -100,9 +99,12 @@ def list_pretrained(pattern="*"):
     return sorted(k for k in _entries() if fnmatch.fnmatchcase(k, pattern))
 
 
-def card(key):
-    """The card of entry `name.tag` (a copy), with `directory` the folder of its file."""
-    entries = _entries()
+def card(key, entries=None):
+    """The card of entry `name.tag`, with `directory` the folder of its file.
+
+    Each call reads the manifests afresh, so the card is the caller's own copy.
+    """
+    entries = _entries() if entries is None else entries
     if key not in entries:
         name = key.split(".")[0]
         tags = [k.split(".", 1)[1] for k in entries if k.split(".")[0] == name]
@@ -110,12 +112,13 @@ def card(key):
             f" '{name}' has no pretrained weights; entries: {', '.join(sorted(entries)) or 'none'}."
         )
         raise ValueError(f"Unknown pretrained entry '{key}'.{known}")
-    return copy.deepcopy(entries[key])
+    return entries[key]
 
 
 def cards(name):
     """Cards of every tag of model `name`."""
-    return [card(k) for k in list_pretrained(f"{name}.*")]
+    entries = _entries()
+    return [entries[k] for k in sorted(entries) if fnmatch.fnmatchcase(k, f"{name}.*")]
 
 
 def sha256(path):
@@ -126,9 +129,10 @@ def sha256(path):
     return digest.hexdigest()
 
 
-def verified_bytes(key):
-    """The bytes of entry `key`'s weights file, after checking size and sha256."""
-    entry = card(key)
+def verified_bytes(key, entry=None):
+    """The bytes of entry `key`'s weights file (card `entry`, read if not given), after
+    checking size and sha256."""
+    entry = card(key) if entry is None else entry
     if Path(entry["file"]).name != entry["file"] or not entry["file"].endswith(".weights.h5"):
         raise ValueError(f"Pretrained '{key}': the card names {entry['file']!r}; a weights file "
                          "is a plain `.weights.h5` name inside the manifest's folder.")
@@ -190,7 +194,7 @@ def load_weights(model, key):
     The checksum is checked first; if anything fails, `model` keeps the weights it had.
     """
     entry = card(key)
-    data = verified_bytes(key)
+    data = verified_bytes(key, entry)
     _check_requirements(key, entry)
     before = [np.array(w) for w in model.weights]
     try:
@@ -222,7 +226,7 @@ def load(name, tag, **overrides):
                 f"received {option}={value!r}. Only {', '.join(entry.get('head_settings', ())) or 'no'}"
                 f" head settings and {', '.join(FREE_SETTINGS)} may differ."
             )
-    data = verified_bytes(key)
+    data = verified_bytes(key, entry)
     _check_requirements(key, entry)
     source = _build(entry, {**settings, **{k: v for k, v in overrides.items() if k not in head_change}})
     _load_verified(source, key, entry, data)

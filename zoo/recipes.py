@@ -28,16 +28,9 @@ LICENCES = {
 }
 
 
-def concordance(x, y):
-    """Lin's concordance correlation coefficient of two 1-D arrays (population moments)."""
-    x, y = np.asarray(x, "float64"), np.asarray(y, "float64")
-    covariance = np.mean((x - x.mean()) * (y - y.mean()))
-    return float(2 * covariance / (x.var() + y.var() + (x.mean() - y.mean()) ** 2))
-
-
-def _settings(model):
-    config = model.get_config()
-    return {k: v for k, v in config.items() if k not in ("name", "trainable")}
+def settings_of(model):
+    """A model's constructor settings as a card stores them (no name, no trainable flag)."""
+    return {k: v for k, v in model.get_config().items() if k not in ("name", "trainable")}
 
 
 def classifier(name, data, seed=0, verbose=0):
@@ -47,7 +40,7 @@ def classifier(name, data, seed=0, verbose=0):
     mean, std = train.statistics()
     examples, _ = test.standardized(mean, std).padded()
     return model, {
-        "settings": _settings(model),
+        "settings": settings_of(model),
         "dataset": f"{data} (bundled UEA set)",
         "split": f"train {len(train)} / test {len(test)} sequences",
         "metrics": {"accuracy": accuracy},
@@ -77,7 +70,7 @@ def rnnpb(name, data, seed=0, verbose=0):
     frames = np.stack([test.sequences[0][:20], test.sequences[-1][:20]]).astype("float32")
     pbs = model.pb_table.numpy()[[0, -1]]
     return model, {
-        "settings": _settings(model),
+        "settings": settings_of(model),
         "build": [model.num_sequences, None, model.channels],
         "dataset": f"{data} (bundled UEA set)",
         "split": f"train {len(train)} / test {len(test)} sequences",
@@ -129,7 +122,7 @@ def char_lm(name, data, seed=0, verbose=0, **changes):
     bpc = bits_per_character(model, test, recipe["length"])
     prompt = test[:24]
     return model, {
-        "settings": _settings(model),
+        "settings": settings_of(model),
         "dataset": f"Shakespeare: {', '.join(PLAYS)} (bundled Gutenberg texts)",
         "split": f"first 90% of each play, {len(train)} characters / last 10%, {len(test)}",
         "metrics": {"test_bits_per_character": bpc},
@@ -161,7 +154,7 @@ def minilm_valence(name, data, seed=0, verbose=0, epochs=60):
     model.head.compile(keras.optimizers.Adam(1e-3), zoo.losses.CCCLoss())
     model.head.fit(x_train, y_train, batch_size=256, epochs=epochs, verbose=verbose, shuffle=True)
     predicted = model.head.predict(x_test, verbose=0)
-    ccc = concordance(y_test[:, 0], predicted[:, 0])
+    ccc = float(zoo.losses.ccc(y_test, predicted)[0])
     return model, {
         "settings": model.settings,
         "part": "head",
