@@ -9,15 +9,29 @@ freezes them, and `.keras` files and `save_weights` keep them. The layer's confi
 only the handle: loading a `.keras` file opens the module again from the handle, then
 restores the variables from the file; no code is read from the file.
 
+A SavedModel is a graph, and calling it runs that graph's ops. So a `.keras` file must
+never choose which graph zoo opens: when Keras deserializes a `HubEncoder` in safe mode
+(the default of `keras.models.load_model`), its handle must be on the trust list that
+the user controls in code (`trust(path)`) or in the environment (`ZOO_TRUSTED_HUB`,
+entries separated by `os.pathsep`); otherwise loading stops before the module is opened.
+A URL is never fetched while loading a file: a trusted URL loads only from the local
+TF Hub cache. `safe_mode=False` is the explicit opt-out. Building a `HubEncoder` in code
+is the user's own choice and needs no trust.
+
 `export_encoder(model_or_layer, path)` writes a zoo model (or any Keras model or layer)
 as a TF2 SavedModel that `hub.load` and `HubEncoder` open.
 """
 
 import os
 import re
+from pathlib import Path
 
 import keras
 import tensorflow as tf
+
+#: Environment variable with trusted hub handles (folders or URLs), `os.pathsep`-separated.
+TRUST_ENV = "ZOO_TRUSTED_HUB"
+_TRUSTED = []
 
 _NO_NETWORK_HINT = (
     "No network is needed for a local copy: pass the SavedModel folder as the handle, or "
@@ -31,6 +45,81 @@ def _hub():
     return hub
 
 
+def _is_url(handle):
+    return handle.startswith(("http://", "https://", "gs://"))
+
+
+def _normal(handle):
+    handle = os.fspath(handle)
+    return handle.rstrip("/") if _is_url(handle) else str(Path(handle).resolve())
+
+
+def trust(*handles):
+    """Allows `.keras` files loaded in safe mode to open these hub handles.
+
+    Args:
+        *handles: SavedModel folders (a folder also trusts every module below it) or
+            URLs (trusted by exact string; loaded from the TF Hub cache, never fetched).
+
+    Example:
+
+    ```python
+    zoo.hub.trust("modules/minilm")
+    model = keras.models.load_model("finetuned.keras")
+    ```
+    """
+    for handle in handles:
+        if not isinstance(handle, (str, os.PathLike)) or not os.fspath(handle):
+            raise TypeError(f"A hub handle is a path or a URL. Received: {handle!r}")
+        if _normal(handle) not in _TRUSTED:
+            _TRUSTED.append(_normal(handle))
+
+
+def untrust(*handles):
+    """Removes handles added by `trust` (no effect on `ZOO_TRUSTED_HUB`)."""
+    for handle in handles:
+        if _normal(handle) in _TRUSTED:
+            _TRUSTED.remove(_normal(handle))
+
+
+def trusted():
+    """The trusted handles: those given to `trust`, then those of `ZOO_TRUSTED_HUB`."""
+    from_env = [_normal(h) for h in os.environ.get(TRUST_ENV, "").split(os.pathsep) if h]
+    return list(dict.fromkeys(_TRUSTED + from_env))
+
+
+def is_trusted(handle):
+    """Whether `handle` is on the trust list (a folder counts if it lies in a trusted one)."""
+    handle = _normal(handle)
+    for item in trusted():
+        if handle == item:
+            return True
+        if not _is_url(handle) and not _is_url(item) and Path(handle).is_relative_to(item):
+            return True
+    return False
+
+
+def _cached_url(handle):
+    """The TF Hub cache folder of a URL handle, or None when it is not cached."""
+    try:
+        from tensorflow_hub import resolver
+        import hashlib
+
+        cache = resolver.tfhub_cache_dir()
+        if not cache:
+            return None
+        folder = Path(cache) / hashlib.sha1(handle.encode("utf8")).hexdigest()
+    except Exception:  # an unusual tensorflow_hub: treat the URL as not cached
+        return None
+    return str(folder) if (folder / "saved_model.pb").is_file() else None
+
+
+def _in_safe_mode():
+    from keras.src.saving import serialization_lib
+
+    return serialization_lib.in_safe_mode()
+
+
 def load_module(handle):
     """`hub.load(handle)` with errors that say what to do.
 
@@ -41,7 +130,7 @@ def load_module(handle):
     if not isinstance(handle, (str, os.PathLike)):
         raise TypeError(f"A hub handle is a path or a URL. Received: {handle!r}")
     handle = os.fspath(handle)
-    is_url = handle.startswith(("http://", "https://", "gs://"))
+    is_url = _is_url(handle)
     if not is_url and not os.path.exists(handle):
         raise ValueError(f"No SavedModel at {handle!r}: the path does not exist.")
     if not is_url and not os.path.isfile(os.path.join(handle, "saved_model.pb")):
@@ -131,11 +220,14 @@ class HubEncoder(keras.layers.Layer):
     def __init__(self, handle, trainable=False, endpoint=None, output_key=None, train_only=None,
                  **kwargs):
         self._train_only = train_only
+        source = kwargs.pop("_source", None)
         super().__init__(trainable=trainable, **kwargs)
+        if not isinstance(handle, (str, os.PathLike)):
+            raise TypeError(f"A hub handle is a path or a URL. Received: {handle!r}")
         self.handle = os.fspath(handle)
         self.endpoint = endpoint
         self.output_key = output_key
-        self._module = load_module(self.handle)
+        self._module = load_module(source or self.handle)
         self._function = _endpoint(self._module, endpoint, self.handle)
         specs = _input_specs(getattr(self._function, "__call__", self._function)
                              if self._function is self._module else self._function)
@@ -215,6 +307,36 @@ class HubEncoder(keras.layers.Layer):
         config = {"handle": self.handle, "endpoint": self.endpoint, "output_key": self.output_key,
                   "train_only": self.train_only}
         return {**super().get_config(), **config}
+
+    @classmethod
+    def from_config(cls, config):
+        """Rebuilds the layer from a file's config; in safe mode only for trusted handles."""
+        config = dict(config)
+        config.pop("_source", None)  # set only here, never taken from a file
+        handle = config.get("handle")
+        if not isinstance(handle, str) or not handle:
+            raise ValueError(f"A HubEncoder config needs a handle string. Received: {handle!r}")
+        if _in_safe_mode() is not True:  # safe_mode=False, or a call from the user's code
+            return cls(**config)
+        if not is_trusted(handle):
+            raise ValueError(
+                f"This model file asks to open the hub module {handle!r}, which is not on "
+                "zoo's hub trust list. Opening a SavedModel runs its graph, so a file may not "
+                f"choose one. If you trust it: zoo.hub.trust({handle!r}) in code, or "
+                f"{TRUST_ENV}={handle} in the environment, or `--trust-hub {handle}` on the "
+                "command line (or load with safe_mode=False)."
+            )
+        if _is_url(handle):
+            cached = _cached_url(handle)
+            if cached is None:
+                raise ValueError(
+                    f"This model file names the hub URL {handle!r}: URLs are never fetched "
+                    "while loading a file, and it is not in the TF Hub cache "
+                    "($TFHUB_CACHE_DIR). Open it once in code with "
+                    f"zoo.hub.HubEncoder({handle!r}), or use a local copy."
+                )
+            config["_source"] = cached
+        return cls(**config)
 
 
 def export_encoder(model_or_layer, path, input_signature=None):

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+import zoo
 import zoo.finetune as ft
 from zoo.hub import HubEncoder, export_encoder
 
@@ -102,7 +103,13 @@ def test_keras_file_and_weights_round_trip(sequence_path, tmp_path):
     model.fit(x, np.ones((3, 1)), epochs=1, verbose=0)  # move the module's variables
     file = tmp_path / "m.keras"
     model.save(file)
-    loaded = keras.models.load_model(file)  # safe mode
+    with pytest.raises(ValueError, match="trust list"):
+        keras.models.load_model(file)  # safe mode: the file may not choose the module
+    zoo.hub.trust(path)
+    try:
+        loaded = keras.models.load_model(file)
+    finally:
+        zoo.hub.untrust(path)
     np.testing.assert_allclose(loaded.predict(x, verbose=0), model.predict(x, verbose=0), atol=1e-6)
     weights = tmp_path / "m.weights.h5"
     model.save_weights(weights)
@@ -182,3 +189,110 @@ def test_a_url_loads_offline_from_the_cache_directory(sequence_path, tmp_path, m
     monkeypatch.setenv("TFHUB_CACHE_DIR", str(cache))
     x = np.random.default_rng(4).normal(size=(2, 7, 3)).astype("float32")
     np.testing.assert_allclose(HubEncoder(url)(x).numpy(), encoder(x).numpy(), atol=1e-6)
+
+
+# -- trust: a model file never chooses which graph zoo opens --------------------------------
+HOSTILE = """
+import sys, keras, numpy as np, tensorflow as tf, zoo
+class E(tf.Module):
+    @tf.function(input_signature=[tf.TensorSpec([None, 3], tf.float32)])
+    def __call__(self, x):
+        tf.io.write_file(sys.argv[3], "owned")
+        return x
+tf.saved_model.save(E(), sys.argv[1])
+keras.Sequential([keras.Input((3,)), zoo.hub.HubEncoder(sys.argv[1])]).save(sys.argv[2])
+"""
+
+
+@pytest.fixture(scope="module")
+def hostile(tmp_path_factory):
+    """A SavedModel whose function writes a file, inside a `.keras` file, made by another
+    process (so nothing in this one has opened the module)."""
+    import subprocess
+    import sys
+
+    folder = tmp_path_factory.mktemp("hostile")
+    module, file, victim = folder / "sm", folder / "m.keras", folder / "owned.txt"
+    subprocess.run([sys.executable, "-c", HOSTILE, str(module), str(file), str(victim)],
+                   check=True, timeout=300)
+    assert not victim.exists()
+    return module, file, victim
+
+
+def test_hostile_module_in_a_keras_file_is_refused_in_safe_mode(hostile, monkeypatch):
+    module, file, victim = hostile
+    monkeypatch.delenv(zoo.hub.TRUST_ENV, raising=False)
+    with pytest.raises(ValueError, match=f"{module}.*trust list.*zoo.hub.trust"):
+        keras.models.load_model(file)
+    assert not victim.exists()
+
+
+def test_trusted_module_loads_from_code_and_environment(hostile, monkeypatch):
+    module, file, victim = hostile
+    monkeypatch.setenv(zoo.hub.TRUST_ENV, str(module.parent))  # a folder trusts what is below
+    model = keras.models.load_model(file)
+    model.predict(np.ones((1, 3), "float32"), verbose=0)
+    assert victim.exists()  # the user chose to run it
+    victim.unlink()
+    monkeypatch.delenv(zoo.hub.TRUST_ENV)
+    assert not zoo.hub.is_trusted(module)
+    zoo.hub.trust(module)
+    try:
+        assert zoo.hub.is_trusted(str(module) + "/")
+        keras.models.load_model(file)
+    finally:
+        zoo.hub.untrust(module)
+    assert not zoo.hub.is_trusted(module)
+
+
+def test_safe_mode_false_is_the_explicit_opt_out(hostile, monkeypatch):
+    module, file, victim = hostile
+    monkeypatch.delenv(zoo.hub.TRUST_ENV, raising=False)
+    keras.models.load_model(file, safe_mode=False)
+    assert not zoo.hub.is_trusted(module)
+
+
+def test_url_handles_are_never_fetched_while_loading_a_file(tmp_path, monkeypatch):
+    import json
+    import zipfile
+
+    file = tmp_path / "url.keras"
+    layer = {"module": "zoo.hub", "class_name": "HubEncoder", "registered_name": "zoo>HubEncoder",
+             "config": {"name": "enc", "handle": "https://example.invalid/m/1", "endpoint": None,
+                        "output_key": None, "train_only": None, "trainable": False}}
+    config = {"module": "keras", "class_name": "Sequential", "registered_name": None,
+              "config": {"name": "s", "layers": [
+                  {"module": "keras.layers", "class_name": "InputLayer", "registered_name": None,
+                   "config": {"batch_shape": [None, 3], "dtype": "float32", "name": "in"}},
+                  layer]}}
+    with zipfile.ZipFile(file, "w") as archive:
+        archive.writestr("config.json", json.dumps(config))
+        archive.writestr("metadata.json", json.dumps({"keras_version": keras.__version__}))
+    monkeypatch.delenv(zoo.hub.TRUST_ENV, raising=False)
+    with pytest.raises(ValueError, match="example.invalid.*trust list"):
+        keras.models.load_model(file)
+    monkeypatch.setenv("TFHUB_CACHE_DIR", str(tmp_path / "cache"))
+    zoo.hub.trust("https://example.invalid/m/1")
+    try:
+        with pytest.raises(ValueError, match="never fetched"):
+            keras.models.load_model(file)
+    finally:
+        zoo.hub.untrust("https://example.invalid/m/1")
+
+
+def test_a_file_cannot_pick_the_module_behind_a_trusted_handle(hostile, sequence_path):
+    module, _, victim = hostile
+    path, _ = sequence_path
+    layer = HubEncoder(path)
+    config = {**layer.get_config(), "_source": str(module)}
+    from keras.src.saving.serialization_lib import SafeModeScope
+
+    zoo.hub.trust(path)
+    try:
+        with SafeModeScope(True):
+            rebuilt = HubEncoder.from_config(config)
+    finally:
+        zoo.hub.untrust(path)
+    assert rebuilt._module is not None
+    rebuilt(np.ones((1, 2, 3), "float32"))
+    assert not victim.exists()
