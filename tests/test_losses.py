@@ -141,3 +141,91 @@ def test_constant_float32_sequences_score_exactly_zero():
     mask = np.ones((1, 19), "float32")
     mask[0, [0, 16]] = 0
     np.testing.assert_allclose(np.asarray(ccc(y, y, mask, unit="sequence")), [[0.0]], atol=1e-6)
+
+
+# -- masked frames may hold anything; shapes must agree; weights are never negative -----------
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+@pytest.mark.parametrize("unit", ["sequence", "batch"])
+def test_masked_nan_or_inf_changes_nothing(bad, unit):
+    """Loss, metric and gradient equal those of the same data with the frame removed."""
+    import zoo
+
+    rng = np.random.default_rng(5)
+    y = rng.normal(size=(2, 12, 2)).astype("float32")
+    p = rng.normal(size=(2, 12, 2)).astype("float32")
+    mask = np.ones((2, 12), "float32")
+    mask[:, 7] = 0
+    y_bad, p_bad = y.copy(), p.copy()
+    y_bad[:, 7] = bad
+    p_bad[0, 7, 1] = bad
+    keep = np.delete(np.arange(12), 7)
+    loss = CCCLoss(unit=unit)
+
+    def value_and_grad(y, p, m):
+        p = tf.Variable(p)
+        with tf.GradientTape() as tape:
+            value = loss(y, p, sample_weight=m)
+        return float(value), tape.gradient(value, p).numpy()
+
+    value, grad = value_and_grad(y_bad, p_bad, mask)
+    want, want_grad = value_and_grad(y[:, keep], p[:, keep], mask[:, keep])
+    assert np.isfinite(value) and np.isfinite(grad).all()
+    np.testing.assert_allclose(value, want, atol=1e-6)
+    np.testing.assert_allclose(grad[:, keep], want_grad, atol=1e-6)
+    np.testing.assert_array_equal(grad[:, 7], 0.0)
+    for cls in (zoo.metrics.CCC, zoo.metrics.RMSE):
+        metric, clean = cls(), cls()
+        metric.update_state(y_bad, p_bad, sample_weight=mask)
+        clean.update_state(y[:, keep], p[:, keep])
+        np.testing.assert_allclose(metric.result(), clean.result(), atol=1e-6)
+    np.testing.assert_allclose(ccc(y_bad, p_bad, mask, unit=unit),
+                               ccc(y[:, keep], p[:, keep], unit=unit), atol=1e-6)
+
+
+def test_masked_nan_labels_leave_fitted_weights_finite():
+    import keras
+
+    rng = np.random.default_rng(6)
+    x = rng.normal(size=(4, 20, 3)).astype("float32")
+    y = np.tanh(x[..., :1])
+    mask = np.ones((4, 20), "float32")
+    mask[:, 15:] = 0
+    y[:, 15:] = np.nan  # unannotated frames
+    inputs = keras.Input((None, 3))
+    model = keras.Model(inputs, keras.layers.Dense(1)(inputs))
+    model.compile("adam", CCCLoss())
+    history = model.fit(x, y, sample_weight=mask, epochs=2, verbose=0)
+    assert np.isfinite(history.history["loss"]).all()
+    assert all(np.isfinite(w).all() for w in model.get_weights())
+
+
+@pytest.mark.parametrize("unit", ["sequence", "batch"])
+def test_every_unit_refuses_labels_of_another_shape(unit):
+    y = np.zeros((2, 10, 1), "float32")
+    p = np.zeros((2, 10, 2), "float32")
+    with pytest.raises(ValueError, match="same shape"):
+        CCCLoss(unit=unit)(y, p)
+
+
+def test_traced_shapes_with_unknown_sizes_still_refuse_other_widths():
+    import keras
+
+    inputs = keras.Input((None, 3))
+    model = keras.Model(inputs, keras.layers.Dense(2)(inputs))
+    model.compile("adam", CCCLoss())
+    x = np.zeros((2, 10, 3), "float32")
+    with pytest.raises(ValueError, match="same shape"):
+        model.fit(x, np.zeros((2, 10, 1), "float32"), epochs=1, verbose=0)
+
+
+def test_negative_or_nan_weights_are_refused():
+    import zoo
+
+    y = np.zeros((1, 5, 1), "float32")
+    for weights in (np.array([[1, 1, -1, 1, 1]], "float32"), np.array([[1, np.nan, 1, 1, 1]])):
+        with pytest.raises(ValueError, match="finite and >= 0"):
+            CCCLoss()(y, y, sample_weight=weights)
+        with pytest.raises(ValueError, match="finite and >= 0"):
+            zoo.metrics.CCC().update_state(y, y, sample_weight=weights)
+        with pytest.raises(ValueError, match="finite and >= 0"):
+            ccc(y, y, mask=weights)

@@ -64,3 +64,27 @@ def test_metrics_work_in_fit_and_evaluate_with_sample_weights():
     want = [reference_ccc(y[..., k].ravel()[keep], p[..., k].ravel()[keep], np.ones(keep.sum()))
             for k in range(2)]
     np.testing.assert_allclose(result["ccc"], want, atol=1e-5)
+
+
+@pytest.mark.parametrize("offset", [1e4, 1e8])
+def test_streaming_ccc_keeps_precision_on_a_large_offset(offset):
+    rng = np.random.default_rng(3)
+    y = rng.normal(size=(6, 50, 2)) + offset
+    p = 0.8 * (y - offset) + 0.3 * rng.normal(size=y.shape) + offset
+    metric = zoo.metrics.CCC()
+    for i in range(6):
+        metric.update_state(y[i:i + 1], p[i:i + 1])
+    want = np.asarray(zoo.losses.ccc(y, p))
+    want_ref = [reference_ccc(y[..., k].ravel() - offset, p[..., k].ravel() - offset,
+                              np.ones(y[..., k].size)) for k in range(2)]
+    np.testing.assert_allclose(want, want_ref, atol=1e-6)
+    np.testing.assert_allclose(metric.result(), want, atol=1e-6)
+
+
+def test_streaming_ccc_merges_batches_of_any_size_and_empty_ones():
+    rng = np.random.default_rng(4)
+    y, p = rng.normal(size=(1, 90, 1)), rng.normal(size=(1, 90, 1))
+    metric = zoo.metrics.CCC()
+    for a, b in ((0, 1), (1, 1), (1, 40), (40, 41), (41, 90)):  # (1, 1): no frames
+        metric.update_state(y[:, a:b], p[:, a:b])
+    np.testing.assert_allclose(metric.result(), zoo.losses.ccc(y, p), atol=1e-9)

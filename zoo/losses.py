@@ -6,6 +6,7 @@ covariance are population moments (divided by N, as numpy's `var`).
 """
 
 import keras
+import numpy as np
 from keras import ops
 
 EPSILON = 1e-8
@@ -13,13 +14,48 @@ _UNITS = ("sequence", "batch")
 
 
 def _frame_weights(y, mask):
-    """Weights shaped like `y` from a mask shaped (..., time) or like `y`."""
+    """Weights shaped like `y` from a mask shaped (..., time) or like `y`.
+
+    Raises:
+        ValueError: a concrete mask with a negative or non-finite weight.
+    """
     if mask is None:
         return ops.ones_like(y)
+    check_weights(mask)
     mask = ops.cast(mask, y.dtype)
     if len(mask.shape) == len(y.shape) - 1:
         mask = ops.expand_dims(mask, -1)
     return ops.broadcast_to(mask, ops.shape(y))
+
+
+def check_weights(weights, name="sample weights"):
+    """Refuses concrete (NumPy or eager) weights that are negative, NaN or inf.
+
+    Symbolic tensors inside a traced function pass; `SequenceModel.fit` checks the arrays
+    a user hands it before tracing.
+    """
+    if weights is None or type(weights).__name__ not in ("ndarray", "EagerTensor", "list"):
+        return weights
+    array = np.asarray(weights, dtype="float64")
+    if array.size and not (np.isfinite(array).all() and array.min() >= 0):
+        bad = np.argwhere(~(np.isfinite(array) & (array >= 0)))[0]
+        raise ValueError(
+            f"{name} must be finite and >= 0 (0 leaves a frame out). Received "
+            f"{array[tuple(bad)]} at index {tuple(int(i) for i in bad)}."
+        )
+    return weights
+
+
+def select(weights, *values):
+    """`values` with every frame of weight 0 replaced by 0, and the weights.
+
+    Masked frames may hold anything (NaN labels of unannotated frames, inf from a padded
+    division): they are selected away, never multiplied by 0 (0 x NaN is NaN), so neither
+    the value nor the gradient of a statistic sees them.
+    """
+    keep = weights > 0
+    zero = ops.zeros_like(weights)
+    return (ops.where(keep, weights, zero), *(ops.where(keep, v, zero) for v in values))
 
 
 def _moments(y_true, y_pred, weights, axis):
@@ -28,6 +64,7 @@ def _moments(y_true, y_pred, weights, axis):
     # noise instead of 0.
     dtype = y_pred.dtype
     y_true, y_pred, weights = (ops.cast(v, "float64") for v in (y_true, y_pred, weights))
+    weights, y_true, y_pred = select(weights, y_true, y_pred)
     n = ops.sum(weights, axis=axis, keepdims=True)
     safe_n = ops.maximum(n, EPSILON)
     mean_t = ops.sum(weights * y_true, axis=axis, keepdims=True) / safe_n
@@ -48,8 +85,11 @@ def _check_shapes(y_true, y_pred):
             "CCC expects arrays shaped (time, outputs) or (batch, time, outputs). "
             f"Received y_pred with shape {tuple(y_pred.shape)}."
         )
-    known = None not in y_true.shape and None not in y_pred.shape
-    if known and tuple(y_true.shape) != tuple(y_pred.shape):
+    # Compared dimension by dimension, so a traced batch with unknown sizes still refuses
+    # (b, T, 1) labels against a (b, T, 2) model instead of broadcasting.
+    differ = len(y_true.shape) != len(y_pred.shape) or any(
+        a is not None and b is not None and a != b for a, b in zip(y_true.shape, y_pred.shape))
+    if differ:
         raise ValueError(
             "y_true and y_pred must have the same shape. Received "
             f"y_true {tuple(y_true.shape)} and y_pred {tuple(y_pred.shape)}."
@@ -150,6 +190,7 @@ class CCCLoss(keras.losses.Loss):
         return self.call(y_true, y_pred, mask)
 
     def call(self, y_true, y_pred, mask=None):
+        _check_shapes(y_true, y_pred)
         if self.unit == "batch" or len(y_pred.shape) == 2:
             return 1.0 - ops.mean(ccc(y_true, y_pred, mask, unit="batch"))
         weights = _frame_weights(y_pred, mask)

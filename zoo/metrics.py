@@ -1,15 +1,16 @@
 """Corpus-level streaming metrics for sequence regression: CCC and RMSE per output.
 
 AVEC scores a system by concatenating every frame of every recording and computing one
-CCC per dimension. These metrics accumulate sufficient statistics (in float64) across
-batches so `result()` is exactly that number, whatever the batching, with padded frames
-left out.
+CCC per dimension. These metrics accumulate statistics (in float64) across batches so
+`result()` is exactly that number, whatever the batching, with padded frames left out.
+CCC keeps means and centred sums, merged batch by batch (Chan, Golub & LeVeque 1979), not
+raw sums of squares, which cancel catastrophically on data with a large offset.
 """
 
 import keras
 from keras import ops
 
-from zoo.losses import EPSILON, _combined_mask, _frame_weights
+from zoo.losses import EPSILON, _check_shapes, _combined_mask, _frame_weights, select
 
 
 class _FrameStatistics(keras.metrics.Metric):
@@ -50,13 +51,18 @@ class _FrameStatistics(keras.metrics.Metric):
                 f"{type(self).__name__} tracks {self.outputs} outputs but received "
                 f"y_pred with {outputs} (shape {tuple(y_pred.shape)})."
             )
+        _check_shapes(y_true, y_pred)
         y_true = ops.cast(y_true, "float64")
         y_pred = ops.cast(y_pred, "float64")
-        weights = _frame_weights(y_pred, None if mask is None else ops.cast(mask, "float64"))
+        weights = _frame_weights(y_pred, mask)
+        weights, y_true, y_pred = select(weights, y_true, y_pred)
         y_true, y_pred, weights = (
             ops.reshape(v, (-1, self.outputs)) for v in (y_true, y_pred, weights)
         )
-        for key, value in self._frame_terms(y_true, y_pred, weights).items():
+        self._accumulate(y_true, y_pred, weights)
+
+    def _accumulate(self, y_true, y_pred, w):
+        for key, value in self._frame_terms(y_true, y_pred, w).items():
             self._sums[key].assign_add(ops.sum(value, axis=0))
 
     def reset_state(self):
@@ -91,26 +97,39 @@ class CCC(_FrameStatistics):
     ```
     """
 
-    _statistics = ("n", "t", "p", "tt", "pp", "tp")
+    # Weight total, weighted means, and weighted sums of centred products.
+    _statistics = ("n", "mean_t", "mean_p", "m_tt", "m_pp", "m_tp")
 
     def __init__(self, outputs=None, name="ccc", dtype=None):
         super().__init__(outputs=outputs, name=name, dtype=dtype)
 
-    def _frame_terms(self, y_true, y_pred, w):
-        return {
-            "n": w, "t": w * y_true, "p": w * y_pred,
-            "tt": w * y_true * y_true, "pp": w * y_pred * y_pred, "tp": w * y_true * y_pred,
-        }
+    def _accumulate(self, y_true, y_pred, w):
+        # The batch's own moments, two-pass, then the pairwise merge with the running ones.
+        s = self._sums
+        n_b = ops.sum(w, axis=0)
+        safe_b = ops.maximum(n_b, EPSILON)
+        mean_t_b = ops.sum(w * y_true, axis=0) / safe_b
+        mean_p_b = ops.sum(w * y_pred, axis=0) / safe_b
+        dt, dp = y_true - mean_t_b, y_pred - mean_p_b
+        n_a = s["n"].value
+        n = n_a + n_b
+        share = n_b / ops.maximum(n, EPSILON)
+        cross = n_a * share  # n_a n_b / n
+        delta_t, delta_p = mean_t_b - s["mean_t"].value, mean_p_b - s["mean_p"].value
+        s["m_tt"].assign_add(ops.sum(w * dt * dt, axis=0) + delta_t * delta_t * cross)
+        s["m_pp"].assign_add(ops.sum(w * dp * dp, axis=0) + delta_p * delta_p * cross)
+        s["m_tp"].assign_add(ops.sum(w * dt * dp, axis=0) + delta_t * delta_p * cross)
+        s["mean_t"].assign_add(delta_t * share)
+        s["mean_p"].assign_add(delta_p * share)
+        s["n"].assign(n)
 
     def result(self):
         if self._sums is None:
             return ops.zeros(())
         sums = self._sums
         n = ops.maximum(sums["n"], EPSILON)
-        mean_t, mean_p = sums["t"] / n, sums["p"] / n
-        var_t = sums["tt"] / n - mean_t * mean_t
-        var_p = sums["pp"] / n - mean_p * mean_p
-        cov = sums["tp"] / n - mean_t * mean_p
+        mean_t, mean_p = sums["mean_t"], sums["mean_p"]
+        var_t, var_p, cov = sums["m_tt"] / n, sums["m_pp"] / n, sums["m_tp"] / n
         score = 2.0 * cov / (var_t + var_p + ops.square(mean_t - mean_p) + EPSILON)
         return ops.cast(score, self.dtype)
 

@@ -2,6 +2,7 @@
 
 import keras
 
+from zoo.losses import check_weights
 from zoo.validation import check_sequences
 
 
@@ -24,6 +25,7 @@ class SequenceModel(keras.Model):
 
     def fit(self, x=None, y=None, *args, **kwargs):
         self._check(x)
+        check_weights(kwargs.get("sample_weight"))
         if "validation_data" in kwargs and isinstance(kwargs["validation_data"], tuple):
             check_sequences(
                 kwargs["validation_data"][0], self.input_dim, self.min_length,
@@ -33,6 +35,7 @@ class SequenceModel(keras.Model):
 
     def evaluate(self, x=None, y=None, *args, **kwargs):
         self._check(x)
+        check_weights(kwargs.get("sample_weight"))
         return super().evaluate(x, y, *args, **kwargs)
 
     def predict(self, x, *args, **kwargs):
