@@ -55,3 +55,56 @@ def test_register_refuses_a_second_model_with_the_same_name():
 def test_every_model_cites_its_source():
     for name in zoo.list_models():
         assert zoo.info(name)["reference"], name
+
+
+# -- strict settings: a misspelled setting is an error with a hint, never ignored -------------
+@pytest.mark.parametrize("name, overrides, hint", [
+    ("gru_classifier", {"input_dim": 12, "classes": 9, "unit": 8}, "'units'"),
+    ("emotion_downup", {"filter": 8}, "'filters'"),
+    ("emotion_blstm", {"dropuot": 0.1}, "'dropout'"),
+    ("char_lm", {"dept": 1}, "'depth'"),
+    ("rnnpb", {"pb_dims": 3}, "'pb_dim'"),
+])
+def test_unknown_settings_raise_type_error_with_a_close_match(name, overrides, hint):
+    with pytest.raises(TypeError, match=f"unknown setting.*did you mean {hint}"):
+        zoo.get(name, **overrides)
+
+
+def test_unknown_settings_raise_with_pretrained_weights_too():
+    with pytest.raises(TypeError, match="did you mean 'units'"):
+        zoo.get("gru_classifier", weights="japanese_vowels", unit=8)
+
+
+def test_unknown_settings_of_a_fixed_signature_factory():
+    @zoo.register_model(name="_fixed_signature_test")
+    def fixed(width=3):
+        return width
+
+    try:
+        with pytest.raises(TypeError, match="did you mean 'width'"):
+            zoo.get("_fixed_signature_test", widht=4)
+        assert zoo.get("_fixed_signature_test", width=4) == 4
+    finally:
+        zoo.registry._MODELS.pop("_fixed_signature_test")
+
+
+@pytest.mark.parametrize("name, overrides", [
+    ("emotion_blstm", {"dropout": 2.0}),
+    ("emotion_dilated", {"dropout": -0.1}),
+    ("emotion_downup", {"dropout": 1.0}),
+    ("gru_classifier", {"recurrent_dropout": 1.5}),
+    ("gru_classifier", {"head_dropout": float("nan")}),
+    ("peephole_lstm_regressor", {"dropout": "0.1"}),
+    ("char_lm", {"dropout": 1}),
+    ("rnnpb", {"dropout": 1.0}),
+    ("rnnpb", {"pb_learning_rate": float("nan")}),
+    ("rnnpb", {"pb_epsilon": 0}),
+    ("rnnpb", {"compress": float("inf")}),
+])
+def test_rates_are_range_checked(name, overrides):
+    with pytest.raises(ValueError, match="must be"):
+        zoo.get(name, **overrides)
+
+
+def test_a_setting_called_name_is_the_models_name():
+    assert zoo.get("gru_classifier", name="mine").name == "mine"

@@ -9,6 +9,8 @@ import difflib
 import fnmatch
 import inspect
 
+from zoo.validation import check_settings
+
 _MODELS = {}
 
 
@@ -51,7 +53,16 @@ def _factory(name):
     return _MODELS[name]
 
 
-def get(name, weights=None, **overrides):
+def check_overrides(name, factory, overrides):
+    """A TypeError with a close-match hint for settings a factory with a fixed signature
+    does not take (factories that forward `**overrides` leave it to the model class)."""
+    parameters = inspect.signature(factory).parameters.values()
+    if any(p.kind == p.VAR_KEYWORD for p in parameters):
+        return
+    check_settings(f"Model '{name}'", list(overrides), [p.name for p in parameters])
+
+
+def get(name, /, weights=None, **overrides):
     """Build the model registered as `name`, uncompiled.
 
     Args:
@@ -67,6 +78,7 @@ def get(name, weights=None, **overrides):
         A `keras.Model`.
     """
     factory = _factory(name)
+    check_overrides(name, factory, overrides)
     if weights is not None:
         if not isinstance(weights, str):
             raise TypeError(f"`weights` must be None or a tag string. Received: {weights!r}")

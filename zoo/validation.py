@@ -62,3 +62,61 @@ def check_positive(**values):
     for key, value in values.items():
         if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
             raise ValueError(f"`{key}` must be a positive integer. Received: {key}={value!r}")
+
+
+def check_rate(name, value, low=0.0, high=1.0, closed_low=True):
+    """Raise a ValueError unless `low <= value < high` (or `low < value < high`).
+
+    Dropout rates are `[0, 1)`; Adadelta's decay `rho` is `(0, 1)` (`closed_low=False`).
+    """
+    ok = isinstance(value, (int, float, np.floating, np.integer)) and not isinstance(value, bool)
+    if ok:
+        value = float(value)
+        ok = (low <= value if closed_low else low < value) and value < high
+    if not ok:
+        bracket = "[" if closed_low else "("
+        raise ValueError(f"`{name}` must be in {bracket}{low:g}, {high:g}). Received: "
+                         f"{name}={value!r}")
+
+
+def check_positive_float(**values):
+    """Raise a ValueError naming the first of `values` that is not a finite number > 0
+    (learning rates, smoothing terms, scales)."""
+    for key, value in values.items():
+        number = isinstance(value, (int, float, np.floating, np.integer)) and not isinstance(
+            value, bool)
+        if not (number and np.isfinite(value) and value > 0):
+            raise ValueError(f"`{key}` must be a finite number > 0. Received: {key}={value!r}")
+
+
+def settings_names(cls, extra=("name", "trainable", "dtype")):
+    """The settings `cls(...)` takes: its constructor's named parameters, then `extra`."""
+    import inspect
+
+    parameters = inspect.signature(cls.__init__).parameters.values()
+    named = [p.name for p in parameters if p.name != "self" and p.kind in (
+        p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
+    return tuple(dict.fromkeys((*named, *extra)))
+
+
+def check_settings(owner, given, accepted):
+    """Raise a TypeError for settings in `given` that `owner` does not take.
+
+    Args:
+        owner: what the settings are for, as the message names it (a model name or class).
+        given: the setting names received.
+        accepted: the setting names `owner` takes.
+    """
+    import difflib
+
+    unknown = [key for key in given if key not in accepted]
+    if not unknown:
+        return
+    hints = []
+    for key in unknown:
+        close = difflib.get_close_matches(key, list(accepted), n=1, cutoff=0.6)
+        hints.append(f"{key!r}" + (f" (did you mean {close[0]!r}?)" if close else ""))
+    raise TypeError(
+        f"{owner} got unknown setting(s) {', '.join(hints)}. It takes: "
+        f"{', '.join(sorted(accepted))}."
+    )

@@ -296,6 +296,33 @@ def test_bad_input_is_reported_clearly(trained):
         small_model(pb_dim=0)
 
 
+@pytest.mark.parametrize("settings, message", [
+    ({"rho": 2.0}, "rho"), ({"rho": 0.0}, "rho"), ({"rho": float("nan")}, "rho"),
+    ({"epsilon": 0.0}, "epsilon"), ({"learning_rate": -1.0}, "learning_rate"),
+    ({"learning_rate": float("inf")}, "learning_rate"), ({"steps": 0}, "steps"),
+    ({"starts": 0}, "starts"),
+])
+def test_recognition_settings_are_validated(trained, settings, message):
+    model, patterns = trained
+    with pytest.raises(ValueError, match=f"`{message}` must be"):
+        model.recognize(patterns[:1], verbose=0, **settings)
+    if "steps" not in settings and "starts" not in settings:
+        with pytest.raises(ValueError, match=f"`{message}` must be"):
+            model.stream(**settings)
+
+
+def test_generate_and_predict_say_what_they_need(trained):
+    model, patterns = trained
+    with pytest.raises(ValueError, match=r"`pb` must have shape \(2,\) or \(batch, 2\)"):
+        model.generate(0.5, patterns[0][:2], 5)
+    with pytest.raises(ValueError, match="`initial_input` must be one frame"):
+        model.generate(np.zeros(2), 0.5, 5)
+    with pytest.raises(ValueError, match="`steps` must be a positive integer"):
+        model.generate(np.zeros(2), patterns[0][:2], 0)
+    with pytest.raises(ValueError, match="`predict` needs a trained RNNPB: call `fit` first"):
+        small_model().predict((patterns[0][None], np.zeros((1, 2), "float32")))
+
+
 # -- the PB space ------------------------------------------------------------------------
 def test_distance_tables_match_hand_computed_values():
     pbs = np.array([[0.0, 0.0], [0.0, 1.0], [3.0, 4.0], [3.0, 2.0]])

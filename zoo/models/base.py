@@ -3,7 +3,7 @@
 import keras
 
 from zoo.losses import check_weights
-from zoo.validation import check_sequences
+from zoo.validation import check_sequences, check_settings, settings_names
 
 
 class SequenceModel(keras.Model):
@@ -19,6 +19,13 @@ class SequenceModel(keras.Model):
     #: Citation of the paper the model follows, shown by `zoo.info`.
     reference = None
     min_length = 1
+
+    def __init__(self, *args, **kwargs):
+        # Subclasses build their graph and pass `inputs`, `outputs` and whatever settings
+        # their own signature did not take: those must be Keras's, or they were misspelled.
+        passed = [k for k in kwargs if k not in ("inputs", "outputs")]
+        check_settings(type(self).__name__, passed, settings_names(type(self)))
+        super().__init__(*args, **kwargs)
 
     def _check(self, x):
         return check_sequences(x, self.input_dim, self.min_length)

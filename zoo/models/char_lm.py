@@ -13,7 +13,7 @@ from keras import ops
 from zoo.models.base import SequenceModel
 from zoo.models.recurrent import REFERENCES, _stack
 from zoo.registry import register_model
-from zoo.validation import check_positive
+from zoo.validation import check_positive, check_rate
 
 UNKNOWN = 0
 
@@ -51,6 +51,7 @@ class CharLM(SequenceModel):
         if len(set(vocabulary)) != len(vocabulary):
             raise ValueError("`vocabulary` must not repeat a character.")
         check_positive(units=units, depth=depth, embedding_dim=embedding_dim)
+        check_rate("dropout", dropout)
         size = len(vocabulary) + 1
         inputs = keras.Input((None,), dtype="int32", name="ids")
         x = keras.layers.Embedding(size, embedding_dim, name="embedding")(inputs)

@@ -9,7 +9,7 @@ import keras
 from zoo.layers import CropToReference
 from zoo.models.base import SequenceModel
 from zoo.registry import register_model
-from zoo.validation import check_positive
+from zoo.validation import check_positive, check_rate
 
 KHORRAM_2017 = (
     "S. Khorram, Z. Aldeneh, D. Dimitriadis, M. McInnis, E. Mower Provost, "
@@ -48,6 +48,7 @@ class EmotionDilated(SequenceModel):
                  causal=False, activation="relu", dropout=0.0, **kwargs):
         check_positive(input_dim=input_dim, outputs=outputs, depth=depth, filters=filters,
                         kernel_size=kernel_size)
+        check_rate("dropout", dropout)
         inputs = keras.Input((None, input_dim), name="features")
         x = inputs
         for n in range(depth):
@@ -106,6 +107,7 @@ class EmotionDownUp(SequenceModel):
                  kernel_size=5, activation="relu", dropout=0.0, **kwargs):
         check_positive(input_dim=input_dim, outputs=outputs, stages=stages, factor=factor,
                         filters=filters, kernel_size=kernel_size)
+        check_rate("dropout", dropout)
         inputs = keras.Input((None, input_dim), name="features")
         x = inputs
         for n in range(stages):
@@ -174,6 +176,7 @@ class EmotionBLSTM(SequenceModel):
 
     def __init__(self, input_dim=160, outputs=2, units=32, depth=2, dropout=0.0, **kwargs):
         check_positive(input_dim=input_dim, outputs=outputs, units=units, depth=depth)
+        check_rate("dropout", dropout)
         inputs = keras.Input((None, input_dim), name="features")
         x = inputs
         for n in range(depth):

@@ -9,7 +9,7 @@ import keras
 from zoo.layers import GRU, Elman, Jordan, PeepholeLSTM
 from zoo.models.base import SequenceModel
 from zoo.registry import register_model
-from zoo.validation import check_positive
+from zoo.validation import check_positive, check_rate
 
 #: Recurrent layers by name. Each takes `units` and the usual RNN keyword arguments.
 CELLS = {
@@ -92,6 +92,9 @@ class SequenceClassifier(SequenceModel):
                  bidirectional=False, dropout=0.0, recurrent_dropout=0.0, head_dropout=0.0,
                  mask_value=0.0, activation="softmax", **kwargs):
         check_positive(input_dim=input_dim, classes=classes, units=units, depth=depth)
+        for key, rate in (("dropout", dropout), ("recurrent_dropout", recurrent_dropout),
+                          ("head_dropout", head_dropout)):
+            check_rate(key, rate)
         inputs = keras.Input((None, input_dim), name="sequences")
         x = inputs if mask_value is None else keras.layers.Masking(mask_value)(inputs)
         x = _stack(x, cell, units, depth, bidirectional, dropout, recurrent_dropout, False)
@@ -123,6 +126,8 @@ class SequenceRegressor(SequenceModel):
     def __init__(self, input_dim, outputs=1, cell="peephole_lstm", units=64, depth=1,
                  bidirectional=False, dropout=0.0, recurrent_dropout=0.0, **kwargs):
         check_positive(input_dim=input_dim, outputs=outputs, units=units, depth=depth)
+        check_rate("dropout", dropout)
+        check_rate("recurrent_dropout", recurrent_dropout)
         inputs = keras.Input((None, input_dim), name="sequences")
         x = _stack(inputs, cell, units, depth, bidirectional, dropout, recurrent_dropout, True)
         predictions = keras.layers.Dense(outputs, name="head")(x)

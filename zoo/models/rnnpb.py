@@ -44,7 +44,8 @@ from keras import ops
 
 from zoo.models.recurrent import CELLS, recurrent_layer
 from zoo.registry import register_model
-from zoo.validation import check_positive
+from zoo.validation import (check_positive, check_positive_float, check_rate,
+                             check_settings, settings_names)
 
 #: Longest sequence whose recognition update is compiled as straight-line code.
 UNROLL_MAX = 128
@@ -224,10 +225,14 @@ class RNNPB(keras.Model):
         name="rnnpb",
         **kwargs,
     ):
+        check_settings("RNNPB", list(kwargs), settings_names(RNNPB))
         super().__init__(name=name, **kwargs)
         check_positive(units=units, pb_dim=pb_dim)
-        if compress is not None and not compress > 0:
-            raise ValueError(f"`compress` must be None or > 0. Received: compress={compress}")
+        if compress is not None:
+            check_positive_float(compress=compress)
+        check_positive_float(pb_learning_rate=pb_learning_rate, pb_epsilon=pb_epsilon)
+        check_rate("dropout", dropout)
+        check_rate("recurrent_dropout", recurrent_dropout)
         if pca_components is not None:
             check_positive(pca_components=pca_components)
         if cell not in CELLS or cell == "lstm":
@@ -236,8 +241,6 @@ class RNNPB(keras.Model):
                 f"`cell` must be a zoo cell with PB input: {', '.join(usable)}. "
                 f"Received: cell={cell!r}"
             )
-        if not pb_learning_rate > 0:
-            raise ValueError(f"`pb_learning_rate` must be > 0. Received: {pb_learning_rate}")
         self.units = units
         self.pb_dim = pb_dim
         self.cell = cell
@@ -330,6 +333,10 @@ class RNNPB(keras.Model):
     def predict_features(self, z, pb, training=False):
         """Next-frame predictions in feature space from `z` `(batch, time, features)`."""
         return self.readout(self.rnn(z, pb=pb, training=training))
+
+    def predict(self, *args, **kwargs):
+        self._require_built("predict")
+        return super().predict(*args, **kwargs)
 
     def call(self, inputs, training=False):
         frames, pb = self._split_inputs(inputs)
@@ -644,12 +651,12 @@ class RNNPB(keras.Model):
             (eq. 2, per frame and channel) of each sequence before each update.
         """
         self._require_built("recognize")
-        check_positive(steps=steps, chunk=chunk)
+        check_positive(steps=steps, chunk=chunk, starts=starts)
+        _check_adadelta(rho, epsilon, learning_rate)
         z, mask = self.features_of(sequences)
         n = len(z)
         pb = self.initial_pb(n) if initial_pb is None else np.asarray(
             self._check_pb(np.asarray(initial_pb, "float32"), n), "float32")
-        check_positive(starts=starts)
         if starts > 1:
             origins = self.spread_pbs(starts)
             pb = np.concatenate([pb] + [np.repeat(o[None], n, axis=0) for o in origins[1:]])
@@ -688,6 +695,7 @@ class RNNPB(keras.Model):
                initial_pb=None):
         """A `PBStream` for live recognition (Algorithm 2); see `recognize_stream`."""
         self._require_built("stream")
+        _check_adadelta(rho, epsilon, learning_rate)
         return PBStream(self, window, updates, rho, epsilon, learning_rate, initial_pb)
 
     def recognize_stream(self, frames, window=30, updates=5, verbose="auto", **kwargs):
@@ -770,6 +778,13 @@ class RNNPB(keras.Model):
         check_positive(steps=steps)
         pb = np.asarray(pb, dtype="float32")
         primer = np.asarray(initial_input, dtype="float32")
+        if pb.ndim not in (1, 2):
+            raise ValueError(f"`pb` must have shape ({self.pb_dim},) or (batch, {self.pb_dim}). "
+                             f"Received shape {pb.shape}.")
+        if primer.ndim not in (1, 2, 3):
+            raise ValueError(f"`initial_input` must be one frame ({self.channels},), a primer "
+                             f"(time, {self.channels}) or a batch (batch, time, "
+                             f"{self.channels}). Received shape {primer.shape}.")
         single = pb.ndim == 1
         if single:
             pb = pb[None]
@@ -805,6 +820,11 @@ class RNNPB(keras.Model):
     @classmethod
     def from_config(cls, config):
         return cls(**config)
+
+
+def _check_adadelta(rho, epsilon, learning_rate):
+    check_rate("rho", rho, closed_low=False)
+    check_positive_float(epsilon=epsilon, learning_rate=learning_rate)
 
 
 class PBStream:
