@@ -213,3 +213,73 @@ def test_non_editable_install_loads_every_entry_without_network(tmp_path):
                             capture_output=True, text=True)
     assert result.returncode == 0, result.stderr[-3000:]
     assert result.stdout.count(" ok ") == len(zoo.list_pretrained()), result.stdout
+
+
+# -- manifests: validated whole, written under a lock -----------------------------------------
+EXPORTER = textwrap.dedent("""
+    import sys
+    import numpy as np
+    import zoo
+    from zoo import pretrained
+    out, worker = sys.argv[1], int(sys.argv[2])
+    model = zoo.get("elman_regressor", input_dim=2, outputs=1, units=2)
+    x = np.zeros((1, 3, 2), "float32")
+    for i in range(10):
+        pretrained.export(model, "elman_regressor", f"w{worker}_{i}", out,
+                          settings={"input_dim": 2, "outputs": 1, "units": 2}, dataset="d",
+                          split="s", metrics={"m": 0.0}, tolerance={}, licence="l", recipe="r",
+                          examples={"inputs": pretrained.input_spec(x)})
+""")
+
+
+def test_concurrent_exports_into_one_folder_keep_every_card(tmp_path):
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
+    workers = [subprocess.Popen([sys.executable, "-c", EXPORTER, str(tmp_path), str(w)], env=env)
+               for w in range(4)]
+    assert [w.wait(timeout=600) for w in workers] == [0, 0, 0, 0]
+    entries = json.loads((tmp_path / "manifest.json").read_text())["entries"]
+    files = sorted(p.name for p in tmp_path.glob("*.weights.h5"))
+    assert len(entries) == 40 and len(files) == 40
+    assert sorted(e["file"] for e in entries.values()) == files
+    assert not list(tmp_path.glob(".export-*"))
+
+
+def _manifest_with(tmp_path, change):
+    card = json.loads((ROOT / "pretrained" / "manifest.json").read_text())["entries"][ENTRY]
+    manifest = {"format": 1, "entries": {"gru_classifier.mine": {**card, "tag": "mine"}}}
+    change(manifest)
+    folder = tmp_path / "bad"
+    folder.mkdir()
+    (folder / "manifest.json").write_text(json.dumps(manifest))
+    return folder
+
+
+@pytest.mark.parametrize("change, message", [
+    (lambda m: m.update(entries=[1]), "`entries` must be an object"),
+    (lambda m: m["entries"].update({"gru_classifier.mine": 1}), "must be an object \\(a card\\)"),
+    (lambda m: m["entries"]["gru_classifier.mine"].pop("sha256"), "missing field 'sha256'"),
+    (lambda m: m["entries"]["gru_classifier.mine"].update(bytes="694344"),
+     "field 'bytes' must be an integer"),
+    (lambda m: m["entries"]["gru_classifier.mine"].update(settings=[]),
+     "field 'settings' must be an object"),
+    (lambda m: m["entries"]["gru_classifier.mine"].update(sha256="xyz"), "64 lower-case hex"),
+    (lambda m: m["entries"]["gru_classifier.mine"].update(tag="other"), "key must be name.tag"),
+    (lambda m: m["entries"]["gru_classifier.mine"]["metrics"].update(accuracy="high"),
+     "metric 'accuracy' must be a number"),
+    (lambda m: m.update(format=2), "unknown manifest format 2"),
+])
+def test_a_bad_manifest_is_refused_whole_and_harms_nothing_else(tmp_path, monkeypatch, change,
+                                                                 message):
+    folder = _manifest_with(tmp_path, change)
+    with pytest.raises(ValueError, match=message) as caught:
+        pretrained.register_directory(folder)
+    assert str(folder / "manifest.json") in str(caught.value)
+    assert folder not in pretrained._EXTRA_DIRECTORIES
+    assert ENTRY in zoo.list_pretrained()
+    assert zoo.info("gru_classifier")["pretrained"]
+    # Named in the environment, it is skipped with a warning; the shipped entries still load.
+    monkeypatch.setenv("ZOO_PRETRAINED", str(folder))
+    with pytest.warns(UserWarning, match="skipped"):
+        assert ENTRY in zoo.list_pretrained()
+    with pytest.warns(UserWarning, match="skipped"):
+        zoo.get("gru_classifier", weights="japanese_vowels")

@@ -3,7 +3,17 @@
 import contextlib
 import os
 import tempfile
+import time
 from pathlib import Path
+
+try:
+    import fcntl
+except ImportError:  # Windows: no advisory locks; writes stay atomic
+    fcntl = None
+
+
+class LockedError(RuntimeError):
+    """Another process holds the lock."""
 
 
 @contextlib.contextmanager
@@ -29,3 +39,34 @@ def write_text(path, text):
     """Write `text` to `path` atomically."""
     with atomic_path(path) as tmp:
         Path(tmp).write_text(text)
+
+
+@contextlib.contextmanager
+def file_lock(path, wait=60.0):
+    """An exclusive advisory lock on `path` (created if missing), held inside the block.
+
+    Args:
+        path: the lock file.
+        wait: seconds to wait for another holder; 0 refuses at once.
+
+    Raises:
+        LockedError: the lock is still held by another process after `wait` seconds.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a+") as handle:
+        if fcntl is not None:
+            deadline = time.monotonic() + wait
+            while True:
+                try:
+                    fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if time.monotonic() >= deadline:
+                        raise LockedError(f"{path} is locked by another process.") from None
+                    time.sleep(0.05)
+        try:
+            yield handle
+        finally:
+            if fcntl is not None:
+                fcntl.flock(handle, fcntl.LOCK_UN)

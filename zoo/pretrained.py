@@ -22,16 +22,25 @@ import json
 import os
 import shutil
 import tempfile
+import warnings
 from pathlib import Path
 
 import numpy as np
 
 import zoo
-from zoo.files import write_text
+from zoo.files import file_lock, write_text
 from zoo.registry import _factory
 
 MANIFEST = "manifest.json"
+LOCK = ".manifest.lock"
 FORMAT = 1
+#: The fields of a card and their types; `examples` must hold `inputs`.
+REQUIRED_FIELDS = {"name": str, "tag": str, "file": str, "sha256": str, "bytes": int,
+                   "settings": dict, "dataset": str, "split": str, "metrics": dict,
+                   "licence": str, "recipe": str, "examples": dict}
+OPTIONAL_FIELDS = {"tolerance": dict, "build": list, "part": str, "head": list,
+                   "head_settings": list, "requires": dict, "preprocessing": dict,
+                   "notes": str, "checks": dict, "zoo_version": str}
 #: Settings that can differ from a card's without touching its weights.
 FREE_SETTINGS = ("dropout", "recurrent_dropout", "head_dropout", "name", "trainable")
 _EXTRA_DIRECTORIES = []
@@ -58,10 +67,61 @@ def register_directory(path):
     if not (path / MANIFEST).is_file():
         raise ValueError(f"No {MANIFEST} in {path}; `zoo train --export-pretrained` writes one.")
     if path not in _EXTRA_DIRECTORIES:
-        clash = set(_read_manifest(path)) & set(_entries())
+        clash = set(_read_manifest(path)) & set(_entries())  # validates the whole manifest
         if clash:
             raise ValueError(f"{path} repeats entries that are already known: {sorted(clash)}")
         _EXTRA_DIRECTORIES.append(path)
+
+
+def _type_name(kind):
+    return {str: "a string", int: "an integer", dict: "an object", list: "a list"}[kind]
+
+
+def validate_manifest(manifest, path):
+    """The entries of a parsed manifest, after checking every card's fields and types.
+
+    Raises:
+        ValueError: naming the file, the entry and the field.
+    """
+    if not isinstance(manifest, dict):
+        raise ValueError(f"{path}: a manifest is a JSON object with `format` and `entries`.")
+    if manifest.get("format") != FORMAT:
+        raise ValueError(f"{path}: unknown manifest format {manifest.get('format')!r} "
+                         f"(this zoo reads format {FORMAT}).")
+    entries = manifest.get("entries")
+    if not isinstance(entries, dict):
+        raise ValueError(f"{path}: `entries` must be an object of name.tag -> card. "
+                         f"Received {type(entries).__name__}.")
+    for key, entry in entries.items():
+        where = f"{path}: entry {key!r}"
+        if not isinstance(entry, dict):
+            raise ValueError(f"{where} must be an object (a card). Received "
+                             f"{type(entry).__name__}.")
+        for field, kind in {**REQUIRED_FIELDS, **OPTIONAL_FIELDS}.items():
+            if field not in entry:
+                if field in REQUIRED_FIELDS:
+                    raise ValueError(f"{where}: missing field '{field}'.")
+                continue
+            value = entry[field]
+            if not isinstance(value, kind) or isinstance(value, bool):
+                raise ValueError(f"{where}: field '{field}' must be {_type_name(kind)}. "
+                                 f"Received {value!r}.")
+        if key != f"{entry['name']}.{entry['tag']}":
+            raise ValueError(f"{where}: the key must be name.tag, "
+                             f"'{entry['name']}.{entry['tag']}'.")
+        sha = entry["sha256"]
+        if len(sha) != 64 or any(c not in "0123456789abcdef" for c in sha):
+            raise ValueError(f"{where}: field 'sha256' must be 64 lower-case hex digits. "
+                             f"Received {sha!r}.")
+        if entry["bytes"] < 0:
+            raise ValueError(f"{where}: field 'bytes' must be >= 0. Received {entry['bytes']}.")
+        for metric, value in entry["metrics"].items():
+            if not isinstance(value, (int, float)) or isinstance(value, bool):
+                raise ValueError(f"{where}: metric '{metric}' must be a number. "
+                                 f"Received {value!r}.")
+        if "inputs" not in entry["examples"]:
+            raise ValueError(f"{where}: field 'examples' must hold 'inputs'.")
+    return entries
 
 
 def _directories():
@@ -77,18 +137,26 @@ def _read_manifest(folder):
     if not path.is_file():
         return {}
     try:
-        manifest = json.loads(path.read_text())
-    except json.JSONDecodeError as error:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
         raise ValueError(f"{path} is not valid JSON: {error}") from None
-    if manifest.get("format") != FORMAT:
-        raise ValueError(f"{path}: unknown manifest format {manifest.get('format')!r}.")
-    return manifest["entries"]
+    return validate_manifest(manifest, path)
 
 
 def _entries():
     entries = {}
+    shipped = shipped_directory()
     for folder in _directories():
-        for key, card in _read_manifest(folder).items():
+        try:
+            manifest = _read_manifest(folder)
+        except ValueError as error:
+            if folder == shipped:
+                raise
+            # A folder of the user's that went bad since it was registered (or one named by
+            # ZOO_PRETRAINED) never takes the other folders down with it.
+            warnings.warn(f"Pretrained entries of {folder} are skipped: {error}", stacklevel=3)
+            continue
+        for key, card in manifest.items():
             if key not in entries:
                 entries[key] = {**card, "directory": str(folder)}
     return entries
@@ -311,11 +379,15 @@ def export(model, name, tag, out, **card_fields):
     }
     entry["examples"] = {**entry["examples"],
                          "outputs": predict_examples(model, entry).round(6).tolist()}
-    manifest_path = out / MANIFEST
-    entries = _read_manifest(out)
-    entries[f"{name}.{tag}"] = entry
-    write_text(manifest_path, json.dumps({"format": FORMAT, "entries": dict(sorted(entries.items()))},
-                                         indent=1) + "\n")
+    manifest = {"format": FORMAT, "entries": {f"{name}.{tag}": entry}}
+    validate_manifest(json.loads(json.dumps(manifest)), "the new card")
+    # Read-modify-write under a lock, replaced atomically: concurrent exports into one
+    # folder each keep their card.
+    with file_lock(out / LOCK):
+        entries = _read_manifest(out)
+        entries[f"{name}.{tag}"] = entry
+        write_text(out / MANIFEST, json.dumps(
+            {"format": FORMAT, "entries": dict(sorted(entries.items()))}, indent=1) + "\n")
     return entry
 
 
