@@ -1,7 +1,12 @@
-"""The `zoo` command line: list, info, train, evaluate, recognize, demo."""
+"""The `zoo` command line: list, info, train, evaluate, recognize, demo.
+
+A user error (a bad argument, a missing or malformed file, an unusable --out) is one line
+on stderr and exit status 2, never a traceback.
+"""
 
 import argparse
 import json
+import math
 import os
 import sys
 from pathlib import Path
@@ -15,10 +20,42 @@ import pandas as pd  # noqa: E402
 import zoo  # noqa: E402
 from zoo import pb_space, pretrained, recipes  # noqa: E402
 from zoo.evaluation import score_corpus  # noqa: E402
-from zoo.files import atomic_path, write_text  # noqa: E402
+from zoo.files import LockedError, atomic_path, write_text  # noqa: E402
+from zoo.runs import RunError, RunFolder, TrainingDiverged  # noqa: E402
 from zoo.training import train_on_corpus  # noqa: E402
 
 BUILTIN_DATA = {"recola_like": "generated AVEC-layout recordings (zoo.data.synthetic)"}
+#: Defaults of the corpus path of `zoo train` (recipes fix their own).
+TRAIN_DEFAULTS = {"epochs": 30, "lr": 1e-3}
+
+
+class UsageError(Exception):
+    """A user error the command line reports in one line, exit status 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):
+        raise UsageError(f"{message} (see `{self.prog} --help`)")
+
+
+def _positive_int(text):
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, received {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, received {value}")
+    return value
+
+
+def _learning_rate(text):
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, received {text!r}") from None
+    if not (math.isfinite(value) and value > 0):
+        raise argparse.ArgumentTypeError(f"must be a finite number > 0, received {text}")
+    return value
 
 
 def _load_corpus(spec, seed=0):
@@ -27,8 +64,8 @@ def _load_corpus(spec, seed=0):
     if spec.startswith("avec2016:"):
         spec = spec.split(":", 1)[1]
     if not Path(spec).is_dir():
-        raise SystemExit(
-            f"zoo: --data {spec!r} is neither an AVEC-layout folder nor a built-in set "
+        raise UsageError(
+            f"--data {spec!r} is neither an AVEC-layout folder nor a built-in set "
             f"({', '.join(BUILTIN_DATA)}). Recipes on bundled data: "
             + "; ".join(f"zoo train {n} --data {d}" for n, d in recipes.RECIPES)
         )
@@ -39,12 +76,14 @@ def _parse_overrides(pairs):
     overrides = {}
     for pair in pairs or []:
         key, sep, value = pair.partition("=")
-        if not sep:
-            raise SystemExit(f"zoo: --set expects KEY=VALUE. Received {pair!r}.")
+        if not sep or not key:
+            raise UsageError(f"--set expects KEY=VALUE. Received {pair!r}.")
         try:
             overrides[key] = json.loads(value)
         except json.JSONDecodeError:
             overrides[key] = value
+        if isinstance(overrides[key], float) and not math.isfinite(overrides[key]):
+            raise UsageError(f"--set {key}: {value} is not a finite number.")
     return overrides
 
 
@@ -62,8 +101,8 @@ def _print_scores(scores):
         print(f"  {dim:10s} CCC {scores['ccc'][dim]:.3f}   RMSE {scores['rmse'][dim]:.3f}")
 
 
-def _export(model, args, fields):
-    card = pretrained.export(model, args.name, args.export_pretrained, args.out, **fields)
+def _export(model, args, fields, folder):
+    card = pretrained.export(model, args.name, args.export_pretrained, folder, **fields)
     key = f"{args.name}.{args.export_pretrained}"
     print(f"wrote {Path(args.out) / card['file']} (sha256 {card['sha256'][:12]}...) and its card "
           f"in {Path(args.out) / pretrained.MANIFEST}")
@@ -71,47 +110,99 @@ def _export(model, args, fields):
           f"zoo.get({args.name!r}, weights={args.export_pretrained!r})  [{key}]")
 
 
+def _run_settings(args):
+    """What identifies a run, for `--resume` to compare against."""
+    return {"name": args.name, "data": args.data, "epochs": args.epochs, "lr": args.lr,
+            "seed": args.seed, "set": _parse_overrides(args.set),
+            "export_pretrained": args.export_pretrained}
+
+
+def _train_recipe(args):
+    """A shipped entry's recipe: bundled data, fixed settings, no checkpoints."""
+    fixed = [f"--{k.replace('_', '-')}" for k in ("set", "epochs", "lr", "resume")
+             if getattr(args, k) not in (None, False)]
+    if fixed:
+        raise UsageError(
+            f"{' and '.join(fixed)}: the recipe {args.name} --data {args.data} has fixed "
+            "settings and runs start to end (minutes); train on a folder of your own data to "
+            "choose them.")
+    if args.export_pretrained:
+        # OUT is a manifest folder that gains an entry (under a lock, atomically).
+        key = f"{args.name}.{args.export_pretrained}"
+        pretrained.check_tag(args.export_pretrained)
+        known = pretrained.read_entries(args.out) if Path(args.out).is_dir() else {}
+        if key in known and not args.overwrite:
+            raise UsageError(f"{args.out} already holds the entry {key}; pass --overwrite to "
+                             "replace it.")
+        model, fields = _recipe(args)
+        _export(model, args, fields, args.out)
+        return
+    with RunFolder(args.out, _run_settings(args), overwrite=args.overwrite) as run:
+        model, _ = _recipe(args)
+        model.save(run.path / "model.keras")
+        run.publish()
+    print(f"wrote {Path(args.out) / 'model.keras'}")
+
+
+def _recipe(args):
+    model, fields = recipes.run(args.name, args.data, seed=args.seed, verbose=args.verbose)
+    for metric, value in fields["metrics"].items():
+        print(f"  {metric}: {value:.4f}")
+    fields["recipe"] = recipes.command(args.name, args.data, args.export_pretrained or "TAG",
+                                       args.seed)
+    return model, fields
+
+
 def cmd_train(args):
     if (args.name, args.data) in recipes.RECIPES:
-        # A shipped entry's recipe: bundled data, fixed settings.
-        model, fields = recipes.run(args.name, args.data, seed=args.seed, verbose=args.verbose)
-        for metric, value in fields["metrics"].items():
-            print(f"  {metric}: {value:.4f}")
-        fields["recipe"] = recipes.command(args.name, args.data, args.export_pretrained or "TAG",
-                                           args.seed)
-        if args.export_pretrained:
-            _export(model, args, fields)
-        else:
-            out = Path(args.out)
-            out.mkdir(parents=True, exist_ok=True)
-            with atomic_path(out / "model.keras") as tmp:
-                model.save(tmp)
-            print(f"wrote {out / 'model.keras'}")
-        return
+        return _train_recipe(args)
+    args.epochs = TRAIN_DEFAULTS["epochs"] if args.epochs is None else args.epochs
+    args.lr = TRAIN_DEFAULTS["lr"] if args.lr is None else args.lr
+    if args.export_pretrained:
+        pretrained.check_tag(args.export_pretrained)
+    overrides = _parse_overrides(args.set)
+    # Everything is checked before the first epoch: the run folder, the data, the settings.
+    run = RunFolder(args.out, _run_settings(args), overwrite=args.overwrite,
+                    resume=args.resume).check()
     corpus = _load_corpus(args.data, args.seed)
-    model, summary = train_on_corpus(args.name, corpus, args.out, args.epochs, args.lr,
-                                     _parse_overrides(args.set), args.seed)
+    zoo.get(args.name, input_dim=corpus.input_dim, outputs=len(corpus.dimensions), **overrides)
+    with run:
+        try:
+            model, summary = train_on_corpus(args.name, corpus, run.path, args.epochs, args.lr,
+                                             overrides, args.seed, verbose=args.verbose,
+                                             checkpoint=run.checkpoint)
+        except KeyboardInterrupt:
+            raise UsageError(
+                f"interrupted; finished epochs are checkpointed in {run.path}: run the same "
+                "command with --resume to continue.") from None
+        if args.export_pretrained:
+            _export(model, args, _corpus_card(args, corpus, summary), run.path)
+        run.publish()
     print(f"dev scores ({summary['dev_recordings']} recordings, all frames pooled):")
     _print_scores(summary["dev"])
     print(f"wrote {args.out}/model.keras, metrics.json, predictions.png")
-    if args.export_pretrained:
-        dev = corpus.subset("dev")
-        overrides = " ".join(f"--set {k}={json.dumps(v)}" for k, v in _parse_overrides(args.set).items())
-        _export(model, args, {
-            "settings": recipes.settings_of(model),
-            "dataset": args.data,
-            "split": f"train {len(corpus.subset('train'))} / dev {len(dev)} recordings",
-            "metrics": {f"dev_ccc_{d}": v for d, v in summary["dev"]["ccc"].items()},
-            "tolerance": {},
-            "licence": "the data's own licence (AVEC 2016 / RECOLA: by agreement)",
-            "head": ["head"],
-            "head_settings": ["outputs"],
-            "recipe": (f"zoo train {args.name} --data {args.data} --epochs {args.epochs} --lr "
-                       f"{args.lr} --seed {args.seed} {overrides} --out {args.out} "
-                       f"--export-pretrained {args.export_pretrained}").replace("  ", " "),
-            "examples": {"about": f"the first 50 frames of {dev.names[0]}",
-                         "inputs": pretrained.input_spec(dev.features[0][None, :50].astype("float32"))},
-        })
+
+
+def _corpus_card(args, corpus, summary):
+    dev = corpus.subset("dev")
+    overrides = " ".join(f"--set {k}={json.dumps(v)}" for k, v in _parse_overrides(args.set).items())
+    return {
+        "settings": recipes.settings_of(zoo.get(args.name, input_dim=corpus.input_dim,
+                                                outputs=len(corpus.dimensions),
+                                                **_parse_overrides(args.set))),
+        "dataset": args.data,
+        "split": f"train {len(corpus.subset('train'))} / dev {len(dev)} recordings",
+        "metrics": {f"dev_ccc_{d}": v for d, v in summary["dev"]["ccc"].items()},
+        "tolerance": {},
+        "licence": "the data's own licence (AVEC 2016 / RECOLA: by agreement)",
+        "head": ["head"],
+        "head_settings": ["outputs"],
+        "recipe": (f"zoo train {args.name} --data {args.data} --epochs {args.epochs} --lr "
+                   f"{args.lr} --seed {args.seed} {overrides} --out {args.out} "
+                   f"--export-pretrained {args.export_pretrained}").replace("  ", " "),
+        "examples": {"about": f"the first 50 frames of {dev.names[0]}",
+                     "inputs": pretrained.input_spec(dev.features[0][None, :50].astype("float32"))},
+    }
 
 
 def cmd_pretrained(args):
@@ -120,10 +211,21 @@ def cmd_pretrained(args):
         print(f"{key:40s} {card['dataset']}: {pretrained._format_metrics(card)}")
 
 
+def _trust(args):
+    for handle in args.trust_hub or []:
+        zoo.hub.trust(handle)
+
+
+def _load_model(path, args):
+    """A `.keras` file in safe mode, hub modules only from the trust list."""
+    if not Path(path).is_file():
+        raise UsageError(f"no model file at {path}")
+    _trust(args)
+    return keras.models.load_model(path)
+
+
 def cmd_evaluate(args):
-    if not Path(args.model).is_file():
-        raise SystemExit(f"zoo: no model file at {args.model}")
-    model = keras.models.load_model(args.model)
+    model = _load_model(args.model, args)
     corpus = _load_corpus(args.data)
     if args.split:
         corpus = corpus.subset(args.split)
@@ -137,22 +239,24 @@ def _load_sequences(spec, split):
         return zoo.data.load_uea(spec, split)
     if Path(spec).is_file():
         return zoo.data.read_ts(spec)
-    raise SystemExit(
-        f"zoo: --data {spec!r} is neither a .ts file nor a bundled set "
+    raise UsageError(
+        f"--data {spec!r} is neither a .ts file nor a bundled set "
         f"({', '.join(zoo.data.uea.BUNDLED)})."
     )
 
 
 def cmd_recognize(args):
     """Infers PB vectors for sequences with a trained RNNPB; writes CSVs and a plot."""
-    if not Path(args.model).is_file():
-        raise SystemExit(f"zoo: no model file at {args.model}")
-    model = keras.models.load_model(args.model)  # safe_mode: no code runs from the file
+    out = Path(args.out)
+    written = [out / n for n in ("pb.csv", "distances.csv", "pb_space.png")]
+    if not args.overwrite and any(p.exists() for p in written):
+        raise UsageError(f"{out} already holds results of a recognition; pass --overwrite to "
+                         "replace them, or choose another --out.")
+    model = _load_model(args.model, args)  # safe mode: no code runs from the file
     if not isinstance(model, zoo.models.RNNPB):
-        raise SystemExit(f"zoo: {args.model} holds a {type(model).__name__}, not an RNNPB.")
+        raise UsageError(f"{args.model} holds a {type(model).__name__}, not an RNNPB.")
     data = _load_sequences(args.data, args.split)
     pbs, trace = model.recognize(data, steps=args.steps, verbose=1 if args.progress else 0)
-    out = Path(args.out)
     columns = {f"pb_{k + 1}": pbs[:, k] for k in range(pbs.shape[1])}
     labels = [data.classes[i] for i in data.labels] if len(data.classes) else None
     frame = pd.DataFrame({"sequence": range(len(pbs)), **columns,
@@ -199,8 +303,9 @@ def cmd_demo(args):
 
 
 def build_parser():
-    parser = argparse.ArgumentParser(prog="zoo", description=__doc__)
-    sub = parser.add_subparsers(dest="command", required=True)
+    parser = _Parser(prog="zoo", description=__doc__,
+                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     p = sub.add_parser("list", help="list registered models")
     p.add_argument("pattern", nargs="?", default="*", help="fnmatch pattern, e.g. 'emotion_*'")
@@ -215,18 +320,38 @@ def build_parser():
     p.set_defaults(func=cmd_pretrained)
 
     recipes_help = "; ".join(f"{n} --data {d}" for n, d in recipes.RECIPES)
-    p = sub.add_parser("train", help="train a model: a pretrained entry's recipe, or a "
-                       "regressor on AVEC-layout recordings (train_* / dev_*)")
+    p = sub.add_parser(
+        "train", help="train a model: a pretrained entry's recipe, or a regressor on "
+        "AVEC-layout recordings (train_* / dev_*)",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Train a model. Nothing already made is lost: every argument is checked "
+                    "before training; the run works in .OUT.partial/ beside OUT and appears as "
+                    "OUT whole when it ends; an existing non-empty OUT is refused unless "
+                    "--overwrite, and a second run into the same OUT is refused while the "
+                    "first is alive. On your own data every epoch is checkpointed: after "
+                    "Ctrl-C, a kill or a crash, run the same command with --resume to "
+                    "continue from the last finished epoch. A NaN loss stops the run and "
+                    "keeps the last good checkpoint.")
     p.add_argument("name")
     p.add_argument("--data", required=True,
                    help="AVEC 2016-layout folder (or avec2016:PATH), 'recola_like', or the "
                         f"bundled data of a recipe ({recipes_help})")
-    p.add_argument("--out", required=True, help="folder for model.keras, metrics, plot")
+    p.add_argument("--out", required=True,
+                   help="folder for model.keras, metrics.json, predictions.png; with a recipe "
+                        "and --export-pretrained, the manifest folder that gains the entry")
     p.add_argument("--export-pretrained", metavar="TAG",
                    help="also write TAG's weights file and card into OUT/manifest.json")
-    p.add_argument("--verbose", type=int, default=0, help="Keras fit verbosity (recipes)")
-    p.add_argument("--epochs", type=int, default=30)
-    p.add_argument("--lr", type=float, default=1e-3, help="Adam learning rate")
+    p.add_argument("--overwrite", action="store_true",
+                   help="replace a non-empty OUT (or an entry of the same TAG), discarding an "
+                        "interrupted run")
+    p.add_argument("--resume", action="store_true",
+                   help="continue the interrupted run into OUT from its last checkpoint "
+                        "(the other arguments must be those of that run)")
+    p.add_argument("--verbose", type=int, default=0, help="Keras fit verbosity (default 0)")
+    p.add_argument("--epochs", type=_positive_int,
+                   help=f"epochs on your own data (default {TRAIN_DEFAULTS['epochs']})")
+    p.add_argument("--lr", type=_learning_rate,
+                   help=f"Adam learning rate (default {TRAIN_DEFAULTS['lr']:g})")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--set", action="append", metavar="KEY=VALUE",
                    help="model hyperparameter override, e.g. --set filters=64")
@@ -236,6 +361,8 @@ def build_parser():
     p.add_argument("model", help="a .keras file written by `zoo train`")
     p.add_argument("--data", required=True)
     p.add_argument("--split", default="dev", help="recording-name prefix; '' for all")
+    p.add_argument("--trust-hub", action="append", metavar="PATH",
+                   help="let the model file open this TF Hub module (folder or URL); repeatable")
     p.set_defaults(func=cmd_evaluate)
 
     p = sub.add_parser("recognize", help="infer PB vectors of sequences with a trained RNNPB")
@@ -243,29 +370,42 @@ def build_parser():
     p.add_argument("--data", required=True,
                    help="a bundled UEA set (BasicMotions, ...) or a .ts file")
     p.add_argument("--split", default="test", help="split of a bundled set")
-    p.add_argument("--steps", type=int, default=400, help="Adadelta updates")
+    p.add_argument("--steps", type=_positive_int, default=400, help="Adadelta updates")
     p.add_argument("--out", default="recognized", help="folder for pb.csv, distances, plot")
+    p.add_argument("--overwrite", action="store_true", help="replace earlier results in OUT")
+    p.add_argument("--trust-hub", action="append", metavar="PATH",
+                   help="let the model file open this TF Hub module (folder or URL); repeatable")
     p.add_argument("--progress", action="store_true", help="show a progress bar")
     p.set_defaults(func=cmd_recognize)
 
     p = sub.add_parser("demo", help="the main job: train emotion_downup on generated data")
     p.add_argument("--out", default="demo_out")
-    p.add_argument("--epochs", type=int, default=40)
-    p.add_argument("--lr", type=float, default=1e-3)
-    p.add_argument("--length", type=int, default=7501, help="frames per recording")
-    p.add_argument("--input-dim", type=int, default=160)
+    p.add_argument("--epochs", type=_positive_int, default=40, help="default 40")
+    p.add_argument("--lr", type=_learning_rate, default=1e-3, help="default 0.001")
+    p.add_argument("--length", type=_positive_int, default=7501,
+                   help="frames per recording (default 7501)")
+    p.add_argument("--input-dim", type=_positive_int, default=160, help="default 160")
     p.add_argument("--seed", type=int, default=0)
     p.set_defaults(func=cmd_demo)
     return parser
 
 
+#: What a user can cause with a bad argument or file; reported in one line, exit status 2.
+USER_ERRORS = (UsageError, ValueError, TypeError, OSError, EOFError, ImportError, RunError,
+               LockedError, TrainingDiverged)
+
+
 def main(argv=None):
-    args = build_parser().parse_args(argv)
     try:
+        args = build_parser().parse_args(argv)
         args.func(args)
-    except ValueError as error:
-        print(f"zoo: {error}", file=sys.stderr)
+    except USER_ERRORS as error:
+        message = " ".join(str(error).split()) or type(error).__name__
+        print(f"zoo: {message}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print("zoo: interrupted", file=sys.stderr)
+        return 130
     return 0
 
 

@@ -338,6 +338,18 @@ def input_spec(array, dtype=None):
 
 
 # -- writing entries --------------------------------------------------------------------------
+def check_tag(tag):
+    """Raises a ValueError unless `tag` is lower-case ASCII letters, digits and `_`."""
+    if not isinstance(tag, str) or not tag or not all(
+            c in "abcdefghijklmnopqrstuvwxyz0123456789_" for c in tag):
+        raise ValueError(f"A tag is lower-case letters, digits and '_'. Received: {tag!r}")
+
+
+def read_entries(folder):
+    """The validated entries of the manifest in `folder` (empty when it has none)."""
+    return _read_manifest(folder)
+
+
 def export(model, name, tag, out, **card_fields):
     """Writes `model`'s weights as entry `name.tag` in folder `out` and adds its card.
 
@@ -354,8 +366,7 @@ def export(model, name, tag, out, **card_fields):
     Returns:
         The card.
     """
-    if not tag or not all(c.islower() or c.isdigit() or c == "_" for c in tag):
-        raise ValueError(f"A tag is lower-case letters, digits and '_'. Received: {tag!r}")
+    check_tag(tag)
     _factory(name)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)

@@ -1,43 +1,85 @@
 """Train a registered regressor on a corpus the way Khorram et al. did: whole recordings,
 batch size 1, CCC loss, the dev partition for early stopping."""
 
-import json
+import tempfile
 import time
 from pathlib import Path
 
 import keras
 import numpy as np
+import tensorflow as tf
 
 from zoo import losses, metrics
 from zoo.evaluation import dataset, predict_corpus, score_corpus
-from zoo.files import atomic_path, write_text
+from zoo.files import atomic_path
 from zoo.plots import plot_predictions
 from zoo.registry import get
+from zoo.runs import EpochCheckpoint, TrainingDiverged, epoch_order, resume_state, write_json
+from zoo.validation import check_positive, check_positive_float
+
+
+def ordered_dataset(corpus, seed, first_epoch, epochs):
+    """Whole recordings, one per batch, for epochs `first_epoch .. epochs - 1` in a row, each
+    in `epoch_order(seed, epoch)`: a resumed run sees the data an uninterrupted one saw."""
+    features, labels = corpus.features, corpus.labels
+    index = np.concatenate([epoch_order(len(corpus), seed, e) for e in range(first_epoch, epochs)])
+
+    def generate():
+        for i in index:
+            yield features[i], labels[i], np.ones(len(features[i]), np.float32)
+
+    signature = (
+        tf.TensorSpec((None, corpus.input_dim), tf.float32),
+        tf.TensorSpec((None, labels[0].shape[-1]), tf.float32),
+        tf.TensorSpec((None,), tf.float32),
+    )
+    ds = tf.data.Dataset.from_generator(generate, output_signature=signature)
+    return ds.apply(tf.data.experimental.assert_cardinality(len(index))).padded_batch(1).prefetch(2)
 
 
 def train_on_corpus(name, corpus, out, epochs=30, learning_rate=1e-3, overrides=None,
-                    seed=0, verbose=1):
+                    seed=0, verbose=1, checkpoint=None):
     """Train `name` on the corpus's train_* recordings, score on dev_*, write results.
 
     Writes `model.keras`, `metrics.json` and `predictions.png` into `out`; the weights
     kept are those of the epoch with the lowest dev loss (the paper's early stopping).
+
+    Args:
+        checkpoint: None, or a folder that receives a checkpoint after every epoch; when it
+            already holds one, training continues from it (same data order as an
+            uninterrupted run; dropout masks are drawn afresh).
+
+    Raises:
+        TrainingDiverged: the loss became NaN or inf; the checkpoint of the last good
+            epoch stays in `checkpoint`.
     """
+    check_positive(epochs=epochs)
+    check_positive_float(learning_rate=learning_rate)
     keras.utils.set_random_seed(seed)
     train_set, dev_set = corpus.subset("train"), corpus.subset("dev")
-    model = get(name, input_dim=corpus.input_dim, outputs=len(corpus.dimensions),
-                **(overrides or {}))
-    model.compile(optimizer=keras.optimizers.Adam(learning_rate),
-                  loss=losses.CCCLoss(),
-                  weighted_metrics=[metrics.CCC(), metrics.RMSE()])
-    start = time.time()
-    history = model.fit(
-        dataset(train_set, shuffle=True, seed=seed), epochs=epochs,
-        validation_data=dataset(dev_set), verbose=verbose,
-        # Never stops early; only brings back the weights of the best dev epoch.
-        callbacks=[keras.callbacks.EarlyStopping(
-            monitor="val_loss", patience=epochs, restore_best_weights=True)],
-    )
-    seconds = time.time() - start
+    with tempfile.TemporaryDirectory() as scratch:
+        folder = Path(checkpoint or scratch)
+        model, state = resume_state(folder)
+        if model is None:
+            model = get(name, input_dim=corpus.input_dim, outputs=len(corpus.dimensions),
+                        **(overrides or {}))
+            model.compile(optimizer=keras.optimizers.Adam(learning_rate),
+                          loss=losses.CCCLoss(),
+                          weighted_metrics=[metrics.CCC(), metrics.RMSE()])
+        saver = EpochCheckpoint(folder, history=state["history"])
+        done = state["epochs_done"]
+        start = time.time()
+        if done < epochs:
+            model.fit(ordered_dataset(train_set, seed, done, epochs), epochs=epochs,
+                      initial_epoch=done, steps_per_epoch=len(train_set), shuffle=False,
+                      validation_data=dataset(dev_set), verbose=verbose, callbacks=[saver])
+        if saver.diverged:
+            raise TrainingDiverged(
+                f"Training stopped at {saver.diverged}. The checkpoint of the last good epoch "
+                f"is kept in {folder}; a lower learning rate usually helps.")
+        seconds = time.time() - start
+        saver.restore_best()
+    best_epoch, _ = saver._best()
     predictions = predict_corpus(model, dev_set)
     scores = score_corpus(model, dev_set, predictions)
     out = Path(out)
@@ -46,11 +88,13 @@ def train_on_corpus(name, corpus, out, epochs=30, learning_rate=1e-3, overrides=
         model.save(tmp)
     summary = {
         "model": name, "settings": model.get_config(), "epochs": epochs,
-        "best_epoch": int(np.argmin(history.history["val_loss"])) + 1,
+        "best_epoch": None if best_epoch is None else best_epoch + 1,
+        "resumed_at_epoch": done or None,
         "train_seconds": round(seconds, 2), "train_recordings": len(train_set),
         "dev_recordings": len(dev_set), "dev": scores,
+        "history": saver.history,
     }
-    write_text(out / "metrics.json", json.dumps(summary, indent=2, default=str))
+    write_json(out / "metrics.json", summary)
     plot_predictions(dev_set.labels[0], predictions[0], corpus.dimensions,
                      out / "predictions.png", title=f"{name}: {dev_set.names[0]}")
     return model, summary

@@ -1,0 +1,210 @@
+"""`zoo train` never loses work: arguments checked first, runs published whole, one writer
+per --out, a checkpoint per epoch, --resume after SIGKILL, NaN stops with the last good
+checkpoint kept, and metrics.json always valid JSON."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import keras
+import numpy as np
+import pytest
+
+from zoo.cli import main
+from zoo.data import save_avec
+from zoo.data.synthetic import recola_like
+from zoo.runs import EpochCheckpoint, RunError, RunFolder, resume_state
+
+
+@pytest.fixture(scope="module")
+def small(tmp_path_factory):
+    path = tmp_path_factory.mktemp("avec")
+    save_avec(recola_like(train=2, dev=2, length=200, input_dim=6, seed=0), path)
+    return path
+
+
+@pytest.fixture(scope="module")
+def long(tmp_path_factory):
+    """Recordings long enough that an epoch takes a moment (to be killed in)."""
+    path = tmp_path_factory.mktemp("avec_long")
+    save_avec(recola_like(train=3, dev=1, length=20000, input_dim=6, seed=1), path)
+    return path
+
+
+def train(data, out, *extra, small=True):
+    sets = ["--set", "filters=4", "--set", "stages=2"] if small else []
+    return ["train", "emotion_downup", "--data", str(data), "--out", str(out), *sets, *extra]
+
+
+def _weights(folder):
+    model = keras.models.load_model(Path(folder) / "model.keras")
+    return [np.asarray(w) for w in model.get_weights()]
+
+
+def _one_line_error(capsys, text):
+    err = capsys.readouterr().err
+    assert text in err, err
+    assert err.count("\n") == 1 and "Traceback" not in err, err
+
+
+@pytest.mark.parametrize("extra, text", [
+    (["--epochs", "0"], "--epochs: must be at least 1"),
+    (["--epochs", "-1"], "--epochs: must be at least 1"),
+    (["--lr", "nan"], "--lr: must be a finite number > 0"),
+    (["--lr", "0"], "--lr: must be a finite number > 0"),
+    (["--set", "filter=3"], "did you mean 'filters'"),
+    (["--set", "filters=abc"], "filters"),
+    (["--set", "dropout=2"], "`dropout` must be in [0, 1)"),
+    (["--set", "=3"], "--set expects KEY=VALUE"),
+])
+def test_bad_arguments_fail_before_any_work_and_touch_nothing(small, tmp_path, capsys, extra,
+                                                                text):
+    out = tmp_path / "run"
+    out.mkdir()
+    (out / "model.keras").write_text("my trained model")
+    assert main(train(small, out, "--epochs", "1") + extra + ["--overwrite"]) == 2
+    _one_line_error(capsys, text)
+    assert (out / "model.keras").read_text() == "my trained model"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["run"]  # nothing staged
+
+
+def test_unusable_out_is_refused_before_training(small, tmp_path, capsys):
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    assert main(train(small, blocker, "--epochs", "1")) == 2
+    _one_line_error(capsys, "is a file")
+    assert main(train(small, blocker / "below", "--epochs", "1")) == 2
+    _one_line_error(capsys, "cannot be created")
+
+
+def test_a_second_run_into_the_same_out_needs_overwrite(small, tmp_path, capsys):
+    out = tmp_path / "run"
+    assert main(train(small, out, "--epochs", "1")) == 0
+    first = (out / "model.keras").read_bytes()
+    assert main(train(small, out, "--epochs", "2")) == 2
+    _one_line_error(capsys, "exists and is not empty; pass --overwrite")
+    assert (out / "model.keras").read_bytes() == first
+    assert main(train(small, out, "--epochs", "2", "--overwrite")) == 0
+    assert json.loads((out / "metrics.json").read_text())["epochs"] == 2
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["run"]  # no staging left behind
+    assert main(train(small, out, "--epochs", "2", "--resume")) == 2
+    _one_line_error(capsys, "Nothing to resume")
+
+
+def test_recipes_refuse_settings_they_would_ignore(tmp_path, capsys):
+    assert main(["train", "gru_classifier", "--data", "JapaneseVowels", "--out",
+                 str(tmp_path / "o"), "--set", "units=8"]) == 2
+    _one_line_error(capsys, "--set: the recipe gru_classifier --data JapaneseVowels has fixed")
+    assert main(["train", "gru_classifier", "--data", "JapaneseVowels", "--out",
+                 str(tmp_path / "o"), "--epochs", "3"]) == 2
+    _one_line_error(capsys, "--epochs")
+
+
+def _start(data, out, *extra):
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
+    return subprocess.Popen([sys.executable, "-m", "zoo.cli", *train(data, out, *extra,
+                                                                     small=False)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+
+
+def _wait_for(predicate, process, timeout=300):
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert process.poll() is None, process.communicate()
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.05)
+
+
+def test_sigkill_then_resume_matches_an_uninterrupted_run_and_one_writer_at_a_time(long,
+                                                                                  tmp_path):
+    out, reference = tmp_path / "run", tmp_path / "reference"
+    args = ("--epochs", "5", "--seed", "3")
+    state = tmp_path / ".run.partial" / "checkpoint" / "state.json"
+    first = _start(long, out, *args)
+    try:
+        _wait_for(lambda: state.exists() and json.loads(state.read_text())["epochs_done"] >= 2,
+                  first)
+        time.sleep(0.4)  # into the next epoch
+        first.send_signal(signal.SIGSTOP)  # alive, holding the lock, not moving on
+        second = subprocess.run(
+            [sys.executable, "-m", "zoo.cli", *train(long, out, *args, "--overwrite",
+                                                     small=False)],
+            capture_output=True, text=True, timeout=300)
+        assert second.returncode == 2
+        assert "Another zoo train is writing into" in second.stderr
+        assert second.stderr.strip().splitlines()[-1].startswith("zoo: ")
+        assert "Traceback" not in second.stderr
+    finally:
+        first.send_signal(signal.SIGKILL)
+        first.wait(timeout=60)
+    assert not out.exists()
+    done = json.loads(state.read_text())["epochs_done"]
+    assert 2 <= done < 5
+    resumed = subprocess.run(
+        [sys.executable, "-m", "zoo.cli", *train(long, out, *args, "--resume", small=False)],
+        capture_output=True, text=True, timeout=600)
+    assert resumed.returncode == 0, resumed.stderr
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["resumed_at_epoch"] == done
+    assert len(metrics["history"]["loss"]) == 5
+    assert main(train(long, reference, *args, small=False)) == 0
+    want = json.loads((reference / "metrics.json").read_text())
+    np.testing.assert_allclose(metrics["history"]["loss"], want["history"]["loss"], rtol=1e-4)
+    for got, expected in zip(_weights(out), _weights(reference)):
+        np.testing.assert_allclose(got, expected, rtol=1e-4, atol=1e-5)
+    assert not (tmp_path / ".run.partial").exists()
+
+
+def test_resume_refuses_other_settings(small, tmp_path, capsys):
+    out = tmp_path / "run"
+    folder = RunFolder(out, {"epochs": 3})
+    with folder:
+        pass  # staged, as an interrupted run leaves it
+    assert main(train(small, out, "--epochs", "3")) == 2
+    _one_line_error(capsys, "add --resume to continue it, or --overwrite")
+    with pytest.raises(RunError, match="--resume needs the interrupted run's settings"):
+        RunFolder(out, {"epochs": 4}, resume=True).check()
+
+
+def test_nan_loss_stops_keeps_the_last_good_checkpoint_and_json_stays_valid(tmp_path):
+    rng = np.random.default_rng(0)
+    x, y = rng.normal(size=(8, 5, 2)).astype("float32"), rng.normal(size=(8, 5, 1))
+    inputs = keras.Input((None, 2))
+    model = keras.Model(inputs, keras.layers.Dense(1, name="d")(inputs))
+    model.compile("adam", "mse")
+
+    class Poison(keras.callbacks.Callback):
+        def on_epoch_begin(self, epoch, logs=None):
+            if epoch == 2:
+                kernel = self.model.get_layer("d").kernel
+                kernel.assign(np.full(kernel.shape, np.nan, "float32"))
+
+    saver = EpochCheckpoint(tmp_path, monitor="loss")
+    model.fit(x, y, epochs=5, batch_size=4, verbose=0, callbacks=[Poison(), saver])
+    assert saver.diverged and "epoch 3" in saver.diverged
+    state = json.loads((tmp_path / "state.json").read_text())
+    assert state["epochs_done"] == 2
+    kept, _ = resume_state(tmp_path)
+    assert all(np.isfinite(w).all() for w in kept.get_weights())
+    from zoo.runs import write_json
+
+    write_json(tmp_path / "m.json", {"loss": float("nan"), "x": [np.float32("inf"), 1.0]})
+    assert json.loads((tmp_path / "m.json").read_text()) == {"loss": None, "x": [None, 1.0]}
+
+
+def test_cli_reports_a_diverged_run_in_one_line(small, tmp_path, capsys, monkeypatch):
+    import zoo.training
+    from zoo.runs import TrainingDiverged
+
+    def diverge(*args, **kwargs):
+        raise TrainingDiverged("Training stopped at epoch 2: the training loss became nan")
+
+    monkeypatch.setattr("zoo.cli.train_on_corpus", diverge)
+    assert main(train(small, tmp_path / "run", "--epochs", "3")) == 2
+    _one_line_error(capsys, "the training loss became nan")
+    assert not (tmp_path / "run").exists()
+    assert zoo.training is not None

@@ -1,0 +1,240 @@
+"""Training runs that never lose work: a run folder that appears whole or not at all,
+one writer at a time, a checkpoint every epoch, and resumption.
+
+A run into `OUT` works in a staging folder beside it, `.OUT.partial/`, which holds a lock
+while a process writes there, the run's settings (`run.json`) and its checkpoint
+(`checkpoint/`: the model with its optimizer state, the best weights so far and the
+history). When the run ends, its results move into place in one rename; an interrupted
+run (Ctrl-C, SIGKILL, a crash, a NaN loss) leaves the staging folder, and the same
+command with `--resume` continues from the last finished epoch.
+"""
+
+import json
+import math
+import os
+import shutil
+from pathlib import Path
+
+import keras
+import numpy as np
+
+from zoo.files import LockedError, atomic_path, file_lock, write_text
+
+STATE = "state.json"
+SETTINGS = "run.json"
+
+
+class RunError(ValueError):
+    """A run folder cannot be used as asked (exists, locked, nothing to resume)."""
+
+
+class TrainingDiverged(RuntimeError):
+    """The loss became NaN or inf; the last good checkpoint is kept."""
+
+
+def finite_or_none(value):
+    """`value` for JSON: floats that are NaN or inf become None (JSON has no NaN)."""
+    if isinstance(value, dict):
+        return {k: finite_or_none(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [finite_or_none(v) for v in value]
+    if isinstance(value, (float, np.floating)):
+        return float(value) if math.isfinite(value) else None
+    if isinstance(value, np.integer):
+        return int(value)
+    return value
+
+
+def write_json(path, value):
+    """Atomically writes `value` as strict JSON (NaN and inf written as null)."""
+    write_text(path, json.dumps(finite_or_none(value), indent=2, allow_nan=False,
+                                default=str) + "\n")
+
+
+class RunFolder:
+    """The staging folder of a run into `out`, held for one writer.
+
+    Use it as a context manager; `path` is where the run writes, `checkpoint` where its
+    checkpoint lives, and `publish()` moves the results to `out`.
+
+    Args:
+        out: the folder the results appear in.
+        settings: a JSON-able dict describing the run; `resume` refuses a different one.
+        overwrite: replace an existing non-empty `out` (and discard an interrupted run).
+        resume: continue the interrupted run staged for `out`.
+    """
+
+    def __init__(self, out, settings, overwrite=False, resume=False):
+        self.out = Path(os.path.abspath(out))
+        self.settings = json.loads(json.dumps(finite_or_none(settings), default=str))
+        self.overwrite = overwrite
+        self.resume = resume
+        self.path = self.out.parent / f".{self.out.name}.partial"
+        self.checkpoint = self.path / "checkpoint"
+        self._lock = None
+
+    def check(self):
+        """Refuses, before any work, a run that could not publish or resume; changes nothing
+        but creating `out`'s parent folder."""
+        out, staged = self.out, self.path
+        if out.exists() and not out.is_dir():
+            raise RunError(f"--out {out} is a file; a run writes a folder.")
+        if not self.resume and out.is_dir() and any(out.iterdir()) and not self.overwrite:
+            raise RunError(f"--out {out} exists and is not empty; pass --overwrite to replace "
+                           "it, or choose another folder.")
+        try:
+            out.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise RunError(f"--out {out} cannot be created: {error.strerror}.") from None
+        if not os.access(out.parent, os.W_OK):
+            raise RunError(f"--out {out}: {out.parent} is not writable.")
+        if self.resume:
+            if not (staged / SETTINGS).is_file():
+                done = " (it holds a finished run)" if out.is_dir() else ""
+                raise RunError(f"Nothing to resume for {out}{done}: no interrupted run in "
+                               f"{staged}.")
+            saved = json.loads((staged / SETTINGS).read_text())
+            if saved != self.settings:
+                changed = sorted(k for k in set(saved) | set(self.settings)
+                                 if saved.get(k) != self.settings.get(k))
+                detail = "; ".join(f"{k}: run {saved.get(k)!r}, now {self.settings.get(k)!r}"
+                                   for k in changed)
+                raise RunError(f"--resume needs the interrupted run's settings ({detail}).")
+        elif staged.exists() and not self.overwrite:
+            raise RunError(f"An interrupted run into {out} is staged in {staged}: add --resume "
+                           "to continue it, or --overwrite to discard it.")
+        return self
+
+    def __enter__(self):
+        self.check()
+        if self.resume:
+            self._hold()
+            self.check()  # the settings again, now that no one else can change them
+        else:
+            self._start_fresh()
+        return self
+
+    def _hold(self):
+        self._lock = file_lock(self.path / ".lock", wait=0)
+        try:
+            self._lock.__enter__()
+        except LockedError:
+            self._lock = None
+            raise RunError(f"Another zoo train is writing into {self.out} (lock in "
+                           f"{self.path}); wait for it or choose another --out.") from None
+
+    def _start_fresh(self):
+        if self.path.exists():  # an interrupted run, and --overwrite (check() saw to that)
+            self._hold()  # refuses while another run is alive
+            shutil.rmtree(self.path)
+            self._release()
+        try:
+            self.path.mkdir()
+        except FileExistsError:
+            raise RunError(f"Another zoo train is starting into {self.out}; choose another "
+                           "--out.") from None
+        self._hold()
+        self.checkpoint.mkdir()
+        write_json(self.path / SETTINGS, self.settings)
+
+    def _release(self):
+        if self._lock is not None:
+            self._lock.__exit__(None, None, None)
+            self._lock = None
+
+    def __exit__(self, *exc):
+        self._release()
+        return False
+
+    def publish(self):
+        """Moves the finished run to `out` in one rename (the old `out` only after)."""
+        shutil.rmtree(self.checkpoint, ignore_errors=True)
+        (self.path / SETTINGS).unlink(missing_ok=True)
+        old = None
+        if self.out.is_dir():
+            if any(self.out.iterdir()):
+                old = self.out.parent / f".{self.out.name}.old-{os.getpid()}"
+                os.replace(self.out, old)
+            else:
+                self.out.rmdir()
+        self._release()
+        (self.path / ".lock").unlink(missing_ok=True)
+        os.replace(self.path, self.out)
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
+        return self.out
+
+
+def epoch_order(count, seed, epoch):
+    """The order of `count` training items in `epoch`: a function of the seed and the
+    epoch only, so a resumed run sees the same data order as an uninterrupted one."""
+    return np.random.default_rng([seed, epoch]).permutation(count)
+
+
+class EpochCheckpoint(keras.callbacks.Callback):
+    """Checkpoints after every epoch, keeps the best weights, stops on a NaN loss.
+
+    Writes into `folder` (atomically, the state last): `model.keras` (weights and optimizer
+    state), `best.weights.h5` when `monitor` improved, and `state.json` (epochs done, the
+    history, the best epoch). `resume_state(folder)` reads them back.
+
+    Args:
+        folder: the checkpoint folder.
+        monitor: the logged value whose lowest epoch is the best. Default "val_loss".
+        history: the history of the epochs before this fit (when resuming).
+    """
+
+    def __init__(self, folder, monitor="val_loss", history=None):
+        super().__init__()
+        self.folder = Path(folder)
+        self.monitor = monitor
+        self.history = {k: list(v) for k, v in (history or {}).items()}
+        self.diverged = None
+
+    def _best(self):
+        values = self.history.get(self.monitor, [])
+        finite = [v for v in values if v is not None and math.isfinite(v)]
+        return (values.index(min(finite)), min(finite)) if finite else (None, None)
+
+    def on_train_batch_end(self, batch, logs=None):
+        loss = (logs or {}).get("loss")
+        if loss is not None and not math.isfinite(float(loss)):
+            self.diverged = f"the training loss became {float(loss)} at batch {batch + 1}"
+            self.model.stop_training = True
+
+    def on_epoch_end(self, epoch, logs=None):
+        logs = {k: float(np.mean(v)) for k, v in (logs or {}).items()}
+        if self.diverged or not all(math.isfinite(v) for v in logs.values()):
+            self.diverged = self.diverged or f"a logged value is not finite: {logs}"
+            self.diverged = f"epoch {epoch + 1}: {self.diverged}"
+            self.model.stop_training = True
+            return  # the checkpoint of the last good epoch stays
+        for key, value in logs.items():
+            self.history.setdefault(key, []).append(value)
+        best_epoch, best = self._best()
+        if best_epoch is None or best_epoch == len(self.history.get(self.monitor, [])) - 1:
+            scratch = self.folder / ".best.partial.weights.h5"  # Keras names formats by suffix
+            self.model.save_weights(scratch)
+            os.replace(scratch, self.folder / "best.weights.h5")
+        with atomic_path(self.folder / "model.keras") as tmp:
+            self.model.save(tmp)
+        write_json(self.folder / STATE, {"epochs_done": epoch + 1, "history": self.history,
+                                         "best_epoch": None if best_epoch is None
+                                         else best_epoch + 1})
+
+    def restore_best(self):
+        """Loads the best epoch's weights into the model (the paper's early stopping)."""
+        best = self.folder / "best.weights.h5"
+        if best.is_file():
+            self.model.load_weights(best)
+
+
+def resume_state(folder):
+    """`(model or None, state)` of a checkpoint folder: the model with its optimizer,
+    and `{"epochs_done", "history", "best_epoch"}` (zero epochs when there is none)."""
+    folder = Path(folder)
+    if not (folder / STATE).is_file():
+        return None, {"epochs_done": 0, "history": {}, "best_epoch": None}
+    state = json.loads((folder / STATE).read_text())
+    model = keras.models.load_model(folder / "model.keras")  # our own file, safe mode on
+    return model, state
