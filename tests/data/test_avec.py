@@ -116,3 +116,73 @@ def test_missing_folders_and_labels(tmp_path):
     (tmp_path / "labels" / "train_1.csv").unlink()
     with pytest.raises(ValueError, match="No labels for recording 'train_1'"):
         load_avec(tmp_path)
+
+
+# -- misaligned or damaged files are refused, naming the file ---------------------------------
+def _write(folder, name, features, labels):
+    """features, labels: lists of (time, values...) rows."""
+    (folder / "features").mkdir(parents=True, exist_ok=True)
+    (folder / "labels").mkdir(parents=True, exist_ok=True)
+    (folder / "features" / f"{name}.csv").write_text(
+        "frameTime;f0\n" + "".join(f"{t};{v}\n" for t, v in features))
+    (folder / "labels" / f"{name}.csv").write_text(
+        "frameTime;arousal;valence\n" + "".join(f"{t};{a};{b}\n" for t, a, b in labels))
+
+
+def _grid(n, start=0.0, step=0.04):
+    return [round(start + i * step, 4) for i in range(n)]
+
+
+def test_labels_running_past_the_features_are_refused(tmp_path):
+    _write(tmp_path, "train_1", [(t, i) for i, t in enumerate(_grid(20))],
+           [(t, 0.1, 0.2) for t in _grid(200)])
+    with pytest.raises(ValueError, match=r"labels/train_1.csv: labels cover 0..7.96 s, more "
+                                         r"than one frame .*features/train_1.csv \(0..0.76 s\)"):
+        load_avec(tmp_path)
+
+
+def test_one_trailing_label_frame_is_tolerated(tmp_path):
+    _write(tmp_path, "train_1", [(t, i) for i, t in enumerate(_grid(20))],
+           [(t, 0.1, 0.2) for t in _grid(21)])
+    corpus = load_avec(tmp_path, normalize=False)
+    assert corpus.features[0][-1, 0] == 19 and len(corpus.labels[0]) == 21
+
+
+def test_time_ranges_that_do_not_overlap_are_refused(tmp_path):
+    _write(tmp_path, "train_1", [(t, i) for i, t in enumerate(_grid(20))],
+           [(t, 0.1, 0.2) for t in _grid(20, start=100.0)])
+    with pytest.raises(ValueError, match="the times do not overlap"):
+        load_avec(tmp_path)
+
+
+def test_feature_times_out_of_order_are_refused_with_the_line(tmp_path):
+    times = _grid(20)
+    times[7], times[8] = times[8], times[7]
+    _write(tmp_path, "train_1", [(t, i) for i, t in enumerate(times)],
+           [(t, 0.1, 0.2) for t in _grid(20)])
+    with pytest.raises(ValueError, match=r"features/train_1.csv, line 10: time 0.28 does not "
+                                         r"follow 0.32"):
+        load_avec(tmp_path)
+
+
+def test_names_that_differ_only_in_case_are_refused(tmp_path):
+    _write(tmp_path, "train_1", [(t, i) for i, t in enumerate(_grid(5))],
+           [(t, 0.1, 0.2) for t in _grid(5)])
+    (tmp_path / "features" / "train_1.CSV").write_text(
+        (tmp_path / "features" / "train_1.csv").read_text())
+    with pytest.raises(ValueError, match="train_1.CSV and train_1.csv .* name the same recording"):
+        load_avec(tmp_path)
+
+
+@pytest.mark.parametrize("content, message", [
+    (b"", "the file is empty"),
+    (b"frameTime;f0\n0;1\n0.04;1;2;3\n", "train_1.csv: .*line 3"),
+    (b"frameTime;f0\n0;\xff\xfe\n", "not UTF-8"),
+])
+def test_damaged_csv_files_are_named(tmp_path, content, message):
+    _write(tmp_path, "train_1", [(t, i) for i, t in enumerate(_grid(5))],
+           [(t, 0.1, 0.2) for t in _grid(5)])
+    (tmp_path / "features" / "train_1.csv").write_bytes(content)
+    with pytest.raises(ValueError, match=message) as caught:
+        load_avec(tmp_path)
+    assert "train_1.csv" in str(caught.value)

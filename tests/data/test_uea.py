@@ -86,3 +86,37 @@ def test_vader_movie_snippets_are_bundled_and_split_reproducibly():
     assert list(again.texts[:5]) == list(test.texts[:5])
     with pytest.raises(ValueError, match="three shares"):
         data.split((0.5, 0.5))
+
+
+def test_truncated_or_damaged_gz_files_are_named(tmp_path):
+    import gzip
+
+    from zoo.data import read_ts
+
+    good = gzip.compress(b"@problemName x\n@classLabel true a b\n@data\n1,2,3:a\n" * 50)
+    (tmp_path / "cut.ts.gz").write_bytes(good[: len(good) // 2])
+    with pytest.raises(ValueError, match="cut.ts.gz is truncated"):
+        read_ts(tmp_path / "cut.ts.gz")
+    (tmp_path / "junk.ts.gz").write_bytes(b"not gzip at all")
+    with pytest.raises(ValueError, match="junk.ts.gz is truncated or not gzip"):
+        read_ts(tmp_path / "junk.ts.gz")
+
+
+def test_cli_recognize_reports_a_truncated_ts_gz_in_one_line(tmp_path, capsys):
+    import gzip
+
+    from zoo.cli import main
+
+    good = gzip.compress(b"@problemName x\n@classLabel true a b\n@data\n1,2,3:a\n" * 50)
+    (tmp_path / "cut.ts.gz").write_bytes(good[: len(good) // 2])
+    model = tmp_path / "m.keras"
+    model.write_bytes(b"")
+    import zoo
+
+    rnnpb = zoo.get("rnnpb", units=4)
+    rnnpb.build((2, None, 3))
+    rnnpb.save(model)
+    assert main(["recognize", str(model), "--data", str(tmp_path / "cut.ts.gz"),
+                 "--out", str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err
+    assert "cut.ts.gz is truncated" in err and err.count("\n") == 1

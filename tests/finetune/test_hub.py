@@ -296,3 +296,21 @@ def test_a_file_cannot_pick_the_module_behind_a_trusted_handle(hostile, sequence
     assert rebuilt._module is not None
     rebuilt(np.ones((1, 2, 3), "float32"))
     assert not victim.exists()
+
+
+def test_cli_verbs_refuse_the_hostile_file_unless_trusted(hostile, tmp_path, capsys, monkeypatch):
+    from zoo.cli import main
+
+    module, file, victim = hostile
+    monkeypatch.delenv(zoo.hub.TRUST_ENV, raising=False)
+    monkeypatch.setattr(zoo.hub, "_TRUSTED", [])
+    for verb in (["evaluate", str(file), "--data", "recola_like"],
+                 ["recognize", str(file), "--data", "BasicMotions", "--out", str(tmp_path)]):
+        assert main(verb) == 2
+        err = capsys.readouterr().err
+        assert "trust list" in err and "--trust-hub" in err and err.count("\n") == 1
+        assert not victim.exists()
+    # Trusted on the command line, the file loads (and recognize then says what it holds).
+    assert main(["recognize", str(file), "--data", "BasicMotions", "--out", str(tmp_path),
+                 "--trust-hub", str(module)]) == 2
+    assert "not an RNNPB" in capsys.readouterr().err

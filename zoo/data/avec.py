@@ -122,14 +122,22 @@ def read_table(path):
             cell.
     """
     path = Path(path)
-    if path.suffix.lower() == ".arff":
-        frame, first_line = _read_arff(path)
-    else:
-        with open(path) as handle:
-            header = handle.readline()
-        sep = ";" if header.count(";") > header.count(",") else ","
-        frame, first_line = pd.read_csv(path, sep=sep, skip_blank_lines=False), 2
-        frame.columns = [str(c).strip() for c in frame.columns]
+    try:
+        if path.suffix.lower() == ".arff":
+            frame, first_line = _read_arff(path)
+        else:
+            with open(path, encoding="utf-8") as handle:
+                header = handle.readline()
+            sep = ";" if header.count(";") > header.count(",") else ","
+            frame = pd.read_csv(path, sep=sep, skip_blank_lines=False, encoding="utf-8")
+            first_line = 2
+            frame.columns = [str(c).strip() for c in frame.columns]
+    except UnicodeDecodeError as error:
+        raise ValueError(f"{path}: not UTF-8 text (byte {error.start}).") from None
+    except pd.errors.EmptyDataError:
+        raise ValueError(f"{path}: the file is empty.") from None
+    except pd.errors.ParserError as error:  # ragged rows: pandas names the line
+        raise ValueError(f"{path}: {' '.join(str(error).split())}") from None
     if frame.empty:
         raise ValueError(f"{path}: no data rows.")
     for column in frame.columns:
@@ -143,6 +151,7 @@ def read_table(path):
                 f"{path}, line {first_line + row}: {what} in column '{column}'."
             )
         frame[column] = values.astype(np.float64)
+    frame.attrs["first_line"] = first_line  # file line of the first row, for messages
     return frame
 
 
@@ -157,9 +166,15 @@ def _time_column(frame, path):
 
 
 def _recording_files(folder):
-    files = {}
+    files, seen = {}, {}
     for entry in sorted(Path(folder).iterdir()):
         if entry.is_file() and entry.suffix.lower() in SUFFIXES:
+            key = entry.stem.lower()
+            if key in seen:
+                raise ValueError(
+                    f"{seen[key]} and {entry.name} in {folder} name the same recording "
+                    "(names are compared without case, as on many file systems); keep one.")
+            seen[key] = entry.name
             files[entry.stem] = entry
     return files
 
@@ -189,7 +204,7 @@ def _read_labels(label_files, name, dimensions):
                 f"{list(frame.columns)}."
             )
         values = frame[[lower[d.lower()] for d in dimensions]].to_numpy(np.float32)
-        return frame[time].to_numpy(), values
+        return frame, values, path
     columns, times = [], None
     for dim in dimensions:
         if name not in per_dim[dim]:
@@ -203,20 +218,51 @@ def _read_labels(label_files, name, dimensions):
         value_columns = [c for c in frame.columns if c != time]
         if not value_columns:
             raise ValueError(f"{path}: missing label column next to '{time}'.")
-        times = frame[time].to_numpy() if times is None else times
+        if times is None:
+            times, times_path = frame, path
         if len(frame) != len(times):
             raise ValueError(
                 f"{path}: {len(frame)} label frames, but other dimensions of "
                 f"'{name}' have {len(times)}."
             )
         columns.append(frame[value_columns[-1]].to_numpy(np.float32))
-    return times, np.stack(columns, axis=-1)
+    return times, np.stack(columns, axis=-1), times_path
 
 
-def _align(features, feature_times, label_times):
-    """The feature frame nearest each label time (identity when the grids agree)."""
+def _check_times(times, path, first_line=2):
+    steps = np.diff(times)
+    if len(steps) and not (steps > 0).all():
+        row = int(np.argmax(steps <= 0)) + 1
+        raise ValueError(
+            f"{path}, line {first_line + row}: time {times[row]:g} does not follow "
+            f"{times[row - 1]:g}; times must increase row by row.")
+
+
+def _align(features, feature_frame, label_frame, feature_path, label_path):
+    """The feature frame nearest each label time (identity when the grids agree).
+
+    Raises:
+        ValueError: times that do not increase, label times that do not overlap the
+            features, or that run more than one feature frame past either end.
+    """
+    feature_times = feature_frame[_time_column(feature_frame, feature_path)].to_numpy()
+    label_times = label_frame[_time_column(label_frame, label_path)].to_numpy()
+    _check_times(feature_times, feature_path, feature_frame.attrs.get("first_line", 2))
+    _check_times(label_times, label_path, label_frame.attrs.get("first_line", 2))
     if len(feature_times) == len(label_times) and np.allclose(feature_times, label_times):
         return features
+    step = float(np.median(np.diff(feature_times))) if len(feature_times) > 1 else 0.0
+    first, last = feature_times[0], feature_times[-1]
+    if label_times[-1] < first or label_times[0] > last:
+        raise ValueError(
+            f"{label_path}: labels cover {label_times[0]:g}..{label_times[-1]:g} s but the "
+            f"features in {feature_path} cover {first:g}..{last:g} s; the times do not overlap.")
+    slack = step * 1.001
+    if label_times[-1] > last + slack or label_times[0] < first - slack:
+        raise ValueError(
+            f"{label_path}: labels cover {label_times[0]:g}..{label_times[-1]:g} s, more than "
+            f"one frame ({step:g} s) beyond the features in {feature_path} "
+            f"({first:g}..{last:g} s); features or labels are cut short.")
     idx = np.clip(np.searchsorted(feature_times, label_times), 1, len(feature_times) - 1)
     left_closer = (label_times - feature_times[idx - 1]) <= (feature_times[idx] - label_times)
     idx = np.where(left_closer, idx - 1, idx)
@@ -256,8 +302,8 @@ def load_avec(directory, dimensions=DIMENSIONS, features="features", labels="lab
                 f"{path}: {x.shape[1]} feature columns, but {names[0]} has {xs[0].shape[1]}."
             )
         if label_files is not None:
-            times, y = _read_labels(label_files, name, dimensions)
-            x = _align(x, frame[time].to_numpy(), times)
+            label_frame, y, label_path = _read_labels(label_files, name, dimensions)
+            x = _align(x, frame, label_frame, path, label_path)
             ys.append(y)
         names.append(name)
         xs.append(x)

@@ -82,8 +82,13 @@ def read_ts(source, name=None):
     if isinstance(source, (str, os.PathLike)):
         name = name or str(source)
         opener = gzip.open if str(source).endswith(".gz") else open
-        with opener(source, "rt", encoding="utf-8") as handle:
-            return read_ts(handle, name)
+        try:
+            with opener(source, "rt", encoding="utf-8") as handle:
+                return read_ts(handle, name)
+        except (EOFError, gzip.BadGzipFile, UnicodeDecodeError) as error:
+            what = ("is not valid UTF-8 text" if isinstance(error, UnicodeDecodeError)
+                    else "is truncated or not gzip data")
+            raise ValueError(f"{name} {what} ({error}).") from None
     name = name or "<stream>"
     classes, problem, in_data = None, "", False
     sequences, labels = [], []
