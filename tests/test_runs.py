@@ -208,3 +208,13 @@ def test_cli_reports_a_diverged_run_in_one_line(small, tmp_path, capsys, monkeyp
     _one_line_error(capsys, "the training loss became nan")
     assert not (tmp_path / "run").exists()
     assert zoo.training is not None
+
+
+def test_train_help_describes_resume_overwrite_and_the_trust_list(capsys):
+    with pytest.raises(SystemExit) as done:
+        main(["train", "--help"])
+    assert done.value.code == 0
+    text = " ".join(capsys.readouterr().out.split())
+    for phrase in ("--resume", "--overwrite", "trust list", "ZOO_TRUSTED_HUB", "--trust-hub",
+                   "(default 30)", "(default 0.001)"):
+        assert phrase in text, phrase

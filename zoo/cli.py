@@ -331,7 +331,10 @@ def build_parser():
                     "first is alive. On your own data every epoch is checkpointed: after "
                     "Ctrl-C, a kill or a crash, run the same command with --resume to "
                     "continue from the last finished epoch. A NaN loss stops the run and "
-                    "keeps the last good checkpoint.")
+                    "keeps the last good checkpoint. Model files are opened in Keras's safe "
+                    "mode: a TF Hub module that a file names opens only if it is on your trust "
+                    "list (zoo.hub.trust, the ZOO_TRUSTED_HUB variable, or --trust-hub on "
+                    "`zoo evaluate` and `zoo recognize`).")
     p.add_argument("name")
     p.add_argument("--data", required=True,
                    help="AVEC 2016-layout folder (or avec2016:PATH), 'recola_like', or the "
