@@ -218,3 +218,21 @@ def test_train_help_describes_resume_overwrite_and_the_trust_list(capsys):
     for phrase in ("--resume", "--overwrite", "trust list", "ZOO_TRUSTED_HUB", "--trust-hub",
                    "(default 30)", "(default 0.001)"):
         assert phrase in text, phrase
+
+
+def test_ctrl_c_keeps_the_checkpoint_and_says_how_to_resume(long, tmp_path):
+    out = tmp_path / "run"
+    state = tmp_path / ".run.partial" / "checkpoint" / "state.json"
+    process = _start(long, out, "--epochs", "50")
+    try:
+        _wait_for(lambda: state.exists(), process)
+        process.send_signal(signal.SIGINT)
+        _, err = process.communicate(timeout=120)
+    finally:
+        process.kill()
+    assert process.returncode == 130
+    last = err.strip().splitlines()[-1]
+    assert last.startswith("zoo: interrupted") and "--resume" in last
+    assert "Traceback" not in err
+    assert json.loads(state.read_text())["epochs_done"] >= 1
+    assert not out.exists()

@@ -33,6 +33,10 @@ class UsageError(Exception):
     """A user error the command line reports in one line, exit status 2."""
 
 
+class Interrupted(Exception):
+    """Ctrl-C during training: reported in one line, exit status 130."""
+
+
 class _Parser(argparse.ArgumentParser):
     def error(self, message):
         raise UsageError(f"{message} (see `{self.prog} --help`)")
@@ -172,7 +176,7 @@ def cmd_train(args):
                                              overrides, args.seed, verbose=args.verbose,
                                              checkpoint=run.checkpoint)
         except KeyboardInterrupt:
-            raise UsageError(
+            raise Interrupted(
                 f"interrupted; finished epochs are checkpointed in {run.path}: run the same "
                 "command with --resume to continue.") from None
         if args.export_pretrained:
@@ -406,8 +410,8 @@ def main(argv=None):
         message = " ".join(str(error).split()) or type(error).__name__
         print(f"zoo: {message}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
-        print("zoo: interrupted", file=sys.stderr)
+    except (KeyboardInterrupt, Interrupted) as error:
+        print(f"zoo: {error or 'interrupted'}", file=sys.stderr)
         return 130
     return 0
 

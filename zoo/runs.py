@@ -157,9 +157,9 @@ class RunFolder:
                 os.replace(self.out, old)
             else:
                 self.out.rmdir()
+        os.replace(self.path, self.out)  # the lock moves along, still held
+        (self.out / ".lock").unlink(missing_ok=True)
         self._release()
-        (self.path / ".lock").unlink(missing_ok=True)
-        os.replace(self.path, self.out)
         if old is not None:
             shutil.rmtree(old, ignore_errors=True)
         return self.out
