@@ -235,3 +235,19 @@ def test_ctrl_c_keeps_the_checkpoint_and_says_how_to_resume(long, tmp_path):
     assert "Traceback" not in err
     assert json.loads(state.read_text())["epochs_done"] >= 1
     assert not out.exists()
+
+
+def test_a_failed_recipe_run_leaves_nothing_staged(tmp_path, monkeypatch, capsys):
+    from zoo import recipes
+
+    def fail(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(recipes, "run", fail)
+    out = tmp_path / "run"
+    assert main(["train", "gru_classifier", "--data", "JapaneseVowels", "--out", str(out)]) == 130
+    assert capsys.readouterr().err.startswith("zoo: interrupted")
+    assert list(tmp_path.iterdir()) == []
+    assert main(["train", "gru_classifier", "--data", "JapaneseVowels", "--out", str(out),
+                 "--resume"]) == 2
+    _one_line_error(capsys, "--resume: the recipe")

@@ -128,8 +128,8 @@ def _train_recipe(args):
     if fixed:
         raise UsageError(
             f"{' and '.join(fixed)}: the recipe {args.name} --data {args.data} has fixed "
-            "settings and runs start to end (minutes); train on a folder of your own data to "
-            "choose them.")
+            "settings and runs start to end without checkpoints (minutes); train on a folder of "
+            "your own data to choose them.")
     if args.export_pretrained:
         # OUT is a manifest folder that gains an entry (under a lock, atomically).
         key = f"{args.name}.{args.export_pretrained}"
@@ -141,7 +141,8 @@ def _train_recipe(args):
         model, fields = _recipe(args)
         _export(model, args, fields, args.out)
         return
-    with RunFolder(args.out, _run_settings(args), overwrite=args.overwrite) as run:
+    with RunFolder(args.out, _run_settings(args), overwrite=args.overwrite,
+                   resumable=False) as run:
         model, _ = _recipe(args)
         model.save(run.path / "model.keras")
         run.publish()
@@ -411,7 +412,7 @@ def main(argv=None):
         print(f"zoo: {message}", file=sys.stderr)
         return 2
     except (KeyboardInterrupt, Interrupted) as error:
-        print(f"zoo: {error or 'interrupted'}", file=sys.stderr)
+        print(f"zoo: {str(error) or 'interrupted'}", file=sys.stderr)
         return 130
     return 0
 

@@ -62,9 +62,12 @@ class RunFolder:
         settings: a JSON-able dict describing the run; `resume` refuses a different one.
         overwrite: replace an existing non-empty `out` (and discard an interrupted run).
         resume: continue the interrupted run staged for `out`.
+        resumable: False for a run that keeps no checkpoint: a failed or interrupted one
+            then leaves nothing staged.
     """
 
-    def __init__(self, out, settings, overwrite=False, resume=False):
+    def __init__(self, out, settings, overwrite=False, resume=False, resumable=True):
+        self.resumable = resumable
         self.out = Path(os.path.abspath(out))
         self.settings = json.loads(json.dumps(finite_or_none(settings), default=str))
         self.overwrite = overwrite
@@ -142,7 +145,9 @@ class RunFolder:
             self._lock.__exit__(None, None, None)
             self._lock = None
 
-    def __exit__(self, *exc):
+    def __exit__(self, kind, value, traceback):
+        if kind is not None and not self.resumable and self._lock is not None:
+            shutil.rmtree(self.path, ignore_errors=True)
         self._release()
         return False
 
