@@ -251,3 +251,12 @@ def test_a_failed_recipe_run_leaves_nothing_staged(tmp_path, monkeypatch, capsys
     assert main(["train", "gru_classifier", "--data", "JapaneseVowels", "--out", str(out),
                  "--resume"]) == 2
     _one_line_error(capsys, "--resume: the recipe")
+
+
+def test_overwrite_never_replaces_a_folder_of_other_files(small, tmp_path, capsys):
+    out = tmp_path / "mine"
+    out.mkdir()
+    (out / "thesis.tex").write_text("years of work")
+    assert main(train(small, out, "--epochs", "1", "--overwrite")) == 2
+    _one_line_error(capsys, "holds files a run does not write (thesis.tex)")
+    assert (out / "thesis.tex").read_text() == "years of work"

@@ -22,6 +22,8 @@ from zoo.files import LockedError, atomic_path, file_lock, write_text
 
 STATE = "state.json"
 SETTINGS = "run.json"
+#: What a run leaves in its folder; `--overwrite` replaces a folder holding nothing else.
+RUN_FILES = ("model.keras", "metrics.json", "predictions.png", "manifest.json")
 
 
 class RunError(ValueError):
@@ -82,9 +84,17 @@ class RunFolder:
         out, staged = self.out, self.path
         if out.exists() and not out.is_dir():
             raise RunError(f"--out {out} is a file; a run writes a folder.")
-        if not self.resume and out.is_dir() and any(out.iterdir()) and not self.overwrite:
-            raise RunError(f"--out {out} exists and is not empty; pass --overwrite to replace "
-                           "it, or choose another folder.")
+        if not self.resume and out.is_dir() and any(out.iterdir()):
+            if not self.overwrite:
+                raise RunError(f"--out {out} exists and is not empty; pass --overwrite to "
+                               "replace it, or choose another folder.")
+            foreign = sorted(p.name for p in out.iterdir() if p.name not in RUN_FILES
+                             and not p.name.endswith(".weights.h5"))
+            if foreign:
+                shown = ", ".join(foreign[:3]) + (", ..." if len(foreign) > 3 else "")
+                raise RunError(f"--out {out} holds files a run does not write ({shown}); "
+                               "--overwrite replaces only an earlier run's results. Choose "
+                               "another folder.")
         try:
             out.parent.mkdir(parents=True, exist_ok=True)
         except OSError as error:
