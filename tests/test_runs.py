@@ -245,12 +245,16 @@ def test_a_failed_recipe_run_leaves_nothing_staged(tmp_path, monkeypatch, capsys
 
     monkeypatch.setattr(recipes, "run", fail)
     out = tmp_path / "run"
-    assert main(["train", "gru_classifier", "--data", "JapaneseVowels", "--out", str(out)]) == 130
+    assert main(["train", "rnnpb", "--data", "BasicMotions", "--out", str(out)]) == 130
     assert capsys.readouterr().err.startswith("zoo: interrupted")
     assert list(tmp_path.iterdir()) == []
-    assert main(["train", "gru_classifier", "--data", "JapaneseVowels", "--out", str(out),
+    assert main(["train", "rnnpb", "--data", "BasicMotions", "--out", str(out),
                  "--resume"]) == 2
-    _one_line_error(capsys, "--resume: the recipe")
+    _one_line_error(capsys, "--resume: the recipe rnnpb --data BasicMotions runs start to end")
+    # A resumable recipe keeps its checkpoint folder and says how to continue.
+    assert main(["train", "char_lm", "--data", "shakespeare", "--out", str(out)]) == 130
+    _one_line_error(capsys, "run the same command with --resume")
+    assert (tmp_path / ".run.partial" / "run.json").is_file()
 
 
 def test_overwrite_never_replaces_a_folder_of_other_files(small, tmp_path, capsys):
@@ -260,3 +264,62 @@ def test_overwrite_never_replaces_a_folder_of_other_files(small, tmp_path, capsy
     assert main(train(small, out, "--epochs", "1", "--overwrite")) == 2
     _one_line_error(capsys, "holds files a run does not write (thesis.tex)")
     assert (out / "thesis.tex").read_text() == "years of work"
+
+
+@pytest.mark.parametrize("dropout", [0.0, 0.3])
+def test_fit_resumable_continues_where_it_stopped(tmp_path, dropout):
+    from zoo.runs import array_batches, fit_resumable
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(37, 4)).astype("float32")
+    y = (x @ rng.normal(size=(4, 1))).astype("float32")
+
+    def build():
+        keras.utils.set_random_seed(1)
+        model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(8, activation="tanh"),
+                                  keras.layers.Dropout(dropout), keras.layers.Dense(1)])
+        model.compile(keras.optimizers.Adam(1e-2), "mse")
+        return model
+
+    def data(first):
+        return array_batches((x, y), 8, 0, first, 6)
+
+    class Stop(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            if epoch == 2:
+                raise KeyboardInterrupt
+
+    full, whole = fit_resumable(build, data, 5, 6, tmp_path / "a")
+    with pytest.raises(KeyboardInterrupt):
+        fit_resumable(build, data, 5, 6, tmp_path / "b", callbacks=[Stop()])
+    assert json.loads((tmp_path / "b" / "state.json").read_text())["epochs_done"] == 2
+    resumed, saver = fit_resumable(build, data, 5, 6, tmp_path / "b")
+    assert saver.resumed_at == 2 and len(saver.history["loss"]) == 6
+    np.testing.assert_allclose(saver.history["loss"], whole.history["loss"], rtol=1e-5)
+    for got, want in zip(resumed.get_weights(), full.get_weights()):
+        np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.slow
+def test_char_lm_recipe_resumes_to_the_same_model(tmp_path, monkeypatch):
+    from zoo import recipes, runs
+
+    small = dict(units=16, epochs=2, batch_size=512, learning_rate=1e-2)
+    whole, fields = recipes.char_lm("char_lm", "shakespeare", checkpoint=tmp_path / "a", **small)
+    original = runs.EpochCheckpoint.on_epoch_end
+
+    def stop_after_first(self, epoch, logs=None):
+        original(self, epoch, logs)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(runs.EpochCheckpoint, "on_epoch_end", stop_after_first)
+    with pytest.raises(KeyboardInterrupt):
+        recipes.char_lm("char_lm", "shakespeare", checkpoint=tmp_path / "b", **small)
+    monkeypatch.setattr(runs.EpochCheckpoint, "on_epoch_end", original)
+    assert json.loads((tmp_path / "b" / "state.json").read_text())["epochs_done"] == 1
+    resumed, again = recipes.char_lm("char_lm", "shakespeare", checkpoint=tmp_path / "b",
+                                     **small)
+    np.testing.assert_allclose(again["metrics"]["test_bits_per_character"],
+                               fields["metrics"]["test_bits_per_character"], rtol=1e-5)
+    for got, want in zip(resumed.get_weights(), whole.get_weights()):
+        np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-5)

@@ -122,40 +122,52 @@ def _run_settings(args):
 
 
 def _train_recipe(args):
-    """A shipped entry's recipe: bundled data, fixed settings, no checkpoints."""
-    fixed = [f"--{k.replace('_', '-')}" for k in ("set", "epochs", "lr", "resume")
-             if getattr(args, k) not in (None, False)]
+    """A shipped entry's recipe: bundled data, fixed settings."""
+    resumable = recipes.resumable(args.name, args.data)
+    fixed = [f"--{k}" for k in ("set", "epochs", "lr") if getattr(args, k) is not None]
     if fixed:
         raise UsageError(
             f"{' and '.join(fixed)}: the recipe {args.name} --data {args.data} has fixed "
-            "settings and runs start to end without checkpoints (minutes); train on a folder of "
-            "your own data to choose them.")
+            "settings; train on a folder of your own data to choose them.")
+    if args.resume and not resumable:
+        raise UsageError(
+            f"--resume: the recipe {args.name} --data {args.data} runs start to end without "
+            "checkpoints (a few minutes); run it again.")
+    out = Path(args.out)
     if args.export_pretrained:
-        # OUT is a manifest folder that gains an entry (under a lock, atomically).
+        # OUT is a manifest folder that gains an entry (under a lock, atomically); the run
+        # itself is staged inside it.
         key = f"{args.name}.{args.export_pretrained}"
         pretrained.check_tag(args.export_pretrained)
-        known = pretrained.read_entries(args.out) if Path(args.out).is_dir() else {}
-        if key in known and not args.overwrite:
-            raise UsageError(f"{args.out} already holds the entry {key}; pass --overwrite to "
+        known = pretrained.read_entries(out) if out.is_dir() else {}
+        if key in known and not args.overwrite and not args.resume:
+            raise UsageError(f"{out} already holds the entry {key}; pass --overwrite to "
                              "replace it.")
-        model, fields = _recipe(args)
-        _export(model, args, fields, args.out)
-        return
-    with RunFolder(args.out, _run_settings(args), overwrite=args.overwrite,
-                   resumable=False) as run:
-        model, _ = _recipe(args)
+        out = out / f"{key}.run"
+    run = RunFolder(out, _run_settings(args), overwrite=args.overwrite, resume=args.resume,
+                    resumable=resumable).check()
+    with run:
+        try:
+            model, fields = recipes.run(args.name, args.data, seed=args.seed,
+                                        verbose=args.verbose,
+                                        checkpoint=run.checkpoint if resumable else None)
+        except KeyboardInterrupt:
+            if not resumable:
+                raise
+            raise Interrupted(
+                f"interrupted; finished epochs are checkpointed in {run.path}: run the same "
+                "command with --resume to continue.") from None
+        for metric, value in fields["metrics"].items():
+            print(f"  {metric}: {value:.4f}")
+        fields["recipe"] = recipes.command(args.name, args.data,
+                                           args.export_pretrained or "TAG", args.seed)
+        if args.export_pretrained:
+            _export(model, args, fields, args.out)
+            run.discard()
+            return
         model.save(run.path / "model.keras")
         run.publish()
     print(f"wrote {Path(args.out) / 'model.keras'}")
-
-
-def _recipe(args):
-    model, fields = recipes.run(args.name, args.data, seed=args.seed, verbose=args.verbose)
-    for metric, value in fields["metrics"].items():
-        print(f"  {metric}: {value:.4f}")
-    fields["recipe"] = recipes.command(args.name, args.data, args.export_pretrained or "TAG",
-                                       args.seed)
-    return model, fields
 
 
 def cmd_train(args):

@@ -161,6 +161,11 @@ class RunFolder:
         self._release()
         return False
 
+    def discard(self):
+        """Removes the staging folder of a run whose results went elsewhere."""
+        self._release()
+        shutil.rmtree(self.path, ignore_errors=True)
+
     def publish(self):
         """Moves the finished run to `out` in one rename (the old `out` only after)."""
         shutil.rmtree(self.checkpoint, ignore_errors=True)
@@ -206,7 +211,8 @@ class EpochCheckpoint(keras.callbacks.Callback):
         self.history = {k: list(v) for k, v in (history or {}).items()}
         self.diverged = None
 
-    def _best(self):
+    def best(self):
+        """`(index, value)` of the best epoch so far, or `(None, None)`."""
         values = self.history.get(self.monitor, [])
         finite = [v for v in values if v is not None and math.isfinite(v)]
         return (values.index(min(finite)), min(finite)) if finite else (None, None)
@@ -226,7 +232,7 @@ class EpochCheckpoint(keras.callbacks.Callback):
             return  # the checkpoint of the last good epoch stays
         for key, value in logs.items():
             self.history.setdefault(key, []).append(value)
-        best_epoch, best = self._best()
+        best_epoch, _ = self.best()
         if best_epoch is None or best_epoch == len(self.history.get(self.monitor, [])) - 1:
             scratch = self.folder / ".best.partial.weights.h5"  # Keras names formats by suffix
             self.model.save_weights(scratch)
@@ -235,13 +241,25 @@ class EpochCheckpoint(keras.callbacks.Callback):
             self.model.save(tmp)
         write_json(self.folder / STATE, {"epochs_done": epoch + 1, "history": self.history,
                                          "best_epoch": None if best_epoch is None
-                                         else best_epoch + 1})
+                                         else best_epoch + 1,
+                                         "seed_states": _seed_states(self.model)})
 
     def restore_best(self):
         """Loads the best epoch's weights into the model (the paper's early stopping)."""
         best = self.folder / "best.weights.h5"
         if best.is_file():
             self.model.load_weights(best)
+
+
+def _seed_variables(model):
+    # Dropout and other random layers draw from seed generators whose state (seed and
+    # counter) Keras does not save with the weights, and whose names differ from process to
+    # process; in model order, they let a resumed run draw the masks it would have drawn.
+    return [v for v in model.variables if v.path.endswith("seed_generator_state")]
+
+
+def _seed_states(model):
+    return [np.asarray(v).tolist() for v in _seed_variables(model)]
 
 
 def resume_state(folder):
@@ -252,4 +270,77 @@ def resume_state(folder):
         return None, {"epochs_done": 0, "history": {}, "best_epoch": None}
     state = json.loads((folder / STATE).read_text())
     model = keras.models.load_model(folder / "model.keras")  # our own file, safe mode on
+    variables, values = _seed_variables(model), state.get("seed_states", [])
+    if len(variables) == len(values):
+        for variable, value in zip(variables, values):
+            variable.assign(np.asarray(value, dtype=variable.dtype))
     return model, state
+
+
+def array_batches(arrays, batch_size, seed, first_epoch, epochs):
+    """Batches of same-length `arrays` for epochs `first_epoch .. epochs - 1`, each epoch in
+    `epoch_order`; no batch spans two epochs. Pair with `steps_per_epoch(len, batch_size)`."""
+    import tensorflow as tf
+
+    arrays = tuple(np.asarray(a) for a in arrays)
+    count = len(arrays[0])
+
+    def generate():
+        for epoch in range(first_epoch, epochs):
+            order = epoch_order(count, seed, epoch)
+            for start in range(0, count, batch_size):
+                rows = order[start:start + batch_size]
+                yield tuple(a[rows] for a in arrays)
+
+    signature = tuple(tf.TensorSpec((None, *a.shape[1:]), tf.as_dtype(a.dtype)) for a in arrays)
+    steps = -(-count // batch_size) * (epochs - first_epoch)
+    data = tf.data.Dataset.from_generator(generate, output_signature=signature)
+    return data.apply(tf.data.experimental.assert_cardinality(steps)).prefetch(2)
+
+
+def fit_resumable(build, data, steps, epochs, checkpoint=None, monitor="loss",
+                  restore_best=False, verbose=0, **fit_kwargs):
+    """`fit` that checkpoints every epoch into `checkpoint` and continues from it.
+
+    Args:
+        build: called with no argument when there is no checkpoint: returns the compiled
+            model to train.
+        data: called with the first epoch to run: returns a dataset covering that epoch
+            to the last, in an order that depends on the epoch only (`array_batches`).
+        steps: batches per epoch.
+        epochs: the total number of epochs.
+        checkpoint: a folder; None for a scratch one (the run cannot be resumed).
+        monitor: the logged value whose lowest epoch is the best.
+        restore_best: end with the best epoch's weights (early stopping without stopping)
+            instead of the last epoch's.
+        **fit_kwargs: passed to `fit` (`validation_data`, `callbacks`, ...).
+
+    Returns:
+        `(model, saver)`: `saver.history` holds every epoch's logs (those before a resume
+        included), `saver.resumed_at` the epochs that were already done.
+
+    Raises:
+        TrainingDiverged: the loss became NaN or inf; the last good epoch stays in
+            `checkpoint`.
+    """
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as scratch:
+        folder = Path(checkpoint or scratch)
+        folder.mkdir(parents=True, exist_ok=True)
+        model, state = resume_state(folder)
+        model = build() if model is None else model
+        saver = EpochCheckpoint(folder, monitor=monitor, history=state["history"])
+        saver.resumed_at = done = state["epochs_done"]
+        if done < epochs:
+            callbacks = [*fit_kwargs.pop("callbacks", []), saver]
+            model.fit(data(done), epochs=epochs, initial_epoch=done, steps_per_epoch=steps,
+                      shuffle=False, verbose=verbose, callbacks=callbacks, **fit_kwargs)
+        if saver.diverged:
+            where = f" is kept in {folder}" if checkpoint else " was not kept (no checkpoint)"
+            raise TrainingDiverged(
+                f"Training stopped at {saver.diverged}. The checkpoint of the last good epoch"
+                f"{where}; a lower learning rate usually helps.")
+        if restore_best:
+            saver.restore_best()
+        return model, saver

@@ -1,7 +1,6 @@
 """Train a registered regressor on a corpus the way Khorram et al. did: whole recordings,
 batch size 1, CCC loss, the dev partition for early stopping."""
 
-import tempfile
 import time
 from pathlib import Path
 
@@ -14,7 +13,7 @@ from zoo.evaluation import dataset, predict_corpus, score_corpus
 from zoo.files import atomic_path
 from zoo.plots import plot_predictions
 from zoo.registry import get
-from zoo.runs import EpochCheckpoint, TrainingDiverged, epoch_order, resume_state, write_json
+from zoo.runs import epoch_order, fit_resumable, write_json
 from zoo.validation import check_positive, check_positive_float
 
 
@@ -47,7 +46,7 @@ def train_on_corpus(name, corpus, out, epochs=30, learning_rate=1e-3, overrides=
     Args:
         checkpoint: None, or a folder that receives a checkpoint after every epoch; when it
             already holds one, training continues from it (same data order as an
-            uninterrupted run; dropout masks are drawn afresh).
+            uninterrupted run, dropout masks included).
 
     Raises:
         TrainingDiverged: the loss became NaN or inf; the checkpoint of the last good
@@ -57,29 +56,22 @@ def train_on_corpus(name, corpus, out, epochs=30, learning_rate=1e-3, overrides=
     check_positive_float(learning_rate=learning_rate)
     keras.utils.set_random_seed(seed)
     train_set, dev_set = corpus.subset("train"), corpus.subset("dev")
-    with tempfile.TemporaryDirectory() as scratch:
-        folder = Path(checkpoint or scratch)
-        model, state = resume_state(folder)
-        if model is None:
-            model = get(name, input_dim=corpus.input_dim, outputs=len(corpus.dimensions),
-                        **(overrides or {}))
-            model.compile(optimizer=keras.optimizers.Adam(learning_rate),
-                          loss=losses.CCCLoss(),
-                          weighted_metrics=[metrics.CCC(), metrics.RMSE()])
-        saver = EpochCheckpoint(folder, history=state["history"])
-        done = state["epochs_done"]
-        start = time.time()
-        if done < epochs:
-            model.fit(ordered_dataset(train_set, seed, done, epochs), epochs=epochs,
-                      initial_epoch=done, steps_per_epoch=len(train_set), shuffle=False,
-                      validation_data=dataset(dev_set), verbose=verbose, callbacks=[saver])
-        if saver.diverged:
-            raise TrainingDiverged(
-                f"Training stopped at {saver.diverged}. The checkpoint of the last good epoch "
-                f"is kept in {folder}; a lower learning rate usually helps.")
-        seconds = time.time() - start
-        saver.restore_best()
-    best_epoch, _ = saver._best()
+
+    def build():
+        model = get(name, input_dim=corpus.input_dim, outputs=len(corpus.dimensions),
+                    **(overrides or {}))
+        model.compile(optimizer=keras.optimizers.Adam(learning_rate), loss=losses.CCCLoss(),
+                      weighted_metrics=[metrics.CCC(), metrics.RMSE()])
+        return model
+
+    start = time.time()
+    model, saver = fit_resumable(
+        build, lambda first: ordered_dataset(train_set, seed, first, epochs), len(train_set),
+        epochs, checkpoint, monitor="val_loss", restore_best=True, verbose=verbose,
+        validation_data=dataset(dev_set))
+    seconds = time.time() - start
+    done = saver.resumed_at
+    best_epoch, _ = saver.best()
     predictions = predict_corpus(model, dev_set)
     scores = score_corpus(model, dev_set, predictions)
     out = Path(out)
