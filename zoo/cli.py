@@ -121,6 +121,11 @@ def _run_settings(args):
             "export_pretrained": args.export_pretrained}
 
 
+def _interrupted(run):
+    return Interrupted(f"interrupted; finished epochs are checkpointed in {run.path}: run the "
+                       "same command with --resume to continue.")
+
+
 def _train_recipe(args):
     """A shipped entry's recipe: bundled data, fixed settings."""
     resumable = recipes.resumable(args.name, args.data)
@@ -154,9 +159,7 @@ def _train_recipe(args):
         except KeyboardInterrupt:
             if not resumable:
                 raise
-            raise Interrupted(
-                f"interrupted; finished epochs are checkpointed in {run.path}: run the same "
-                "command with --resume to continue.") from None
+            raise _interrupted(run) from None
         for metric, value in fields["metrics"].items():
             print(f"  {metric}: {value:.4f}")
         fields["recipe"] = recipes.command(args.name, args.data,
@@ -189,24 +192,20 @@ def cmd_train(args):
                                              overrides, args.seed, verbose=args.verbose,
                                              checkpoint=run.checkpoint)
         except KeyboardInterrupt:
-            raise Interrupted(
-                f"interrupted; finished epochs are checkpointed in {run.path}: run the same "
-                "command with --resume to continue.") from None
+            raise _interrupted(run) from None
         if args.export_pretrained:
-            _export(model, args, _corpus_card(args, corpus, summary), run.path)
+            _export(model, args, _corpus_card(args, corpus, summary, model), run.path)
         run.publish()
     print(f"dev scores ({summary['dev_recordings']} recordings, all frames pooled):")
     _print_scores(summary["dev"])
     print(f"wrote {args.out}/model.keras, metrics.json, predictions.png")
 
 
-def _corpus_card(args, corpus, summary):
+def _corpus_card(args, corpus, summary, model):
     dev = corpus.subset("dev")
     overrides = " ".join(f"--set {k}={json.dumps(v)}" for k, v in _parse_overrides(args.set).items())
     return {
-        "settings": recipes.settings_of(zoo.get(args.name, input_dim=corpus.input_dim,
-                                                outputs=len(corpus.dimensions),
-                                                **_parse_overrides(args.set))),
+        "settings": recipes.settings_of(model),
         "dataset": args.data,
         "split": f"train {len(corpus.subset('train'))} / dev {len(dev)} recordings",
         "metrics": {f"dev_ccc_{d}": v for d, v in summary["dev"]["ccc"].items()},
@@ -345,7 +344,8 @@ def build_parser():
                     "before training; the run works in .OUT.partial/ beside OUT and appears as "
                     "OUT whole when it ends; an existing non-empty OUT is refused unless "
                     "--overwrite, and a second run into the same OUT is refused while the "
-                    "first is alive. On your own data every epoch is checkpointed: after "
+                    "first is alive. On your own data (and in the char_lm recipe) every epoch "
+                    "is checkpointed: after "
                     "Ctrl-C, a kill or a crash, run the same command with --resume to "
                     "continue from the last finished epoch. A NaN loss stops the run and "
                     "keeps the last good checkpoint. Model files are opened in Keras's safe "
