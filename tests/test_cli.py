@@ -145,3 +145,13 @@ def test_pretrained_and_info_show_the_cards(capsys):
 def test_train_names_the_recipes_for_unknown_bundled_data(tmp_path, capsys):
     assert main(["train", "char_lm", "--data", "Shakespear", "--out", str(tmp_path / "o")]) == 2
     assert "zoo train char_lm --data shakespeare" in capsys.readouterr().err
+
+
+def test_damaged_model_files_are_named_in_one_line(tmp_path, capsys):
+    path = tmp_path / "damaged.keras"
+    path.write_bytes(b"not a zip archive")
+    for verb in (["evaluate", str(path), "--data", "recola_like"],
+                 ["recognize", str(path), "--data", "BasicMotions", "--out", str(tmp_path / "r")]):
+        assert main(verb) == 2
+        err = capsys.readouterr().err
+        assert "damaged.keras is not a .keras file" in err and err.count("\n") == 1

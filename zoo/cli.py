@@ -236,6 +236,11 @@ def _load_model(path, args):
     """A `.keras` file in safe mode, hub modules only from the trust list."""
     if not Path(path).is_file():
         raise UsageError(f"no model file at {path}")
+    import zipfile
+
+    if not zipfile.is_zipfile(path):
+        raise UsageError(f"{path} is not a .keras file (a .keras file is a zip archive); it "
+                         "is damaged or of another kind.")
     _trust(args)
     return keras.models.load_model(path)
 
