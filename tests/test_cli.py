@@ -155,3 +155,28 @@ def test_damaged_model_files_are_named_in_one_line(tmp_path, capsys):
         assert main(verb) == 2
         err = capsys.readouterr().err
         assert "damaged.keras is not a .keras file" in err and err.count("\n") == 1
+
+
+def test_every_option_of_every_verb_has_help_text_with_its_default(capsys):
+    import argparse
+
+    from zoo.cli import build_parser
+
+    parser = build_parser()
+    verbs = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    assert set(verbs.choices) >= {"list", "info", "pretrained", "train", "evaluate",
+                                  "recognize", "demo"}
+    for name, verb in verbs.choices.items():
+        assert verb.description, name
+        for action in verb._actions:
+            assert action.help, f"zoo {name} {action.dest} has no help text"
+        with pytest.raises(SystemExit):
+            main([name, "--help"])
+        text = capsys.readouterr().out
+        for action in verb._actions:
+            if action.default not in (None, False, argparse.SUPPRESS):
+                assert f"default: {action.default}" in " ".join(text.replace("'", "").split()), (
+                    name, action.dest)
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    assert "pretrained" in capsys.readouterr().out

@@ -215,7 +215,7 @@ def test_train_help_describes_resume_overwrite_and_the_trust_list(capsys):
     assert done.value.code == 0
     text = " ".join(capsys.readouterr().out.split())
     for phrase in ("--resume", "--overwrite", "trust list", "ZOO_TRUSTED_HUB", "--trust-hub",
-                   "(default 30)", "(default 0.001)"):
+                   "(default: 30)", "(default: 0.001)"):
         assert phrase in text, phrase
 
 

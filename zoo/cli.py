@@ -1,7 +1,8 @@
-"""The `zoo` command line: list, info, train, evaluate, recognize, demo.
+"""The `zoo` command line: list and describe models and pretrained weights, train,
+evaluate, recognise with an RNNPB, and run the demo.
 
 A user error (a bad argument, a missing or malformed file, an unusable --out) is one line
-on stderr and exit status 2, never a traceback.
+on stderr and exit status 2, never a traceback. `zoo VERB --help` describes each verb.
 """
 
 import argparse
@@ -38,8 +39,25 @@ class Interrupted(Exception):
 
 
 class _Parser(argparse.ArgumentParser):
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("formatter_class", _Help)
+        super().__init__(*args, **kwargs)
+
     def error(self, message):
         raise UsageError(f"{message} (see `{self.prog} --help`)")
+
+
+class _Help(argparse.RawDescriptionHelpFormatter):
+    """Descriptions as written; every option's help ends with its default, when it has one."""
+
+    def _get_help_string(self, action):
+        text = action.help or ""
+        default = action.default
+        if (default not in (None, False, argparse.SUPPRESS) and "default" not in text
+                and not isinstance(action, argparse._HelpAction)):
+            text += f" (default: {default!r})" if isinstance(default, str) else (
+                f" (default: {default})")
+        return text
 
 
 def _positive_int(text):
@@ -161,7 +179,7 @@ def _train_recipe(args):
                 raise
             raise _interrupted(run) from None
         for metric, value in fields["metrics"].items():
-            print(f"  {metric}: {value:.4f}")
+            print(f"  {metric} on held-out data ({fields['split']}): {value:.4f}")
         fields["recipe"] = recipes.command(args.name, args.data,
                                            args.export_pretrained or "TAG", args.seed)
         if args.export_pretrained:
@@ -324,19 +342,22 @@ def cmd_demo(args):
 
 
 def build_parser():
-    parser = _Parser(prog="zoo", description=__doc__,
-                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = _Parser(prog="zoo", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
-    p = sub.add_parser("list", help="list registered models")
+    p = sub.add_parser("list", help="list registered models",
+                       description="Print the names of registered models, one a line.")
     p.add_argument("pattern", nargs="?", default="*", help="fnmatch pattern, e.g. 'emotion_*'")
     p.set_defaults(func=cmd_list)
 
-    p = sub.add_parser("info", help="parameters, receptive field, paper, settings, pretrained cards")
-    p.add_argument("name")
+    p = sub.add_parser("info", help="parameters, receptive field, paper, settings, pretrained cards",
+                       description="Print what zoo knows of a model as JSON.")
+    p.add_argument("name", help="a registered model name (see `zoo list`)")
     p.set_defaults(func=cmd_info)
 
-    p = sub.add_parser("pretrained", help="list pretrained weights and their scores")
+    p = sub.add_parser("pretrained", help="list pretrained weights and their scores",
+                       description="Print every pretrained entry with its data and held-out "
+                                   "score.")
     p.add_argument("pattern", nargs="?", default="*", help="fnmatch pattern over name.tag")
     p.set_defaults(func=cmd_pretrained)
 
@@ -344,7 +365,6 @@ def build_parser():
     p = sub.add_parser(
         "train", help="train a model: a pretrained entry's recipe, or a regressor on "
         "AVEC-layout recordings (train_* / dev_*)",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
         description="Train a model. Nothing already made is lost: every argument is checked "
                     "before training; the run works in .OUT.partial/ beside OUT and appears as "
                     "OUT whole when it ends; an existing non-empty OUT is refused unless "
@@ -357,7 +377,7 @@ def build_parser():
                     "mode: a TF Hub module that a file names opens only if it is on your trust "
                     "list (zoo.hub.trust, the ZOO_TRUSTED_HUB variable, or --trust-hub on "
                     "`zoo evaluate` and `zoo recognize`).")
-    p.add_argument("name")
+    p.add_argument("name", help="a registered model name (see `zoo list`)")
     p.add_argument("--data", required=True,
                    help="AVEC 2016-layout folder (or avec2016:PATH), 'recola_like', or the "
                         f"bundled data of a recipe ({recipes_help})")
@@ -372,25 +392,33 @@ def build_parser():
     p.add_argument("--resume", action="store_true",
                    help="continue the interrupted run into OUT from its last checkpoint "
                         "(the other arguments must be those of that run)")
-    p.add_argument("--verbose", type=int, default=0, help="Keras fit verbosity (default 0)")
+    p.add_argument("--verbose", type=int, default=0,
+                   help="Keras fit verbosity: 0 silent, 1 progress bar, 2 a line per epoch")
     p.add_argument("--epochs", type=_positive_int,
-                   help=f"epochs on your own data (default {TRAIN_DEFAULTS['epochs']})")
+                   help=f"epochs on your own data (default: {TRAIN_DEFAULTS['epochs']})")
     p.add_argument("--lr", type=_learning_rate,
-                   help=f"Adam learning rate (default {TRAIN_DEFAULTS['lr']:g})")
-    p.add_argument("--seed", type=int, default=0)
+                   help=f"Adam learning rate (default: {TRAIN_DEFAULTS['lr']:g})")
+    p.add_argument("--seed", type=int, default=0,
+                   help="random seed of the weights and of each epoch's data order")
     p.add_argument("--set", action="append", metavar="KEY=VALUE",
                    help="model hyperparameter override, e.g. --set filters=64")
     p.set_defaults(func=cmd_train)
 
-    p = sub.add_parser("evaluate", help="corpus-level CCC and RMSE of a saved model")
+    p = sub.add_parser("evaluate", help="corpus-level CCC and RMSE of a saved model",
+                       description="Score a saved regressor the AVEC way: every frame of every "
+                                   "recording of the split pooled, CCC and RMSE per dimension.")
     p.add_argument("model", help="a .keras file written by `zoo train`")
-    p.add_argument("--data", required=True)
+    p.add_argument("--data", required=True,
+                   help="AVEC 2016-layout folder (or avec2016:PATH), or 'recola_like'")
     p.add_argument("--split", default="dev", help="recording-name prefix; '' for all")
     p.add_argument("--trust-hub", action="append", metavar="PATH",
                    help="let the model file open this TF Hub module (folder or URL); repeatable")
     p.set_defaults(func=cmd_evaluate)
 
-    p = sub.add_parser("recognize", help="infer PB vectors of sequences with a trained RNNPB")
+    p = sub.add_parser("recognize", help="infer PB vectors of sequences with a trained RNNPB",
+                       description="Infer one PB vector per sequence with a trained RNNPB "
+                                   "(weights frozen); write pb.csv and, when the model keeps "
+                                   "its training labels, distances.csv and pb_space.png.")
     p.add_argument("model", help="a .keras file holding a trained RNNPB")
     p.add_argument("--data", required=True,
                    help="a bundled UEA set (BasicMotions, ...) or a .ts file")
@@ -403,14 +431,18 @@ def build_parser():
     p.add_argument("--progress", action="store_true", help="show a progress bar")
     p.set_defaults(func=cmd_recognize)
 
-    p = sub.add_parser("demo", help="the main job: train emotion_downup on generated data")
-    p.add_argument("--out", default="demo_out")
-    p.add_argument("--epochs", type=_positive_int, default=40, help="default 40")
-    p.add_argument("--lr", type=_learning_rate, default=1e-3, help="default 0.001")
+    p = sub.add_parser("demo", help="the main job: train emotion_downup on generated data",
+                       description="Write generated AVEC-layout recordings, read them back, "
+                                   "train emotion_downup with the CCC loss and score dev.")
+    p.add_argument("--out", default="demo_out",
+                   help="folder for the data, model.keras, metrics.json and the plot")
+    p.add_argument("--epochs", type=_positive_int, default=40, help="training epochs")
+    p.add_argument("--lr", type=_learning_rate, default=1e-3, help="Adam learning rate")
     p.add_argument("--length", type=_positive_int, default=7501,
-                   help="frames per recording (default 7501)")
-    p.add_argument("--input-dim", type=_positive_int, default=160, help="default 160")
-    p.add_argument("--seed", type=int, default=0)
+                   help="frames per generated recording")
+    p.add_argument("--input-dim", type=_positive_int, default=160,
+                   help="features per frame of the generated recordings")
+    p.add_argument("--seed", type=int, default=0, help="seed of the data and the weights")
     p.set_defaults(func=cmd_demo)
     return parser
 
