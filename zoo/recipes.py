@@ -193,7 +193,8 @@ RECIPES = {
 
 
 #: Recipes that checkpoint every epoch and resume (`zoo train ... --resume`): the character
-#: model (about 17 minutes). The others run start to end in a minute or a few.
+#: model, the longest (6 to 17 minutes on 2 cores). The others run start to end in a minute
+#: or a few.
 RESUMABLE = (char_lm,)
 
 #: The tag each recipe's entry ships under.

@@ -58,7 +58,48 @@ class MaskedMeanPool(keras.layers.Layer):
         return {**super().get_config(), "normalize": self.normalize}
 
 
-class SentenceEncoder(keras.Model):
+def as_strings(sentences, name="sentences"):
+    """A `(batch,)` string tensor from a list or tuple of `str`, a NumPy array of strings,
+    or a string tensor (returned as it is); other inputs (a `tf.data.Dataset`) pass through.
+
+    Raises:
+        TypeError: a list or array that holds something other than strings.
+    """
+    if isinstance(sentences, str):
+        raise TypeError(f"{name}: pass a list of sentences, not one string. Received "
+                        f"{sentences[:40]!r}.")
+    if isinstance(sentences, (list, tuple)) or (
+            isinstance(sentences, np.ndarray) and sentences.dtype.kind in "USO"):
+        values = list(np.asarray(sentences, dtype=object).ravel()) if isinstance(
+            sentences, np.ndarray) else list(sentences)
+        bad = next((v for v in values if not isinstance(v, (str, bytes))), None)
+        if bad is not None or not values:
+            what = "is empty" if not values else f"holds {type(bad).__name__} {bad!r}"
+            raise TypeError(f"{name} must be strings; the input {what}.")
+        return tf.constant(values, dtype=tf.string)
+    return sentences
+
+
+class _TakesStrings:
+    """`__call__`, `predict`, `fit` and `evaluate` take Python lists and NumPy arrays of
+    strings as well as string tensors."""
+
+    def __call__(self, *args, **kwargs):
+        if args:
+            args = (as_strings(args[0]), *args[1:])
+        return super().__call__(*args, **kwargs)
+
+    def predict(self, x, *args, **kwargs):
+        return super().predict(as_strings(x), *args, **kwargs)
+
+    def fit(self, x=None, y=None, *args, **kwargs):
+        return super().fit(as_strings(x), y, *args, **kwargs)
+
+    def evaluate(self, x=None, y=None, *args, **kwargs):
+        return super().evaluate(as_strings(x), y, *args, **kwargs)
+
+
+class SentenceEncoder(_TakesStrings, keras.Model):
     """Strings to sentence embeddings: tokenizer, BERT backbone, masked mean pooling."""
 
     def __init__(self, preprocessor, backbone, normalize=True, **kwargs):
@@ -112,7 +153,7 @@ def minilm_encoder(sequence_length=128, pretrained=True, normalize=True, seed=0)
     return model
 
 
-class TextRegressor(keras.Model):
+class TextRegressor(_TakesStrings, keras.Model):
     """Sentences to scores: a sentence encoder and a small dense head.
 
     The encoder is frozen by default (`train_encoder=False`): the head learns on its

@@ -65,3 +65,24 @@ def test_minilm_valence_entry_reproduces_its_card_and_orders_sentiment():
     assert len(model.trainable_weights) == 4
     with pytest.raises(ValueError, match="trained with hidden=128"):
         zoo.get("minilm_valence", weights="vader_movies", hidden=64)
+
+
+@pytest.mark.slow
+def test_text_models_take_python_lists_numpy_arrays_and_tensors():
+    model = zoo.get("minilm_valence", weights="vader_movies")
+    sentences = ["a fine film", "a dull film"]
+    want = model(tf.constant(sentences)).numpy()
+    for given in (sentences, tuple(sentences), np.array(sentences), np.array(sentences, object)):
+        np.testing.assert_allclose(model(given).numpy(), want, atol=1e-5)
+        np.testing.assert_allclose(model.predict(given, verbose=0), want, atol=1e-5)
+    assert want[0, 0] > want[1, 0]
+    np.testing.assert_allclose(model.encoder(sentences).numpy(),
+                               model.encoder(tf.constant(sentences)).numpy(), atol=1e-6)
+    model.compile("adam", "mse")
+    history = model.fit(sentences, np.array([[1.0], [-1.0]]), epochs=1, verbose=0)
+    assert np.isfinite(history.history["loss"]).all()
+    assert np.isfinite(model.evaluate(np.array(sentences), np.zeros((2, 1)), verbose=0))
+    for bad, message in (("one sentence", "not one string"), ([1, 2], "must be strings"),
+                         ([], "is empty")):
+        with pytest.raises(TypeError, match=message):
+            model.predict(bad, verbose=0)
