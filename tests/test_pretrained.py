@@ -283,3 +283,15 @@ def test_a_bad_manifest_is_refused_whole_and_harms_nothing_else(tmp_path, monkey
         assert ENTRY in zoo.list_pretrained()
     with pytest.warns(UserWarning, match="skipped"):
         zoo.get("gru_classifier", weights="japanese_vowels")
+
+
+@pytest.mark.parametrize("module, args, expected", [
+    ("zoo.pretrained", [], "| weights |"),
+    ("zoo.text", ["--help"], "usage: python -m zoo.text"),
+])
+def test_module_entry_points_run_without_warnings(module, args, expected):
+    result = subprocess.run([sys.executable, "-W", "error::RuntimeWarning", "-m", module, *args],
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert expected in result.stdout
+    assert "RuntimeWarning" not in result.stderr and "already registered" not in result.stderr

@@ -52,7 +52,7 @@ class ChecksumError(ValueError):
 
 def shipped_directory():
     """The folder of the manifest that ships with the package."""
-    here = Path(zoo.__file__).resolve().parent
+    here = Path(__file__).resolve().parents[1]  # the zoo package folder
     installed = here / "_pretrained"
     return installed if (installed / MANIFEST).is_file() else here.parent / "pretrained"
 
@@ -447,7 +447,7 @@ def main(argv=None):
     """`python -m zoo.pretrained [--readme README.md]`: list entries, or refresh the table."""
     import argparse
 
-    parser = argparse.ArgumentParser(description=main.__doc__)
+    parser = argparse.ArgumentParser(prog="python -m zoo.pretrained", description=main.__doc__)
     parser.add_argument("--readme", help="rewrite the table in this README")
     args = parser.parse_args(argv)
     if args.readme:
@@ -456,6 +456,3 @@ def main(argv=None):
     else:
         print(readme_table())
 
-
-if __name__ == "__main__":
-    main()

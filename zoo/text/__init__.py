@@ -229,14 +229,13 @@ def main(argv=None):
     """`python -m zoo.text OUT_DIR [--sequence-length N]`: write the MiniLM hub module."""
     import argparse
 
-    parser = argparse.ArgumentParser(description="Write all-MiniLM-L6-v2 as a TF Hub module.")
+    parser = argparse.ArgumentParser(prog="python -m zoo.text",
+                                     description="Write all-MiniLM-L6-v2 as a TF Hub module.")
     parser.add_argument("out", help="folder to create (must not exist)")
-    parser.add_argument("--sequence-length", type=int, default=128)
+    parser.add_argument("--sequence-length", type=int, default=128,
+                        help="tokens kept per sentence (default: 128)")
     args = parser.parse_args(argv)
     export_minilm(args.out, args.sequence_length)
     print(f"wrote {args.out}: strings -> 384-d unit-length sentence embeddings "
           f"(zoo.hub.HubEncoder({args.out!r}) or hub.load)")
 
-
-if __name__ == "__main__":
-    main()
