@@ -295,3 +295,31 @@ def test_module_entry_points_run_without_warnings(module, args, expected):
     assert result.returncode == 0, result.stderr
     assert expected in result.stdout
     assert "RuntimeWarning" not in result.stderr and "already registered" not in result.stderr
+
+
+@pytest.mark.parametrize("name", ["gru_classifier", "peephole_lstm_classifier"])
+def test_pretrained_classifiers_take_raw_inputs_and_give_the_cards_accuracy(name):
+    model = zoo.get(name, weights="japanese_vowels")
+    test = zoo.data.load_uea("JapaneseVowels", "test")
+    x, _ = test.padded()  # raw LPC cepstra, 0-padded
+    accuracy = float(np.mean(np.argmax(model.predict(x, verbose=0), -1) == test.labels))
+    card = pretrained.card(f"{name}.japanese_vowels")
+    assert accuracy == pytest.approx(card["metrics"]["accuracy"], abs=1e-9)
+    # The statistics are the card's and live in the model (config round trip included).
+    config = model.get_config()
+    np.testing.assert_allclose(config["input_mean"], card["preprocessing"]["mean"])
+    again = type(model).from_config(config)
+    again.set_weights(model.get_weights())
+    np.testing.assert_allclose(again.predict(x[:5], verbose=0), model.predict(x[:5], verbose=0),
+                               atol=1e-6)
+    # A new head keeps the standardisation.
+    assert zoo.get(name, weights="japanese_vowels", classes=5).get_config()["input_mean"]
+
+
+def test_input_statistics_are_checked():
+    with pytest.raises(ValueError, match="both `input_mean` and `input_std`"):
+        zoo.get("gru_classifier", input_dim=2, input_mean=[0.0, 0.0])
+    with pytest.raises(ValueError, match="one value per channel"):
+        zoo.get("gru_classifier", input_dim=2, input_mean=[0.0], input_std=[1.0])
+    with pytest.raises(ValueError, match="finite and > 0"):
+        zoo.get("gru_classifier", input_dim=2, input_mean=[0.0, 0.0], input_std=[1.0, 0.0])

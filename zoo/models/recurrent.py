@@ -5,6 +5,7 @@ Registered as `<cell>_classifier` and `<cell>_regressor` for every cell in `CELL
 """
 
 import keras
+import numpy as np
 
 from zoo.layers import GRU, Elman, Jordan, PeepholeLSTM
 from zoo.models.base import SequenceModel
@@ -56,12 +57,34 @@ def _stack(x, cell, units, depth, bidirectional, dropout, recurrent_dropout, las
     return x
 
 
+def _standardization(mean, std, input_dim):
+    """A `Normalization` layer from per-channel statistics, or None when neither is given."""
+    if mean is None and std is None:
+        return None
+    if mean is None or std is None:
+        raise ValueError("Pass both `input_mean` and `input_std`, or neither.")
+    mean, std = np.asarray(mean, "float64"), np.asarray(std, "float64")
+    if mean.shape != (input_dim,) or std.shape != (input_dim,):
+        raise ValueError(f"`input_mean` and `input_std` need one value per channel ({input_dim}). "
+                         f"Received shapes {mean.shape} and {std.shape}.")
+    if not (np.isfinite(mean).all() and np.isfinite(std).all() and (std > 0).all()):
+        raise ValueError("`input_mean` must be finite and `input_std` finite and > 0.")
+    return keras.layers.Normalization(mean=mean.tolist(), variance=(std**2).tolist(),
+                                      name="standardize")
+
+
 @keras.saving.register_keras_serializable(package="zoo")
 class SequenceClassifier(SequenceModel):
     """One class per sequence: stacked recurrent layers, the last state, a dense head.
 
     Sequences of different lengths are end-padded with `mask_value` frames and masked
     (`keras.layers.Masking`), so padding does not reach the final state.
+
+    Scaling: the recurrent layers work best on standardised channels (zero mean, unit
+    variance). Standardise the inputs yourself, or pass the training split's per-channel
+    `input_mean` and `input_std` and the model takes raw frames: a
+    `keras.layers.Normalization` after the mask applies them. The pretrained entries are
+    built this way from their card's statistics, so they take raw inputs.
 
     Args:
         input_dim: features per frame.
@@ -76,6 +99,8 @@ class SequenceClassifier(SequenceModel):
         mask_value: frames equal to this everywhere are padding; None: no masking.
             Default 0.0.
         activation: of the head; `"softmax"` (default) for probabilities, None for logits.
+        input_mean, input_std: None (default: inputs are already standardised), or one value
+            per channel each: the model standardises raw inputs with them.
 
     Example:
 
@@ -90,13 +115,16 @@ class SequenceClassifier(SequenceModel):
 
     def __init__(self, input_dim, classes, cell="peephole_lstm", units=64, depth=1,
                  bidirectional=False, dropout=0.0, recurrent_dropout=0.0, head_dropout=0.0,
-                 mask_value=0.0, activation="softmax", **kwargs):
+                 mask_value=0.0, activation="softmax", input_mean=None, input_std=None,
+                 **kwargs):
         check_positive(input_dim=input_dim, classes=classes, units=units, depth=depth)
+        scaling = _standardization(input_mean, input_std, input_dim)
         for key, rate in (("dropout", dropout), ("recurrent_dropout", recurrent_dropout),
                           ("head_dropout", head_dropout)):
             check_rate(key, rate)
         inputs = keras.Input((None, input_dim), name="sequences")
         x = inputs if mask_value is None else keras.layers.Masking(mask_value)(inputs)
+        x = x if scaling is None else scaling(x)
         x = _stack(x, cell, units, depth, bidirectional, dropout, recurrent_dropout, False)
         if head_dropout:
             x = keras.layers.Dropout(head_dropout)(x)
@@ -105,7 +133,8 @@ class SequenceClassifier(SequenceModel):
         self._keep(input_dim=input_dim, classes=classes, cell=cell, units=units, depth=depth,
                    bidirectional=bidirectional, dropout=dropout,
                    recurrent_dropout=recurrent_dropout, head_dropout=head_dropout,
-                   mask_value=mask_value, activation=activation)
+                   mask_value=mask_value, activation=activation,
+                   input_mean=input_mean, input_std=input_std)
         self.reference = REFERENCES[cell]
 
 

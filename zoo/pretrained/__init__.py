@@ -274,6 +274,15 @@ def load_weights(model, key):
     return model
 
 
+def input_scaling(entry):
+    """The card's per-channel input statistics as model settings (`input_mean`,
+    `input_std`), so the loaded model standardises raw inputs itself; empty without them."""
+    prep = entry.get("preprocessing") or {}
+    if "mean" not in prep or "std" not in prep:
+        return {}
+    return {"input_mean": prep["mean"], "input_std": prep["std"]}
+
+
 def load(name, tag, **overrides):
     """Builds model `name` with the settings of entry `name.tag` and loads its weights.
 
@@ -283,7 +292,7 @@ def load(name, tag, **overrides):
     """
     key = f"{name}.{tag}"
     entry = card(key)
-    settings = dict(entry["settings"])
+    settings = {**entry["settings"], **input_scaling(entry)}
     head_change = {}
     for option, value in overrides.items():
         if option in entry.get("head_settings", ()) and value != settings.get(option):
@@ -388,8 +397,14 @@ def export(model, name, tag, out, **card_fields):
         "zoo_version": zoo.__version__,
         **card_fields,
     }
+    # The outputs the entry gives as `zoo.get(name, weights=tag)` builds it (with the card's
+    # input standardisation, when it has one), from the file just written.
+    loaded = model
+    if input_scaling(entry):
+        loaded = _build(entry, {**entry["settings"], **input_scaling(entry)})
+        _target(loaded, entry).load_weights(str(out / file))
     entry["examples"] = {**entry["examples"],
-                         "outputs": predict_examples(model, entry).round(6).tolist()}
+                         "outputs": predict_examples(loaded, entry).round(6).tolist()}
     manifest = {"format": FORMAT, "entries": {f"{name}.{tag}": entry}}
     validate_manifest(json.loads(json.dumps(manifest)), "the new card")
     # Read-modify-write under a lock, replaced atomically: concurrent exports into one
