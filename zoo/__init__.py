@@ -12,11 +12,11 @@ lm = zoo.get("char_lm", weights="shakespeare")         # checksum-verified, see 
 
 __version__ = "0.1.0"
 
-from zoo import data, finetune, hub, layers, losses, metrics, models, pb_space  # noqa: E402
+from zoo import data, evaluation, finetune, hub, layers, losses, metrics, models, pb_space  # noqa: E402
 from zoo import pretrained, text  # noqa: E402
 from zoo.pretrained import list_pretrained  # noqa: E402
 from zoo.registry import get, info, list_models, register_model  # noqa: E402
 
-__all__ = ["get", "info", "list_models", "list_pretrained", "register_model", "data", "layers",
-           "losses", "metrics", "models", "pb_space", "pretrained", "finetune", "hub", "text",
-           "__version__"]
+__all__ = ["get", "info", "list_models", "list_pretrained", "register_model", "data",
+           "evaluation", "layers", "losses", "metrics", "models", "pb_space", "pretrained",
+           "finetune", "hub", "text", "__version__"]
