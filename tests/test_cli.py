@@ -180,3 +180,43 @@ def test_every_option_of_every_verb_has_help_text_with_its_default(capsys):
     with pytest.raises(SystemExit):
         main(["--help"])
     assert "pretrained" in capsys.readouterr().out
+
+
+NATIVE_LOG = (
+    b"WARNING: All log messages before absl::InitializeLog() is called are written to STDERR\n"
+    b"I0000 00:00:1796092570.439742   25200 port.cc:153] oneDNN custom operations are on.\n"
+    b"I0000 00:00:1796092570.440084   25200 cpu_feature_guard.cc:227] This TensorFlow binary is "
+    b"optimized.\n"
+    b"To enable the following instructions: AVX2 FMA, in other operations, rebuild.\n"
+    b"W0000 00:00:1796092571.1   25200 some.cc:1] a warning\n"
+    b"E0000 00:00:1796092571.110160   15301 cuda_platform.cc:52] failed call to cuInit\n"
+    b"a line of the program's own\n"
+)
+
+
+@pytest.mark.parametrize("level, kept", [
+    (3, [b"a line of the program's own\n"]),
+    (2, [b"E0000", b"a line of the program's own\n"]),
+    (0, [b"WARNING: All", b"I0000", b"I0000", b"To enable", b"W0000", b"E0000", b"a line"]),
+])
+def test_native_log_lines_are_filtered_by_level(level, kept):
+    from zoo._quiet import filter_lines
+
+    lines = filter_lines(NATIVE_LOG, level).splitlines(keepends=True)
+    assert len(lines) == len(kept)
+    for line, start in zip(lines, kept):
+        assert line.startswith(start)
+
+
+@pytest.mark.parametrize("command", [["{zoo}", "list", "emotion_d*"],
+                                     ["{python}", "-m", "zoo.cli", "list", "emotion_d*"]])
+def test_cli_prints_no_tensorflow_log_lines(command):
+    import os
+
+    env = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
+    where = {"zoo": str(Path(sys.executable).parent / "zoo"), "python": sys.executable}
+    result = subprocess.run([c.format(**where) for c in command], capture_output=True,
+                            text=True, timeout=300, env=env)
+    assert result.returncode == 0
+    assert result.stdout.split() == ["emotion_dilated", "emotion_downup"]
+    assert result.stderr == ""

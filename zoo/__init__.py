@@ -12,6 +12,11 @@ lm = zoo.get("char_lm", weights="shakespeare")         # checksum-verified, see 
 
 __version__ = "0.1.0"
 
+from zoo import _quiet  # noqa: E402
+
+if _quiet.running_the_command_line():
+    _quiet.import_tensorflow()  # before anything imports TensorFlow: no start-up log lines
+
 from zoo import data, evaluation, finetune, hub, layers, losses, metrics, models, pb_space  # noqa: E402
 from zoo import pretrained, text  # noqa: E402
 from zoo.pretrained import list_pretrained  # noqa: E402

@@ -8,22 +8,19 @@ on stderr and exit status 2, never a traceback. `zoo VERB --help` describes each
 import argparse
 import json
 import math
-import os
 import sys
 from pathlib import Path
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+import keras
+import numpy as np
+import pandas as pd
 
-import keras  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-
-import zoo  # noqa: E402
-from zoo import pb_space, pretrained, recipes  # noqa: E402
-from zoo.evaluation import score_corpus  # noqa: E402
-from zoo.files import LockedError, atomic_path, write_text  # noqa: E402
-from zoo.runs import RunError, RunFolder, TrainingDiverged  # noqa: E402
-from zoo.training import train_on_corpus  # noqa: E402
+import zoo
+from zoo import pb_space, pretrained, recipes
+from zoo.evaluation import score_corpus
+from zoo.files import LockedError, write_text
+from zoo.runs import RunError, RunFolder, TrainingDiverged
+from zoo.training import train_on_corpus
 
 BUILTIN_DATA = {"recola_like": "generated AVEC-layout recordings (zoo.data.synthetic)"}
 #: Defaults of the corpus path of `zoo train` (recipes fix their own).
