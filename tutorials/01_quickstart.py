@@ -32,7 +32,7 @@ import pandas as pd  # noqa: E402
 
 import zoo  # noqa: E402
 from zoo.files import write_text  # noqa: E402
-from zoo.plots import pyplot, save_png  # noqa: E402
+from zoo.plots import FAST_NOTICE, epoch_axis, pyplot, save_png  # noqa: E402
 
 FULL = dict(units=64, epochs=60)
 FAST = dict(units=8, epochs=2)
@@ -71,14 +71,18 @@ def pad(sequences, length):
 
 def plot_training(history, path):
     plt = pyplot()
-    fig, (a, b) = plt.subplots(1, 2, figsize=(9, 3))
-    a.plot(history["loss"], label="train")
-    a.plot(history["val_loss"], label="test")
-    a.set(xlabel="epoch", ylabel="cross-entropy")
-    a.legend()
-    b.plot(history["accuracy"], label="train")
-    b.plot(history["val_accuracy"], label="test")
-    b.set(xlabel="epoch", ylabel="accuracy", ylim=(0, 1.02))
+    epochs = np.arange(1, len(history["loss"]) + 1)
+    fig, (a, b) = plt.subplots(1, 2, figsize=(9, 3.4))
+    for ax, key, label in ((a, "loss", "cross-entropy (nats)"), (b, "accuracy", "accuracy")):
+        ax.plot(epochs, history[key], marker="o", label="train")
+        ax.plot(epochs, history[f"val_{key}"], marker="o", label="test")
+        epoch_axis(ax, len(epochs))
+        ax.set_ylabel(label)
+        ax.grid(alpha=0.3)
+        ax.legend()
+    a.set_title("loss per epoch")
+    b.set(title="accuracy per epoch", ylim=(0, 1.02))
+    fig.suptitle(f"gru_classifier on the CSV folder: {len(epochs)} epochs")
     return save_png(fig, path)
 
 
@@ -86,18 +90,24 @@ def plot_confusion(truth, predicted, classes, path):
     plt = pyplot()
     counts = np.zeros((len(classes), len(classes)), int)
     np.add.at(counts, (truth, predicted), 1)
-    fig, ax = plt.subplots(figsize=(4.5, 4))
-    ax.imshow(counts, cmap="Blues")
+    fig, ax = plt.subplots(figsize=(5, 4.6))
+    ax.imshow(counts, cmap="Blues", vmin=0)
     for (i, j), n in np.ndenumerate(counts):
-        ax.text(j, i, n, ha="center", va="center")
-    ax.set_xticks(range(len(classes)), classes, rotation=45)
+        dark = n > counts.max() / 2
+        ax.text(j, i, n, ha="center", va="center", fontsize=12,
+                color="white" if dark else "black")
+    ax.set_xticks(range(len(classes)), classes, rotation=45, ha="right")
     ax.set_yticks(range(len(classes)), classes)
-    ax.set(xlabel="predicted", ylabel="true")
+    ax.set(xlabel="predicted class", ylabel="true class")
+    accuracy = float(np.mean(np.asarray(truth) == np.asarray(predicted)))
+    ax.set_title(f"test set: accuracy {accuracy:.3f} ({len(truth)} recordings)")
     return save_png(fig, path)
 
 
 def run(out, fast=False, seed=0, data=None):
     settings = FAST if fast else FULL
+    if fast:
+        print(FAST_NOTICE)
     out = Path(out)
     keras.utils.set_random_seed(seed)
 
@@ -154,11 +164,13 @@ def run(out, fast=False, seed=0, data=None):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--fast", action="store_true", help="a tiny model, 2 epochs")
-    parser.add_argument("--out", default="tutorial_out/01")
+    parser.add_argument("--out", default="tutorial_out/01",
+                        help="output folder (default: tutorial_out/01)")
     parser.add_argument("--data", help="your folder of per-recording CSVs and labels.csv")
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
     args = parser.parse_args(argv)
     run(args.out, args.fast, args.seed, args.data)
 

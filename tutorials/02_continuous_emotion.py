@@ -37,7 +37,7 @@ import numpy as np  # noqa: E402
 import zoo  # noqa: E402
 from zoo.evaluation import dataset, predict_corpus, score_corpus  # noqa: E402
 from zoo.files import write_text  # noqa: E402
-from zoo.plots import plot_predictions  # noqa: E402
+from zoo.plots import FAST_NOTICE, plot_predictions  # noqa: E402
 
 FULL = dict(length=3001, recordings=6, input_dim=40, epochs=25,
             models={"emotion_downup": {}, "emotion_blstm": {"units": 32, "depth": 1}})
@@ -60,6 +60,8 @@ def train(name, corpus, epochs, overrides, seed):
 
 def run(out, fast=False, seed=0, data=None):
     settings = FAST if fast else FULL
+    if fast:
+        print(FAST_NOTICE)
     out = Path(out)
     if data is None:
         data = out / "data"
@@ -108,11 +110,13 @@ def run(out, fast=False, seed=0, data=None):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--fast", action="store_true", help="tiny recordings and models")
-    parser.add_argument("--out", default="tutorial_out/02")
+    parser.add_argument("--out", default="tutorial_out/02",
+                        help="output folder (default: tutorial_out/02)")
     parser.add_argument("--data", help="an AVEC 2016-layout folder (default: generate one)")
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
     args = parser.parse_args(argv)
     run(args.out, args.fast, args.seed, args.data)
 

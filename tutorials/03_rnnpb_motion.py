@@ -35,27 +35,36 @@ import zoo  # noqa: E402
 from zoo import pb_space  # noqa: E402
 from zoo.files import write_text  # noqa: E402
 from zoo.motion import learn_uea  # noqa: E402
-from zoo.plots import pyplot, save_png  # noqa: E402
+from zoo.plots import FAST_NOTICE, pyplot, save_png  # noqa: E402
 
 FULL = dict(steps=400, starts=8, context=60, horizon=30, stream_frames=100)
 FAST = dict(steps=40, starts=1, context=30, horizon=10, stream_frames=10)
 
 
-def plot_generation(context, truth, generated, channel_names, path):
+def plot_generation(context, truth, generated, channel_names, path, title):
     plt = pyplot()
-    fig, axes = plt.subplots(2, 3, figsize=(11, 4.5), sharex=True)
-    t0, t1 = np.arange(len(context)), len(context) + np.arange(len(truth))
+    fig, axes = plt.subplots(2, 3, figsize=(11, 5), sharex=True)
+    # BasicMotions is sampled at 10 Hz: a frame is 0.1 s.
+    t0, t1 = np.arange(len(context)) / 10, (len(context) + np.arange(len(truth))) / 10
     for k, ax in enumerate(axes.ravel()):
-        ax.plot(t0, context[:, k], color="black", lw=1, label="seen")
+        ax.plot(t0, context[:, k], color="black", lw=1, label="seen (recognised from)")
         ax.plot(t1, truth[:, k], color="gray", lw=1, ls="--", label="real continuation")
-        ax.plot(t1, generated[:, k], color="tab:red", lw=1.2, label="generated")
-        ax.set_title(channel_names[k], fontsize=9)
-    axes[0, 0].legend(fontsize=7)
+        ax.plot(t1, generated[:, k], color="tab:red", lw=1.2, label="generated (closed loop)")
+        ax.set_title(channel_names[k], fontsize=10)
+        ax.grid(alpha=0.3)
+    for ax in axes[1]:
+        ax.set_xlabel("time (s)")
+    axes[0, 0].set_ylabel("accelerometer")
+    axes[1, 0].set_ylabel("gyroscope")
+    axes[0, 0].legend(fontsize=8)
+    fig.suptitle(title)
     return save_png(fig, path)
 
 
 def run(out, fast=False, seed=0):
     settings = FAST if fast else FULL
+    if fast:
+        print(FAST_NOTICE)
     out = Path(out)
     train = zoo.data.load_uea("BasicMotions", "train")
     test = zoo.data.load_uea("BasicMotions", "test")
@@ -87,12 +96,15 @@ def run(out, fast=False, seed=0):
                            recognised_labels=labels)
 
     # 3. Generation from a PB recognised on the first frames of a test sequence.
-    sequence = test.sequences[1]
+    shown = 1
+    sequence = test.sequences[shown]
     context, truth = sequence[: settings["context"]], sequence[settings["context"]:][: settings["horizon"]]
     pb, _ = model.recognize([context], steps=settings["steps"], starts=settings["starts"])
     generated = model.generate(pb[0], context, settings["horizon"])
     channel_names = ["acc x", "acc y", "acc z", "gyro x", "gyro y", "gyro z"]
-    plot_generation(context, truth, generated, channel_names, out / "generated.png")
+    plot_generation(context, truth, generated, channel_names, out / "generated.png",
+                    f"BasicMotions test sequence {shown} ({labels[shown]}): PB recognised from "
+                    f"the first {len(context)} frames, then {len(truth)} frames generated")
 
     # 4. Streaming: one frame in, the current PB out.
     stream = model.stream(window=30, updates=5)
@@ -111,11 +123,13 @@ def run(out, fast=False, seed=0):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--fast", action="store_true",
                         help="load the pretrained entry, recognise with 40 updates")
-    parser.add_argument("--out", default="tutorial_out/03")
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--out", default="tutorial_out/03",
+                        help="output folder (default: tutorial_out/03)")
+    parser.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
     args = parser.parse_args(argv)
     run(args.out, args.fast, args.seed)
 

@@ -31,11 +31,11 @@ import numpy as np  # noqa: E402
 
 import zoo  # noqa: E402
 from zoo.files import write_text  # noqa: E402
-from zoo.plots import pyplot, save_png  # noqa: E402
+from zoo.plots import FAST_NOTICE, epoch_axis, pyplot, save_png  # noqa: E402
 from zoo.recipes import bits_per_character  # noqa: E402
 
 FULL = dict(characters=None, units=256, epochs=2, test_characters=None, generate=400)
-FAST = dict(characters=20000, units=16, epochs=1, test_characters=3000, generate=60)
+FAST = dict(characters=20000, units=16, epochs=2, test_characters=3000, generate=60)
 
 
 def order0_bits(train, test):
@@ -57,6 +57,8 @@ def surprise(model, text):
 
 def run(out, fast=False, seed=0):
     settings = FAST if fast else FULL
+    if fast:
+        print(FAST_NOTICE)
     out = Path(out)
     keras.utils.set_random_seed(seed)
     train = zoo.data.load_shakespeare("train")[: settings["characters"]]
@@ -92,17 +94,27 @@ def run(out, fast=False, seed=0):
 
     # 4. Plots: your model's training curve; the pretrained model's surprise per character.
     plt = pyplot()
-    fig, ax = plt.subplots(figsize=(5, 3))
-    ax.plot(np.arange(1, len(history.history["loss"]) + 1),
-            np.array(history.history["loss"]) / np.log(2), marker="o")
-    ax.set(xlabel="epoch", ylabel="training bits per character")
+    fig, ax = plt.subplots(figsize=(6, 3.4))
+    per_epoch = np.array(history.history["loss"]) / np.log(2)
+    ax.plot(np.arange(1, len(per_epoch) + 1), per_epoch, marker="o")
+    for epoch, value in enumerate(per_epoch, 1):
+        ax.annotate(f"{value:.2f}", (epoch, value), textcoords="offset points", xytext=(0, 6),
+                    ha="center", fontsize=9)
+    epoch_axis(ax, len(per_epoch))
+    ax.set(ylabel="training bits per character",
+           title=f"your model: held-out {own:.2f} bits per character after {len(per_epoch)} "
+                 f"epoch{'s' if len(per_epoch) > 1 else ''}")
+    ax.grid(alpha=0.3)
     save_png(fig, out / "training.png")
-    passage = test[2000:2240] if len(test) > 2300 else test[:240]
+    passage = test[2000:2081] if len(test) > 2100 else test[:81]
     bits = surprise(pretrained, passage)
-    fig, ax = plt.subplots(figsize=(12, 3))
+    fig, ax = plt.subplots(figsize=(14, 3.6))
     ax.bar(np.arange(len(bits)), bits, color="tab:purple")
-    ax.set_xticks(np.arange(len(bits)), [c if c != "\n" else "⏎" for c in passage[1:]], fontsize=6)
-    ax.set(ylabel="bits", title="char_lm.shakespeare: bits spent on each character")
+    ax.set_xticks(np.arange(len(bits)), [c if c != "\n" else "⏎" for c in passage[1:]],
+                  fontsize=10, fontfamily="monospace")
+    ax.set(xlim=(-0.6, len(bits) - 0.4), ylabel="bits (-log2 p)",
+           xlabel="each character of a held-out passage, given the ones before it",
+           title=f"char_lm.shakespeare: bits spent on each character (mean {np.mean(bits):.2f})")
     save_png(fig, out / "surprise.png")
 
     scores = {"own_bits_per_character": own, "pretrained_bits_per_character": shipped,
@@ -113,10 +125,13 @@ def run(out, fast=False, seed=0):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--fast", action="store_true", help="a tiny model on a 20k-character slice")
-    parser.add_argument("--out", default="tutorial_out/05")
-    parser.add_argument("--seed", type=int, default=0)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--fast", action="store_true",
+                        help="a 16-unit model, 2 epochs on a 20,000-character slice")
+    parser.add_argument("--out", default="tutorial_out/05",
+                        help="output folder (default: tutorial_out/05)")
+    parser.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
     args = parser.parse_args(argv)
     run(args.out, args.fast, args.seed)
 

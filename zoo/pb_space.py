@@ -123,6 +123,6 @@ def plot_pb_space(reference, reference_labels, path, recognised=None, recognised
     ax.set_ylabel("PB 2")
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8, loc="best")
-    if title:
-        ax.set_title(title)
+    ax.set_title(title or ("PB space: training sequences and recognised ones"
+                           if recognised is not None else "PB space of the training sequences"))
     return save_png(fig, path)

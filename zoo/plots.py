@@ -42,3 +42,20 @@ def plot_predictions(labels, predictions, dimensions, path, frame_rate=25.0, tit
     if title:
         fig.suptitle(title)
     return save_png(fig, path)
+
+
+def epoch_axis(ax, epochs):
+    """Whole-number epoch ticks from 1, so a short run does not read 0.0-1.0."""
+    from matplotlib.ticker import MaxNLocator
+
+    ax.set_xlim(0.5, max(epochs, 1) + 0.5)
+    if epochs <= 12:
+        ax.set_xticks(range(1, epochs + 1))
+    else:
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set_xlabel("epoch")
+
+
+#: What every tutorial prints before the numbers of a `--fast` run.
+FAST_NOTICE = ("--fast: a smoke test on a tiny slice with tiny settings; the numbers below "
+               "show that the steps run, not how well the method works (run without --fast).")
