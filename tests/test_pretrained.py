@@ -32,7 +32,7 @@ def test_manifest_lists_the_issue_entries():
     total = sum(f.stat().st_size for f in (ROOT / "pretrained").iterdir())
     assert total < 20e6, f"pretrained/ holds {total / 1e6:.1f} MB"
     for key in zoo.list_pretrained():
-        card = pretrained.card(key)
+        card = pretrained.card(key, examples=True)
         for field in ("sha256", "dataset", "split", "metrics", "tolerance", "licence", "recipe",
                       "zoo_version", "examples"):
             assert card[field] or field == "tolerance", (key, field)
@@ -44,7 +44,7 @@ def test_manifest_lists_the_issue_entries():
 def test_entry_loads_and_reproduces_its_stored_predictions(key):
     name, tag = key.split(".", 1)
     model = zoo.get(name, weights=tag)
-    card = pretrained.card(key)
+    card = pretrained.card(key, examples=True)
     expected = np.array(card["examples"]["outputs"])
     np.testing.assert_allclose(pretrained.predict_examples(model, card), expected, atol=1e-4)
     # Not a constant function: the stored outputs vary.
@@ -188,7 +188,7 @@ keys = zoo.list_pretrained()
 assert keys, "no entries installed"
 for key in keys:
     name, tag = key.split(".", 1)
-    card = pretrained.card(key)
+    card = pretrained.card(key, examples=True)
     model = zoo.get(name, weights=tag)
     got = pretrained.predict_examples(model, card)
     error = float(np.abs(got - np.array(card["examples"]["outputs"])).max())
@@ -323,3 +323,11 @@ def test_input_statistics_are_checked():
         zoo.get("gru_classifier", input_dim=2, input_mean=[0.0], input_std=[1.0])
     with pytest.raises(ValueError, match="finite and > 0"):
         zoo.get("gru_classifier", input_dim=2, input_mean=[0.0, 0.0], input_std=[1.0, 0.0])
+
+
+def test_cards_leave_out_the_example_tensors_unless_asked():
+    small = pretrained.card(ENTRY)
+    assert "examples" not in small and small["metrics"]["accuracy"] > 0.9
+    full = pretrained.card(ENTRY, examples=True)
+    assert full["examples"]["inputs"] and len(json.dumps(full)) > 5 * len(json.dumps(small))
+    assert all("examples" not in c for c in pretrained.cards("gru_classifier"))

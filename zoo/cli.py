@@ -57,6 +57,16 @@ class _Help(argparse.RawDescriptionHelpFormatter):
         return text
 
 
+def _verbosity(args):
+    """Keras verbosity: `--verbose` if given, 0 with `--quiet`, else a progress bar in a
+    terminal and one line per epoch when the output is a file or a pipe."""
+    if getattr(args, "quiet", False):
+        return 0
+    if getattr(args, "verbose", None) is not None:
+        return args.verbose
+    return 1 if sys.stdout.isatty() else 2
+
+
 def _positive_int(text):
     try:
         value = int(text)
@@ -169,7 +179,7 @@ def _train_recipe(args):
     with run:
         try:
             model, fields = recipes.run(args.name, args.data, seed=args.seed,
-                                        verbose=args.verbose,
+                                        verbose=_verbosity(args),
                                         checkpoint=run.checkpoint if resumable else None)
         except KeyboardInterrupt:
             if not resumable:
@@ -204,7 +214,7 @@ def cmd_train(args):
     with run:
         try:
             model, summary = train_on_corpus(args.name, corpus, run.path, args.epochs, args.lr,
-                                             overrides, args.seed, verbose=args.verbose,
+                                             overrides, args.seed, verbose=_verbosity(args),
                                              checkpoint=run.checkpoint)
         except KeyboardInterrupt:
             raise _interrupted(run) from None
@@ -266,7 +276,8 @@ def cmd_evaluate(args):
     if args.split:
         corpus = corpus.subset(args.split)
     scores = score_corpus(model, corpus)
-    print(json.dumps({"model": args.model, "recordings": len(corpus), **scores}, indent=2))
+    print(json.dumps({"model": args.model, "split": args.split or "all",
+                      "recordings": len(corpus), **scores}, indent=2))
 
 
 def _load_sequences(spec, split):
@@ -292,7 +303,8 @@ def cmd_recognize(args):
     if not isinstance(model, zoo.models.RNNPB):
         raise UsageError(f"{args.model} holds a {type(model).__name__}, not an RNNPB.")
     data = _load_sequences(args.data, args.split)
-    pbs, trace = model.recognize(data, steps=args.steps, verbose=1 if args.progress else 0)
+    show = args.progress or (sys.stdout.isatty() and not args.quiet)
+    pbs, trace = model.recognize(data, steps=args.steps, verbose=1 if show else 0)
     columns = {f"pb_{k + 1}": pbs[:, k] for k in range(pbs.shape[1])}
     labels = [data.classes[i] for i in data.labels] if len(data.classes) else None
     frame = pd.DataFrame({"sequence": range(len(pbs)), **columns,
@@ -331,7 +343,7 @@ def cmd_demo(args):
     print(f"training emotion_downup with CCCLoss on {len(corpus.subset('train'))} "
           f"recordings x {args.length} frames x {corpus.input_dim} features")
     _, summary = train_on_corpus("emotion_downup", corpus, out, args.epochs, args.lr,
-                                 seed=args.seed)
+                                 seed=args.seed, verbose=_verbosity(args))
     print(f"dev CCC per dimension ({summary['dev_recordings']} recordings, "
           f"{summary['train_seconds']:.0f} s training):")
     _print_scores(summary["dev"])
@@ -389,8 +401,10 @@ def build_parser():
     p.add_argument("--resume", action="store_true",
                    help="continue the interrupted run into OUT from its last checkpoint "
                         "(the other arguments must be those of that run)")
-    p.add_argument("--verbose", type=int, default=0,
-                   help="Keras fit verbosity: 0 silent, 1 progress bar, 2 a line per epoch")
+    p.add_argument("--verbose", type=int, choices=(0, 1, 2),
+                   help="Keras fit verbosity: 0 silent, 1 progress bar, 2 a line per epoch "
+                        "(default: 1 in a terminal, 2 otherwise)")
+    p.add_argument("--quiet", action="store_true", help="no progress output (--verbose 0)")
     p.add_argument("--epochs", type=_positive_int,
                    help=f"epochs on your own data (default: {TRAIN_DEFAULTS['epochs']})")
     p.add_argument("--lr", type=_learning_rate,
@@ -425,7 +439,9 @@ def build_parser():
     p.add_argument("--overwrite", action="store_true", help="replace earlier results in OUT")
     p.add_argument("--trust-hub", action="append", metavar="PATH",
                    help="let the model file open this TF Hub module (folder or URL); repeatable")
-    p.add_argument("--progress", action="store_true", help="show a progress bar")
+    p.add_argument("--progress", action="store_true",
+                   help="show a progress bar even when the output is not a terminal")
+    p.add_argument("--quiet", action="store_true", help="no progress bar in a terminal either")
     p.set_defaults(func=cmd_recognize)
 
     p = sub.add_parser("demo", help="the main job: train emotion_downup on generated data",
@@ -440,6 +456,9 @@ def build_parser():
     p.add_argument("--input-dim", type=_positive_int, default=160,
                    help="features per frame of the generated recordings")
     p.add_argument("--seed", type=int, default=0, help="seed of the data and the weights")
+    p.add_argument("--quiet", action="store_true",
+                   help="no progress output (default: a bar in a terminal, a line per epoch "
+                        "otherwise)")
     p.set_defaults(func=cmd_demo)
     return parser
 

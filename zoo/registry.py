@@ -110,6 +110,5 @@ def info(name):
         "receptive_field": getattr(model, "receptive_field", None),
         "reference": getattr(model, "reference", None),
         "settings": model.get_config(),
-        "pretrained": [{k: v for k, v in c.items() if k != "examples"}
-                       for c in pretrained.cards(name)],
+        "pretrained": pretrained.cards(name),
     }

@@ -54,7 +54,7 @@ def test_minilm_valence_entry_reproduces_its_card_and_orders_sentiment():
     from zoo import pretrained
 
     model = zoo.get("minilm_valence", weights="vader_movies")
-    card = pretrained.card("minilm_valence.vader_movies")
+    card = pretrained.card("minilm_valence.vader_movies", examples=True)
     np.testing.assert_allclose(pretrained.predict_examples(model, card),
                                card["examples"]["outputs"], atol=1e-4)
     scores = model(tf.constant(["a moving, beautifully acted and funny film",

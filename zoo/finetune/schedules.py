@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import keras
+import numpy as np
 
 from zoo.finetune.freezing import freeze, layer_groups, select, unfreeze, unfreeze_layer
 
@@ -178,6 +179,9 @@ def fit_stages(model, x, y=None, stages=(), validation_data=None, callbacks=None
             for layer in chosen:
                 unfreeze_layer(layer, stage.keep_batchnorm_frozen)
         optimizer = _recompile(model, stage, compile_config)
+        if not isinstance(x, (np.ndarray, list, tuple)) and hasattr(x, "__iter__"):
+            # A dataset or generator orders itself; Keras warns when told to shuffle one.
+            fit_kwargs.setdefault("shuffle", False)
         history = model.fit(x, y, validation_data=validation_data, callbacks=callbacks,
                             verbose=verbose, initial_epoch=epoch, epochs=epoch + stage.epochs,
                             **fit_kwargs)

@@ -167,10 +167,12 @@ def list_pretrained(pattern="*"):
     return sorted(k for k in _entries() if fnmatch.fnmatchcase(k, pattern))
 
 
-def card(key, entries=None):
+def card(key, entries=None, examples=False):
     """The card of entry `name.tag`, with `directory` the folder of its file.
 
-    Each call reads the manifests afresh, so the card is the caller's own copy.
+    Each call reads the manifests afresh, so the card is the caller's own copy. The
+    held-out example inputs and outputs (most of a card's size) are left out unless
+    `examples=True` (`predict_examples` needs them).
     """
     entries = _entries() if entries is None else entries
     if key not in entries:
@@ -180,13 +182,18 @@ def card(key, entries=None):
             f" '{name}' has no pretrained weights; entries: {', '.join(sorted(entries)) or 'none'}."
         )
         raise ValueError(f"Unknown pretrained entry '{key}'.{known}")
-    return entries[key]
+    return entries[key] if examples else _without_examples(entries[key])
 
 
-def cards(name):
-    """Cards of every tag of model `name`."""
+def _without_examples(entry):
+    return {k: v for k, v in entry.items() if k != "examples"}
+
+
+def cards(name, examples=False):
+    """Cards of every tag of model `name` (without examples unless `examples=True`)."""
     entries = _entries()
-    return [entries[k] for k in sorted(entries) if fnmatch.fnmatchcase(k, f"{name}.*")]
+    return [entries[k] if examples else _without_examples(entries[k])
+            for k in sorted(entries) if fnmatch.fnmatchcase(k, f"{name}.*")]
 
 
 def sha256(path):
