@@ -409,6 +409,17 @@ class RNNPB(keras.Model):
         kwargs.setdefault("jit_compile", False)
         super().compile(optimizer=optimizer, **kwargs)
 
+    def compile_from_config(self, config):
+        """Restores the optimizer when a `.keras` file is loaded (the loss is fixed)."""
+        from keras.src.saving import serialization_lib
+
+        config = serialization_lib.deserialize_keras_object(config)
+        self.compile(optimizer=config.get("optimizer"),
+                     jit_compile=config.get("jit_compile", False),
+                     steps_per_execution=config.get("steps_per_execution", 1))
+        if self.built:
+            self.optimizer.build(self.trainable_variables)
+
     @property
     def metrics(self):
         return [self._loss_tracker]
