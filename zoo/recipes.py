@@ -158,7 +158,8 @@ def minilm_valence(name, data, seed=0, verbose=0, epochs=60):
     keras.utils.set_random_seed(seed)
     model = zoo.get(name)
     start = time.time()
-    x_train, x_test = model.embed(train.texts), model.embed(test.texts)
+    x_train = model.embed(train.texts, verbose=verbose)
+    x_test = model.embed(test.texts, verbose=verbose)
     seconds = time.time() - start
     y_train = np.asarray(train.scores, "float32")[:, None]
     y_test = np.asarray(test.scores, "float32")[:, None]

@@ -2,6 +2,10 @@
 
 All take `(batch, time, input_dim)` features (default: 40 log-Mel filterbanks stacked 4x to
 160 dims at 40 ms) and return `(batch, time, outputs)`, one prediction per frame.
+
+Scaling: the models expect per-speaker z-normalised features (zero mean, unit variance per
+feature over each speaker's frames), as in the paper; `zoo.data.load_avec` does this by
+default (`normalize=True`), and `Corpus.znorm()` does it for corpora of your own.
 """
 
 import keras

@@ -142,6 +142,9 @@ class SequenceClassifier(SequenceModel):
 class SequenceRegressor(SequenceModel):
     """One prediction per frame: stacked recurrent layers and a per-frame linear head.
 
+    Scaling: standardise each input feature (zero mean, unit variance over the training
+    frames) before calling the model; recurrent cells saturate on large raw values.
+
     Args:
         input_dim: features per frame.
         outputs: predicted values per frame. Default 1.

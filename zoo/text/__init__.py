@@ -197,11 +197,17 @@ class TextRegressor(_TakesStrings, keras.Model):
     def get_config(self):
         return {"name": self.name, **getattr(self, "settings", {})}
 
-    def embed(self, sentences, batch_size=64):
-        """Encoder embeddings of a list of sentences, batch by batch, as a NumPy array."""
+    def embed(self, sentences, batch_size=64, verbose=0):
+        """Encoder embeddings of a list of sentences, batch by batch, as a NumPy array
+        (`verbose=1`: a progress bar)."""
         fn = tf.function(lambda s: self.encoder(s, training=False))
-        return np.concatenate([np.asarray(fn(tf.constant(list(sentences[i : i + batch_size]))))
-                               for i in range(0, len(sentences), batch_size)])
+        progress = keras.utils.Progbar(len(sentences), unit_name="sentence") if verbose else None
+        parts = []
+        for i in range(0, len(sentences), batch_size):
+            parts.append(np.asarray(fn(tf.constant(list(sentences[i : i + batch_size])))))
+            if progress is not None:
+                progress.update(min(i + batch_size, len(sentences)))
+        return np.concatenate(parts)
 
 
 @register_model
