@@ -43,8 +43,11 @@ def import_tensorflow(default_level=3):
         level = int(os.environ["TF_CPP_MIN_LOG_LEVEL"])
     except ValueError:
         level = default_level
-    sys.stderr.flush()
-    saved = os.dup(2)
+    try:
+        sys.stderr.flush()
+        saved = os.dup(2)
+    except (OSError, ValueError, AttributeError):  # no file descriptor 2 to borrow
+        return
     with tempfile.TemporaryFile() as scratch:
         os.dup2(scratch.fileno(), 2)
         try:
@@ -58,7 +61,11 @@ def import_tensorflow(default_level=3):
             scratch.seek(0)
             shown = filter_lines(scratch.read(), level)
             if shown:
-                sys.stderr.buffer.write(shown)
+                stream = getattr(sys.stderr, "buffer", None)
+                if stream is None:
+                    sys.stderr.write(shown.decode(errors="replace"))
+                else:
+                    stream.write(shown)
                 sys.stderr.flush()
 
 
