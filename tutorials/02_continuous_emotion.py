@@ -52,7 +52,7 @@ def train(name, corpus, epochs, overrides, seed):
     model.compile(keras.optimizers.Adam(1e-3), loss=zoo.losses.CCCLoss(),
                   weighted_metrics=[zoo.metrics.CCC()])
     model.fit(dataset(train_set, shuffle=True, seed=seed), validation_data=dataset(dev_set),
-              epochs=epochs, verbose=0,
+              epochs=epochs, verbose=0, shuffle=False,  # the dataset shuffles itself
               callbacks=[keras.callbacks.EarlyStopping("val_loss", patience=epochs,
                                                        restore_best_weights=True)])
     return model
