@@ -203,7 +203,9 @@ class HubEncoder(keras.layers.Layer):
             only entry, or `"default"`, or `"pooled_output"` when present.
         train_only: None, or a regular expression: when trainable, only the module's
             variables whose names match it train, e.g. `"transformer_layer_[45]"` for
-            the top two blocks of the MiniLM module. Settable between stages.
+            the top two blocks of the MiniLM module. Settable between stages; set on a
+            frozen layer, it takes effect when the layer is made trainable (for example
+            by the next `fit_stages` stage that unfreezes it).
 
     Call arguments:
         inputs: what the module takes: strings for a sentence encoder, float tensors for
