@@ -229,3 +229,53 @@ def test_negative_or_nan_weights_are_refused():
             zoo.metrics.CCC().update_state(y, y, sample_weight=weights)
         with pytest.raises(ValueError, match="finite and >= 0"):
             ccc(y, y, mask=weights)
+
+
+MIRRORED = """
+import json, sys
+import numpy as np, tensorflow as tf
+cpu = tf.config.list_physical_devices("CPU")[0]
+tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
+import keras, zoo
+
+def build():
+    keras.utils.set_random_seed(0)
+    model = zoo.get("emotion_dilated", input_dim=4, outputs=2, depth=2, filters=4)
+    model.compile(keras.optimizers.SGD(0.1), loss=zoo.losses.CCCLoss(),
+                  weighted_metrics=[zoo.metrics.CCC(), zoo.metrics.RMSE()])
+    return model
+
+def scores(model):
+    logs = model.evaluate(x, y, batch_size=4, verbose=0, return_dict=True)
+    return {k: np.asarray(v, "float64").ravel().tolist() for k, v in logs.items()}
+
+rng = np.random.default_rng(0)
+x = rng.normal(size=(8, 30, 4)).astype("float32")
+y = (np.cumsum(x[..., :2], axis=1) + 100.0).astype("float32")  # an offset for the metric
+single = build()
+before = scores(single)
+single.fit(x, y, batch_size=4, epochs=1, verbose=0, shuffle=False)
+with tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"]).scope():
+    mirrored = build()
+    before_mirrored = scores(mirrored)
+    mirrored.fit(x, y, batch_size=4, epochs=1, verbose=0, shuffle=False)
+gap = max(float(np.abs(a - b).max()) for a, b in zip(single.get_weights(), mirrored.get_weights()))
+print(json.dumps({"single": before, "mirrored": before_mirrored, "weight_gap": gap}))
+"""
+
+
+def test_ccc_loss_and_metrics_are_the_same_under_a_two_replica_mirrored_strategy():
+    import json
+    import subprocess
+    import sys
+
+    result = subprocess.run([sys.executable, "-c", MIRRORED], capture_output=True, text=True,
+                            timeout=300)
+    assert result.returncode == 0, result.stderr[-3000:]
+    numbers = json.loads(result.stdout.strip().splitlines()[-1])
+    # Each replica scores its own half of the batch (unit="sequence" averages sequences, so
+    # the halves' mean equals the whole batch's), and the gradients add up to one device's.
+    for key in ("loss", "ccc", "rmse"):
+        np.testing.assert_allclose(numbers["mirrored"][key], numbers["single"][key], rtol=1e-5,
+                                   atol=1e-7, err_msg=key)
+    assert numbers["weight_gap"] < 1e-5

@@ -184,10 +184,15 @@ class CCCLoss(keras.losses.Loss):
         self.unit = unit
 
     def __call__(self, y_true, y_pred, sample_weight=None):
+        from keras.src.losses.loss import scale_loss_for_distribution
+
         mask = _combined_mask(y_pred, sample_weight)
         y_true = ops.convert_to_tensor(y_true, dtype=self.dtype)
         y_pred = ops.convert_to_tensor(y_pred, dtype=self.dtype)
-        return self.call(y_true, y_pred, mask)
+        # Keras's own losses divide each replica's loss by the replica count under a
+        # `tf.distribute` strategy (and the trainer multiplies it back for the logs); a
+        # loss that skips this reports, and steps with, N times the value on N replicas.
+        return scale_loss_for_distribution(self.call(y_true, y_pred, mask))
 
     def call(self, y_true, y_pred, mask=None):
         _check_shapes(y_true, y_pred)

@@ -3,14 +3,29 @@
 AVEC scores a system by concatenating every frame of every recording and computing one
 CCC per dimension. These metrics accumulate statistics (in float64) across batches so
 `result()` is exactly that number, whatever the batching, with padded frames left out.
-CCC keeps means and centred sums, merged batch by batch (Chan, Golub & LeVeque 1979), not
-raw sums of squares, which cancel catastrophically on data with a large offset.
+CCC sums shifted values: each output's frames minus a shift taken from the first frames
+seen (the same shift on every replica of a `tf.distribute` strategy), so the squares do
+not cancel catastrophically on data with a large offset, and the sums stay sums, which a
+strategy adds up across replicas.
 """
 
 import keras
 from keras import ops
 
 from zoo.losses import EPSILON, _check_shapes, _combined_mask, _frame_weights, select
+
+
+def _all_replicas_sum(value):
+    """`value` summed over the replicas of a TensorFlow distribution strategy; itself
+    elsewhere (one device, or a cross-replica call)."""
+    if keras.backend.backend() != "tensorflow":
+        return value
+    import tensorflow as tf
+
+    context = tf.distribute.get_replica_context()
+    if context is None or context.num_replicas_in_sync == 1:
+        return value
+    return context.all_reduce(tf.distribute.ReduceOp.SUM, value)
 
 
 class _FrameStatistics(keras.metrics.Metric):
@@ -28,13 +43,17 @@ class _FrameStatistics(keras.metrics.Metric):
         if outputs is not None:
             self._create(outputs)
 
+    #: State that is the same on every replica (read from the first, not added up).
+    _shared = ()
+
     def _create(self, outputs):
         if outputs <= 0:
             raise ValueError(f"`outputs` must be positive. Received: outputs={outputs}")
         self.outputs = int(outputs)
         self._sums = {
             key: self.add_variable(
-                shape=(self.outputs,), initializer="zeros", dtype="float64", name=key
+                shape=(self.outputs,), initializer="zeros", dtype="float64", name=key,
+                aggregation="only_first_replica" if key in self._shared else "sum",
             )
             for key in self._statistics
         }
@@ -97,39 +116,42 @@ class CCC(_FrameStatistics):
     ```
     """
 
-    # Weight total, weighted means, and weighted sums of centred products.
-    _statistics = ("n", "mean_t", "mean_p", "m_tt", "m_pp", "m_tp")
+    # Weight total, sums of shifted values and of their products; the shifts.
+    _statistics = ("n", "t", "p", "tt", "pp", "tp", "shift_t", "shift_p")
+    _shared = ("shift_t", "shift_p")
 
     def __init__(self, outputs=None, name="ccc", dtype=None):
         super().__init__(outputs=outputs, name=name, dtype=dtype)
 
     def _accumulate(self, y_true, y_pred, w):
-        # The batch's own moments, two-pass, then the pairwise merge with the running ones.
         s = self._sums
+        # The shift: the weighted mean of the first frames seen, over all replicas, kept
+        # from then on. Every replica takes the same branch, so the collectives match.
+        seen = _all_replicas_sum(s["n"].value)
         n_b = ops.sum(w, axis=0)
-        safe_b = ops.maximum(n_b, EPSILON)
-        mean_t_b = ops.sum(w * y_true, axis=0) / safe_b
-        mean_p_b = ops.sum(w * y_pred, axis=0) / safe_b
-        dt, dp = y_true - mean_t_b, y_pred - mean_p_b
-        n_a = s["n"].value
-        n = n_a + n_b
-        share = n_b / ops.maximum(n, EPSILON)
-        cross = n_a * share  # n_a n_b / n
-        delta_t, delta_p = mean_t_b - s["mean_t"].value, mean_p_b - s["mean_p"].value
-        s["m_tt"].assign_add(ops.sum(w * dt * dt, axis=0) + delta_t * delta_t * cross)
-        s["m_pp"].assign_add(ops.sum(w * dp * dp, axis=0) + delta_p * delta_p * cross)
-        s["m_tp"].assign_add(ops.sum(w * dt * dp, axis=0) + delta_t * delta_p * cross)
-        s["mean_t"].assign_add(delta_t * share)
-        s["mean_p"].assign_add(delta_p * share)
-        s["n"].assign(n)
+        counted = ops.maximum(_all_replicas_sum(n_b), EPSILON)
+        first = seen > 0
+        shift_t = ops.where(first, s["shift_t"].value,
+                            _all_replicas_sum(ops.sum(w * y_true, axis=0)) / counted)
+        shift_p = ops.where(first, s["shift_p"].value,
+                            _all_replicas_sum(ops.sum(w * y_pred, axis=0)) / counted)
+        s["shift_t"].assign(shift_t)
+        s["shift_p"].assign(shift_p)
+        t, p = select(w, y_true - shift_t, y_pred - shift_p)[1:]
+        for key, value in {"n": w, "t": w * t, "p": w * p, "tt": w * t * t, "pp": w * p * p,
+                           "tp": w * t * p}.items():
+            s[key].assign_add(ops.sum(value, axis=0))
 
     def result(self):
         if self._sums is None:
             return ops.zeros(())
         sums = self._sums
         n = ops.maximum(sums["n"], EPSILON)
-        mean_t, mean_p = sums["mean_t"], sums["mean_p"]
-        var_t, var_p, cov = sums["m_tt"] / n, sums["m_pp"] / n, sums["m_tp"] / n
+        mean_t, mean_p = sums["t"] / n, sums["p"] / n  # of the shifted values
+        var_t = sums["tt"] / n - mean_t * mean_t
+        var_p = sums["pp"] / n - mean_p * mean_p
+        cov = sums["tp"] / n - mean_t * mean_p
+        mean_t, mean_p = mean_t + sums["shift_t"], mean_p + sums["shift_p"]
         score = 2.0 * cov / (var_t + var_p + ops.square(mean_t - mean_p) + EPSILON)
         return ops.cast(score, self.dtype)
 
