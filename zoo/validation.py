@@ -1,5 +1,8 @@
 """Checks at the API boundary, so bad sequences fail early with a message a user can act on."""
 
+import difflib
+import inspect
+
 import numpy as np
 
 
@@ -91,8 +94,6 @@ def check_positive_float(**values):
 
 def settings_names(cls, extra=("name", "trainable", "dtype")):
     """The settings `cls(...)` takes: its constructor's named parameters, then `extra`."""
-    import inspect
-
     parameters = inspect.signature(cls.__init__).parameters.values()
     named = [p.name for p in parameters if p.name != "self" and p.kind in (
         p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
@@ -107,8 +108,6 @@ def check_settings(owner, given, accepted):
         given: the setting names received.
         accepted: the setting names `owner` takes.
     """
-    import difflib
-
     unknown = [key for key in given if key not in accepted]
     if not unknown:
         return
