@@ -331,3 +331,18 @@ def test_cards_leave_out_the_example_tensors_unless_asked():
     full = pretrained.card(ENTRY, examples=True)
     assert full["examples"]["inputs"] and len(json.dumps(full)) > 5 * len(json.dumps(small))
     assert all("examples" not in c for c in pretrained.cards("gru_classifier"))
+
+
+def test_the_readme_tool_reports_a_missing_file_in_one_line(tmp_path):
+    result = subprocess.run([sys.executable, "-m", "zoo.pretrained", "--readme",
+                             str(tmp_path / "missing.md")], capture_output=True, text=True,
+                            timeout=300)
+    assert result.returncode == 2
+    assert "missing.md" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_the_minilm_export_tool_refuses_an_existing_folder_in_one_line(tmp_path):
+    result = subprocess.run([sys.executable, "-m", "zoo.text", str(tmp_path)],
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 2
+    assert "exists; name a new folder" in result.stderr and "Traceback" not in result.stderr

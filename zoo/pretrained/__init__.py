@@ -21,6 +21,7 @@ import importlib.metadata
 import json
 import os
 import shutil
+import sys
 import tempfile
 import warnings
 from pathlib import Path
@@ -472,9 +473,14 @@ def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m zoo.pretrained", description=main.__doc__)
     parser.add_argument("--readme", help="rewrite the table in this README")
     args = parser.parse_args(argv)
-    if args.readme:
-        changed = update_readme(args.readme)
-        print(f"{args.readme}: table {'updated' if changed else 'already current'}")
-    else:
-        print(readme_table())
+    try:
+        if args.readme:
+            changed = update_readme(args.readme)
+            print(f"{args.readme}: table {'updated' if changed else 'already current'}")
+        else:
+            print(readme_table())
+    except (OSError, ValueError) as error:
+        print(f"python -m zoo.pretrained: {error}", file=sys.stderr)
+        return 2
+    return 0
 

