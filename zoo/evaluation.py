@@ -6,20 +6,23 @@ import tensorflow as tf
 from zoo.metrics import CCC, RMSE
 
 
-def dataset(corpus, batch_size=1, shuffle=False, seed=0):
+def dataset(corpus, batch_size=1, shuffle=False, seed=0, order=None):
     """A `tf.data.Dataset` of `(features, labels, mask)` over a labelled corpus.
 
     With `batch_size=1` (the paper's setting) each element is one whole recording,
     unpadded. Larger batches are zero-padded to their longest recording; the mask
     (passed by Keras as `sample_weight`) keeps padded frames out of the loss and metrics.
+    `order`: recording indices to go through instead of the corpus once (repeats allowed,
+    e.g. several epochs in a fixed order).
     """
     if corpus.labels is None:
         raise ValueError("The corpus has no labels to train or evaluate on.")
     features, labels = corpus.features, corpus.labels
+    index = np.arange(len(corpus)) if order is None else np.asarray(order)
 
     def generate():
-        for x, y in zip(features, labels):
-            yield x, y, np.ones(len(x), np.float32)
+        for i in index:
+            yield features[i], labels[i], np.ones(len(features[i]), np.float32)
 
     signature = (
         tf.TensorSpec((None, corpus.input_dim), tf.float32),
@@ -27,7 +30,8 @@ def dataset(corpus, batch_size=1, shuffle=False, seed=0):
         tf.TensorSpec((None,), tf.float32),
     )
     ds = tf.data.Dataset.from_generator(generate, output_signature=signature)
-    ds = ds.apply(tf.data.experimental.assert_cardinality(len(corpus))).cache()
+    ds = ds.apply(tf.data.experimental.assert_cardinality(len(index)))
+    ds = ds.cache() if order is None else ds
     if shuffle:
         ds = ds.shuffle(len(corpus), seed=seed, reshuffle_each_iteration=True)
     return ds.padded_batch(batch_size).prefetch(2)

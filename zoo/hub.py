@@ -22,6 +22,7 @@ is the user's own choice and needs no trust.
 as a TF2 SavedModel that `hub.load` and `HubEncoder` open.
 """
 
+import hashlib
 import os
 import re
 from pathlib import Path
@@ -103,7 +104,6 @@ def _cached_url(handle):
     """The TF Hub cache folder of a URL handle, or None when it is not cached."""
     try:
         from tensorflow_hub import resolver
-        import hashlib
 
         cache = resolver.tfhub_cache_dir()
         if not cache:

@@ -127,20 +127,17 @@ class CCC(_FrameStatistics):
         s = self._sums
         # The shift: the weighted mean of the first frames seen, over all replicas, kept
         # from then on. Every replica takes the same branch, so the collectives match.
-        seen = _all_replicas_sum(s["n"].value)
-        n_b = ops.sum(w, axis=0)
-        counted = ops.maximum(_all_replicas_sum(n_b), EPSILON)
-        first = seen > 0
-        shift_t = ops.where(first, s["shift_t"].value,
-                            _all_replicas_sum(ops.sum(w * y_true, axis=0)) / counted)
-        shift_p = ops.where(first, s["shift_p"].value,
-                            _all_replicas_sum(ops.sum(w * y_pred, axis=0)) / counted)
-        s["shift_t"].assign(shift_t)
-        s["shift_p"].assign(shift_p)
-        t, p = select(w, y_true - shift_t, y_pred - shift_p)[1:]
-        for key, value in {"n": w, "t": w * t, "p": w * p, "tt": w * t * t, "pp": w * p * p,
-                           "tp": w * t * p}.items():
-            s[key].assign_add(ops.sum(value, axis=0))
+        already = _all_replicas_sum(s["n"].value) > 0
+        counted = ops.maximum(_all_replicas_sum(ops.sum(w, axis=0)), EPSILON)
+        for key, values in (("shift_t", y_true), ("shift_p", y_pred)):
+            first = _all_replicas_sum(ops.sum(w * values, axis=0)) / counted
+            s[key].assign(ops.where(already, s[key].value, first))
+        # Frames of weight 0 hold finite values (selected in update_state) and count 0.
+        super()._accumulate(y_true - s["shift_t"].value, y_pred - s["shift_p"].value, w)
+
+    def _frame_terms(self, t, p, w):
+        return {"n": w, "t": w * t, "p": w * p, "tt": w * t * t, "pp": w * p * p,
+                "tp": w * t * p}
 
     def result(self):
         if self._sums is None:

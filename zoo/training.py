@@ -6,7 +6,6 @@ from pathlib import Path
 
 import keras
 import numpy as np
-import tensorflow as tf
 
 from zoo import losses, metrics
 from zoo.evaluation import dataset, predict_corpus, score_corpus
@@ -20,20 +19,8 @@ from zoo.validation import check_positive, check_positive_float
 def ordered_dataset(corpus, seed, first_epoch, epochs):
     """Whole recordings, one per batch, for epochs `first_epoch .. epochs - 1` in a row, each
     in `epoch_order(seed, epoch)`: a resumed run sees the data an uninterrupted one saw."""
-    features, labels = corpus.features, corpus.labels
-    index = np.concatenate([epoch_order(len(corpus), seed, e) for e in range(first_epoch, epochs)])
-
-    def generate():
-        for i in index:
-            yield features[i], labels[i], np.ones(len(features[i]), np.float32)
-
-    signature = (
-        tf.TensorSpec((None, corpus.input_dim), tf.float32),
-        tf.TensorSpec((None, labels[0].shape[-1]), tf.float32),
-        tf.TensorSpec((None,), tf.float32),
-    )
-    ds = tf.data.Dataset.from_generator(generate, output_signature=signature)
-    return ds.apply(tf.data.experimental.assert_cardinality(len(index))).padded_batch(1).prefetch(2)
+    order = np.concatenate([epoch_order(len(corpus), seed, e) for e in range(first_epoch, epochs)])
+    return dataset(corpus, order=order)
 
 
 def train_on_corpus(name, corpus, out, epochs=30, learning_rate=1e-3, overrides=None,

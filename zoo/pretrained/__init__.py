@@ -407,9 +407,9 @@ def export(model, name, tag, out, **card_fields):
     }
     # The outputs the entry gives as `zoo.get(name, weights=tag)` builds it (with the card's
     # input standardisation, when it has one), from the file just written.
-    loaded = model
-    if input_scaling(entry):
-        loaded = _build(entry, {**entry["settings"], **input_scaling(entry)})
+    loaded, scaling = model, input_scaling(entry)
+    if scaling:
+        loaded = _build(entry, {**entry["settings"], **scaling})
         _target(loaded, entry).load_weights(str(out / file))
     entry["examples"] = {**entry["examples"],
                          "outputs": predict_examples(loaded, entry).round(6).tolist()}
