@@ -11,7 +11,7 @@ import os
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-from zoo.tasks import train_adding  # noqa: E402
+from zoo.recipes.adding import train_adding  # noqa: E402
 
 
 def main(argv=None):

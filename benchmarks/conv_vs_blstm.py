@@ -20,7 +20,7 @@ import tensorflow as tf  # noqa: E402
 
 import zoo  # noqa: E402
 from zoo.data.synthetic import recola_like  # noqa: E402
-from zoo.evaluation import dataset  # noqa: E402
+from zoo.models.emotion.evaluation import dataset  # noqa: E402
 
 
 class EpochTimer(keras.callbacks.Callback):

@@ -1,6 +1,6 @@
 """RNNPB on real motion data (issue 4): learn on train, recognise test, stream, continue.
 
-For each set: learn an RNNPB on the training split with `zoo.motion.RECIPES` (labels not
+For each set: learn an RNNPB on the training split with `zoo.recipes.motion.SETTINGS` (labels not
 used by learning), recognise the test split, and print the distance table between class
 means of training and recognised PBs (the paper's Tables IV-V), the nearest-class-mean
 accuracy, per-frame accuracy of `recognize_stream` on concatenated test sequences, and the
@@ -22,9 +22,10 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 import pandas as pd  # noqa: E402
 
 import zoo  # noqa: E402
-from zoo.motion import (RECIPES, continuation_report, learn_uea, recognition_report,  # noqa: E402
-                        stream_report)
-from zoo.pb_space import plot_pb_space  # noqa: E402
+from zoo.models.rnnpb.pb_space import plot_pb_space  # noqa: E402
+from zoo.models.rnnpb.reports import (continuation_report, recognition_report,  # noqa: E402
+                                      stream_report)
+from zoo.recipes.motion import SETTINGS, learn_uea  # noqa: E402
 
 
 def main(argv=None):
@@ -42,7 +43,7 @@ def main(argv=None):
             start = time.perf_counter()
             model, train = learn_uea(name, seed=seed)
             learn_s = time.perf_counter() - start
-            recipe = RECIPES[name]
+            recipe = SETTINGS[name]
             report = recognition_report(model, test, recipe["steps"], recipe["starts"])
             accuracies.append(report["accuracy"])
             print(f"\n== {name} seed {seed}: learnt in {learn_s:.0f} s, recognised "

@@ -1,6 +1,6 @@
 """Test accuracy of the recurrent classifiers on the bundled UEA sets, over several seeds.
 
-Uses the recipes in `zoo.classification.RECIPES` (the slow test runs seed 0 only).
+Uses the recipes in `zoo.recipes.uea.SETTINGS` (the slow test runs seed 0 only).
 
     .venv/bin/python benchmarks/uea_accuracy.py [--seeds 3] [--datasets JapaneseVowels BasicMotions]
 """
@@ -12,13 +12,13 @@ import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-from zoo.classification import RECIPES, train_classifier  # noqa: E402
+from zoo.recipes.uea import SETTINGS, train_classifier  # noqa: E402
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=3)
-    parser.add_argument("--datasets", nargs="+", default=list(RECIPES))
+    parser.add_argument("--datasets", nargs="+", default=list(SETTINGS))
     parser.add_argument("--models", nargs="+", default=["peephole_lstm_classifier", "gru_classifier"])
     args = parser.parse_args(argv)
     for dataset in args.datasets:

@@ -121,7 +121,7 @@ def test_train_export_pretrained_writes_a_loadable_entry(data_dir, tmp_path, cap
     assert card["recipe"].startswith("zoo train emotion_downup --data avec2016:")
     assert "--set filters=4" in card["recipe"] and set(card["metrics"]) == {
         "dev_ccc_arousal", "dev_ccc_valence"}
-    monkeypatch.setattr(pretrained, "_EXTRA_DIRECTORIES", [])
+    monkeypatch.setattr(pretrained.manifest, "_EXTRA_DIRECTORIES", [])
     pretrained.register_directory(out)
     model = zoo.get("emotion_downup", weights="my_avec")
     np.testing.assert_allclose(pretrained.predict_examples(model, card),
@@ -200,7 +200,7 @@ NATIVE_LOG = (
     (0, [b"WARNING: All", b"I0000", b"I0000", b"To enable", b"W0000", b"E0000", b"a line"]),
 ])
 def test_native_log_lines_are_filtered_by_level(level, kept):
-    from zoo._quiet import filter_lines
+    from zoo.cli.quiet import filter_lines
 
     lines = filter_lines(NATIVE_LOG, level).splitlines(keepends=True)
     assert len(lines) == len(kept)

@@ -68,7 +68,7 @@ def copied(tmp_path, monkeypatch):
     manifest["entries"] = {ENTRY: manifest["entries"][ENTRY]}
     (tmp_path / "manifest.json").write_text(json.dumps(manifest))
     shutil.copy(Path(source["directory"]) / source["file"], tmp_path / source["file"])
-    monkeypatch.setattr(pretrained, "shipped_directory", lambda: tmp_path)
+    monkeypatch.setattr(pretrained.manifest, "shipped_directory", lambda: tmp_path)
     return tmp_path / source["file"]
 
 
@@ -274,7 +274,7 @@ def test_a_bad_manifest_is_refused_whole_and_harms_nothing_else(tmp_path, monkey
     with pytest.raises(ValueError, match=message) as caught:
         pretrained.register_directory(folder)
     assert str(folder / "manifest.json") in str(caught.value)
-    assert folder not in pretrained._EXTRA_DIRECTORIES
+    assert folder not in pretrained.manifest._EXTRA_DIRECTORIES
     assert ENTRY in zoo.list_pretrained()
     assert zoo.info("gru_classifier")["pretrained"]
     # Named in the environment, it is skipped with a warning; the shipped entries still load.
@@ -287,7 +287,7 @@ def test_a_bad_manifest_is_refused_whole_and_harms_nothing_else(tmp_path, monkey
 
 @pytest.mark.parametrize("module, args, expected", [
     ("zoo.pretrained", [], "| weights |"),
-    ("zoo.text", ["--help"], "usage: python -m zoo.text"),
+    ("zoo.models.text", ["--help"], "usage: python -m zoo.models.text"),
 ])
 def test_module_entry_points_run_without_warnings(module, args, expected):
     result = subprocess.run([sys.executable, "-W", "error::RuntimeWarning", "-m", module, *args],
@@ -342,7 +342,7 @@ def test_the_readme_tool_reports_a_missing_file_in_one_line(tmp_path):
 
 
 def test_the_minilm_export_tool_refuses_an_existing_folder_in_one_line(tmp_path):
-    result = subprocess.run([sys.executable, "-m", "zoo.text", str(tmp_path)],
+    result = subprocess.run([sys.executable, "-m", "zoo.models.text", str(tmp_path)],
                             capture_output=True, text=True, timeout=300)
     assert result.returncode == 2
     assert "exists; name a new folder" in result.stderr and "Traceback" not in result.stderr

@@ -17,7 +17,7 @@ import pytest
 from zoo.cli import main
 from zoo.data import save_avec
 from zoo.data.synthetic import recola_like
-from zoo.runs import EpochCheckpoint, RunError, RunFolder, resume_state
+from zoo.recipes.runs import EpochCheckpoint, RunError, RunFolder, resume_state
 
 
 @pytest.fixture(scope="module")
@@ -189,24 +189,24 @@ def test_nan_loss_stops_keeps_the_last_good_checkpoint_and_json_stays_valid(tmp_
     assert state["epochs_done"] == 2
     kept, _ = resume_state(tmp_path)
     assert all(np.isfinite(w).all() for w in kept.get_weights())
-    from zoo.runs import write_json
+    from zoo.recipes.runs import write_json
 
     write_json(tmp_path / "m.json", {"loss": float("nan"), "x": [np.float32("inf"), 1.0]})
     assert json.loads((tmp_path / "m.json").read_text()) == {"loss": None, "x": [None, 1.0]}
 
 
 def test_cli_reports_a_diverged_run_in_one_line(small, tmp_path, capsys, monkeypatch):
-    import zoo.training
-    from zoo.runs import TrainingDiverged
+    import zoo.recipes.avec
+    from zoo.recipes.runs import TrainingDiverged
 
     def diverge(*args, **kwargs):
         raise TrainingDiverged("Training stopped at epoch 2: the training loss became nan")
 
-    monkeypatch.setattr("zoo.cli.train_on_corpus", diverge)
+    monkeypatch.setattr("zoo.cli.train.train_on_corpus", diverge)
     assert main(train(small, tmp_path / "run", "--epochs", "3")) == 2
     _one_line_error(capsys, "the training loss became nan")
     assert not (tmp_path / "run").exists()
-    assert zoo.training is not None
+    assert zoo.recipes.avec is not None
 
 
 def test_train_help_describes_resume_overwrite_and_the_trust_list(capsys):
@@ -268,7 +268,7 @@ def test_overwrite_never_replaces_a_folder_of_other_files(small, tmp_path, capsy
 
 @pytest.mark.parametrize("dropout", [0.0, 0.3])
 def test_fit_resumable_continues_where_it_stopped(tmp_path, dropout):
-    from zoo.runs import array_batches, fit_resumable
+    from zoo.recipes.runs import array_batches, fit_resumable
 
     rng = np.random.default_rng(0)
     x = rng.normal(size=(37, 4)).astype("float32")
@@ -305,7 +305,7 @@ def test_char_lm_recipe_resumes_to_the_same_model(tmp_path, monkeypatch):
     from zoo import recipes, runs
 
     small = dict(units=16, epochs=2, batch_size=512, learning_rate=1e-2)
-    whole, fields = recipes.char_lm("char_lm", "shakespeare", checkpoint=tmp_path / "a", **small)
+    whole, fields = recipes.texts.char_lm("char_lm", "shakespeare", checkpoint=tmp_path / "a", **small)
     original = runs.EpochCheckpoint.on_epoch_end
 
     def stop_after_first(self, epoch, logs=None):
@@ -314,10 +314,10 @@ def test_char_lm_recipe_resumes_to_the_same_model(tmp_path, monkeypatch):
 
     monkeypatch.setattr(runs.EpochCheckpoint, "on_epoch_end", stop_after_first)
     with pytest.raises(KeyboardInterrupt):
-        recipes.char_lm("char_lm", "shakespeare", checkpoint=tmp_path / "b", **small)
+        recipes.texts.char_lm("char_lm", "shakespeare", checkpoint=tmp_path / "b", **small)
     monkeypatch.setattr(runs.EpochCheckpoint, "on_epoch_end", original)
     assert json.loads((tmp_path / "b" / "state.json").read_text())["epochs_done"] == 1
-    resumed, again = recipes.char_lm("char_lm", "shakespeare", checkpoint=tmp_path / "b",
+    resumed, again = recipes.texts.char_lm("char_lm", "shakespeare", checkpoint=tmp_path / "b",
                                      **small)
     np.testing.assert_allclose(again["metrics"]["test_bits_per_character"],
                                fields["metrics"]["test_bits_per_character"], rtol=1e-5)

@@ -3,7 +3,8 @@
 import numpy as np
 import pytest
 
-from zoo.tasks import adding_problem, train_adding
+from zoo.data.synthetic import adding_problem
+from zoo.recipes.adding import train_adding
 
 
 def test_adding_problem_batches():

@@ -35,7 +35,7 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 
 import zoo  # noqa: E402
-from zoo.evaluation import dataset, predict_corpus, score_corpus  # noqa: E402
+from zoo.models.emotion.evaluation import dataset, predict_corpus, score_corpus  # noqa: E402
 from zoo.files import write_text  # noqa: E402
 from zoo.plots import FAST_NOTICE, plot_predictions  # noqa: E402
 

@@ -32,9 +32,9 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 import numpy as np  # noqa: E402
 
 import zoo  # noqa: E402
-from zoo import pb_space  # noqa: E402
+from zoo.models.rnnpb import pb_space  # noqa: E402
 from zoo.files import write_text  # noqa: E402
-from zoo.motion import learn_uea  # noqa: E402
+from zoo.recipes.motion import learn_uea  # noqa: E402
 from zoo.plots import FAST_NOTICE, pyplot, save_png  # noqa: E402
 
 FULL = dict(steps=400, starts=8, context=60, horizon=30, stream_frames=100)

@@ -36,7 +36,7 @@ from zoo.plots import FAST_NOTICE, pyplot, save_png  # noqa: E402
 from zoo.files import write_text  # noqa: E402
 from zoo.finetune import Stage, fit_stages, trainable_summary  # noqa: E402
 from zoo.hub import HubEncoder, export_encoder  # noqa: E402
-from zoo.text import export_minilm, minilm_encoder  # noqa: E402
+from zoo.models.text import export_minilm, minilm_encoder  # noqa: E402
 
 FULL = dict(train=1500, test=1061, sequence_length=48, head_epochs=3, top_epochs=1, batch=32)
 FAST = dict(train=64, test=48, sequence_length=16, head_epochs=1, top_epochs=1, batch=16)

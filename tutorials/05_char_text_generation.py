@@ -32,7 +32,7 @@ import numpy as np  # noqa: E402
 import zoo  # noqa: E402
 from zoo.files import write_text  # noqa: E402
 from zoo.plots import FAST_NOTICE, epoch_axis, pyplot, save_png  # noqa: E402
-from zoo.recipes import bits_per_character  # noqa: E402
+from zoo.recipes.texts import bits_per_character  # noqa: E402
 
 FULL = dict(characters=None, units=256, epochs=2, test_characters=None, generate=400)
 FAST = dict(characters=20000, units=16, epochs=2, test_characters=3000, generate=60)

@@ -10,18 +10,24 @@ lm = zoo.get("char_lm", weights="shakespeare")         # checksum-verified, see 
 ```
 """
 
-__version__ = "0.1.0"
+from importlib import metadata as _metadata
 
-from zoo import _quiet  # noqa: E402
+from zoo.cli import quiet as _quiet
 
 if _quiet.running_the_command_line():
     _quiet.import_tensorflow()  # before anything imports TensorFlow: no start-up log lines
 
-from zoo import data, evaluation, finetune, hub, layers, losses, metrics, models, pb_space  # noqa: E402
-from zoo import pretrained, text  # noqa: E402
+from zoo import data, finetune, hub, layers, losses, metrics, models  # noqa: E402
+from zoo import pretrained, recipes  # noqa: E402
+from zoo.catalog import get, info  # noqa: E402
 from zoo.pretrained import list_pretrained  # noqa: E402
-from zoo.registry import get, info, list_models, register_model  # noqa: E402
+from zoo.registry import list_models, register_model  # noqa: E402
+
+try:
+    __version__ = _metadata.version("zoo")
+except _metadata.PackageNotFoundError:  # running from a source tree that is not installed
+    __version__ = "unknown"
 
 __all__ = ["get", "info", "list_models", "list_pretrained", "register_model", "data",
-           "evaluation", "layers", "losses", "metrics", "models", "pb_space", "pretrained",
-           "finetune", "hub", "text", "__version__"]
+           "layers", "losses", "metrics", "models", "pretrained", "recipes", "finetune", "hub",
+           "__version__"]

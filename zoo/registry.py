@@ -2,7 +2,8 @@
 
 Entries are thin factory functions registered with `register_model`; the function name is
 the model name (as in timm). A factory takes keyword overrides and returns an uncompiled
-`keras.Model`.
+`keras.Model`. The registry knows names only: pretrained weights (`zoo.pretrained`) build
+on it, and `zoo.catalog` composes the two into `zoo.get` and `zoo.info`.
 """
 
 import difflib
@@ -41,7 +42,8 @@ def list_models(pattern="*"):
     return sorted(n for n in _MODELS if fnmatch.fnmatchcase(n, pattern))
 
 
-def _factory(name):
+def factory(name):
+    """The factory registered as `name`; a ValueError with close matches if there is none."""
     if not isinstance(name, str):
         raise TypeError(f"A model name must be a string. Received: {name!r}")
     if name not in _MODELS:
@@ -62,53 +64,18 @@ def check_overrides(name, factory, overrides):
     check_settings(f"Model '{name}'", list(overrides), [p.name for p in parameters])
 
 
-def get(name, /, weights=None, **overrides):
-    """Build the model registered as `name`, uncompiled.
+def build(name, /, **overrides):
+    """Build the model registered as `name` with random weights, uncompiled.
+
+    `zoo.get` is this plus pretrained weights (`zoo.get(name, weights=tag)`).
 
     Args:
         name: a name from `list_models()`.
-        weights: `None` for random initialisation, or a tag of `zoo.list_pretrained(name + ".*")`
-            (e.g. `"japanese_vowels"`): the card's settings, with its checksum-verified
-            weights. With a tag, head settings (e.g. `classes=5`) rebuild the head and load
-            the rest; settings the weights depend on must match the card.
-        **overrides: hyperparameters passed to the model's constructor, e.g.
-            `input_dim=40`, `outputs=1`.
+        **overrides: hyperparameters passed to the model's constructor.
 
     Returns:
         A `keras.Model`.
     """
-    factory = _factory(name)
-    check_overrides(name, factory, overrides)
-    if weights is not None:
-        if not isinstance(weights, str):
-            raise TypeError(f"`weights` must be None or a tag string. Received: {weights!r}")
-        from zoo import pretrained
-
-        return pretrained.load(name, weights, **overrides)
-    return factory(**overrides)
-
-
-def info(name):
-    """Facts about a registered model: parameters, receptive field, paper and settings.
-
-    Returns:
-        A dict with `name`, `summary` (the factory's docstring), `class`, `parameters`
-        (count at the default settings; None for a model that is built by its first
-        `fit`, such as `rnnpb`, whose size depends on the data), `receptive_field` (frames, or None where the
-        idea does not apply), `reference` and `settings` (the constructor config).
-    """
-    from zoo import pretrained
-
-    factory = _factory(name)
-    model = factory()
-    doc = inspect.getdoc(factory) or ""
-    return {
-        "name": name,
-        "summary": doc,
-        "class": type(model).__name__,
-        "parameters": int(model.count_params()) if model.built else None,
-        "receptive_field": getattr(model, "receptive_field", None),
-        "reference": getattr(model, "reference", None),
-        "settings": model.get_config(),
-        "pretrained": pretrained.cards(name),
-    }
+    fn = factory(name)
+    check_overrides(name, fn, overrides)
+    return fn(**overrides)

@@ -1,7 +1,7 @@
 import numpy as np
 
 from zoo.data.synthetic import recola_like
-from zoo.evaluation import band_edge
+from zoo.models.emotion.evaluation import band_edge
 
 
 def test_layout_and_partitions():

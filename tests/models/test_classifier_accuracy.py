@@ -3,7 +3,7 @@ is checked by tests/test_recipes.py, which retrains the shipped entries' recipes
 
 import pytest
 
-from zoo.classification import train_classifier
+from zoo.recipes.uea import train_classifier
 
 
 @pytest.mark.slow

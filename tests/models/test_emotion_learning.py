@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 
 from zoo.data.synthetic import recola_like
-from zoo.evaluation import band_edge, high_frequency_share, predict_corpus
-from zoo.training import train_on_corpus
+from zoo.models.emotion.evaluation import band_edge, high_frequency_share, predict_corpus
+from zoo.recipes.avec import train_on_corpus
 
 pytestmark = pytest.mark.slow
 

@@ -6,8 +6,9 @@ import pandas as pd
 import pytest
 
 import zoo
-from zoo.models.rnnpb import RNNPB, _adadelta, _pb_adagrad
-from zoo.pb_space import (class_means, diagonal_is_smallest, nearest_class_mean,
+from zoo.models.rnnpb import RNNPB
+from zoo.models.rnnpb.optimizers import adadelta as _adadelta, pb_adagrad as _pb_adagrad
+from zoo.models.rnnpb.pb_space import (class_means, diagonal_is_smallest, nearest_class_mean,
                           pb_distance_table, plot_pb_space)
 
 CHANNELS = 3

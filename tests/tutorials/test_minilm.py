@@ -11,7 +11,7 @@ from zoo.hub import HubEncoder
 
 @pytest.fixture(scope="module")
 def minilm(minilm_module):
-    from zoo.text import minilm_encoder
+    from zoo.models.text import minilm_encoder
 
     return minilm_module, minilm_encoder(sequence_length=16)
 

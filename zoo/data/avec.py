@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from zoo.data.features import znorm
+from zoo.data.sequences import pad
 from zoo.files import write_text
 
 TIME_COLUMNS = ("frametime", "time", "timestamp", "frame_time")
@@ -80,18 +81,8 @@ class Corpus:
             labels), `mask` float32 `(n, T)` with 1 on real frames; `T` is the longest
             recording (or `pad_to`). Pass `mask` as `sample_weight` to `fit`/`evaluate`.
         """
-        lengths = [len(f) for f in self.features]
-        width = max(lengths) if pad_to is None else pad_to
-        x = np.zeros((len(self), width, self.input_dim), np.float32)
-        mask = np.zeros((len(self), width), np.float32)
-        y = None
-        if self.labels is not None:
-            y = np.zeros((len(self), width, self.labels[0].shape[-1]), np.float32)
-        for i, n in enumerate(lengths):
-            x[i, :n] = self.features[i][:width]
-            mask[i, :n] = 1.0
-            if y is not None:
-                y[i, :n] = self.labels[i][:width]
+        x, mask = pad(self.features, pad_to)
+        y = None if self.labels is None else pad(self.labels, x.shape[1])[0]
         return x, y, mask
 
 

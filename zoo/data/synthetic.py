@@ -79,3 +79,24 @@ def recola_like(train=9, dev=9, test=0, length=7501, input_dim=160, smooth_s=4.0
             xs.append((offset + scale * x).astype(np.float32))
             ys.append((0.3 * z).astype(np.float32))
     return Corpus(names, xs, ys, tuple(dimensions))
+
+
+def adding_problem(batch, length, rng):
+    """One batch of the adding problem (Hochreiter & Schmidhuber 1997).
+
+    Each sequence has two channels: values drawn uniformly from [0, 1), and a marker that
+    is 1 at two steps, one in each half, and 0 elsewhere. The target is the sum of the two
+    marked values. Predicting the mean, 1, scores a mean squared error of 1/6 (about 0.167).
+
+    Returns:
+        `(x, y)`: float32 arrays `(batch, length, 2)` and `(batch, 1)`.
+    """
+    values = rng.random((batch, length)).astype("float32")
+    markers = np.zeros((batch, length), dtype="float32")
+    rows = np.arange(batch)
+    first = rng.integers(0, length // 2, batch)
+    second = rng.integers(length // 2, length, batch)
+    markers[rows, first] = 1.0
+    markers[rows, second] = 1.0
+    y = (values[rows, first] + values[rows, second])[:, None]
+    return np.stack([values, markers], -1), y

@@ -12,6 +12,8 @@ from importlib import resources
 
 import numpy as np
 
+from zoo.data.sequences import pad
+
 BUNDLED = ("BasicMotions", "JapaneseVowels", "PickupGestureWiimoteZ")
 
 
@@ -44,14 +46,7 @@ class LabelledSequences:
 
     def padded(self, length=None, value=0.0):
         """`(x, mask)`: sequences end-padded with `value` to `length` (default: longest)."""
-        length = int(self.lengths.max()) if length is None else length
-        x = np.full((len(self), length, self.channels), value, dtype="float32")
-        mask = np.zeros((len(self), length), dtype=bool)
-        for i, seq in enumerate(self.sequences):
-            n = min(len(seq), length)
-            x[i, :n] = seq[:n]
-            mask[i, :n] = True
-        return x, mask
+        return pad(self.sequences, length, value, mask_dtype=bool)
 
     def standardized(self, mean=None, std=None):
         """A copy with every channel scaled to zero mean, unit variance.

@@ -5,7 +5,7 @@ holds everything that is constant over a sequence: the bias `b` plus the paramet
 term `pb @ pb_kernel`. `cell.call` (what `keras.layers.RNN` runs) splits the PB off its
 input, forms that bias and calls `step`. `RecurrentLayer`, the base of `PeepholeLSTM`,
 `GRU`, `Elman` and `Jordan`, forms the bias once per sequence, draws one dropout mask per
-sequence, and runs `step` in a `tf.while_loop`, compiled with XLA for inference.
+sequence, and runs `step` with `zoo.layers.loop.scan`, compiled with XLA for inference.
 
 Projecting all time steps' inputs in one product before the loop was measured and
 rejected: on CPU the gates-wide `(time, batch, 4 * units)` buffer made the loop slower
@@ -34,6 +34,7 @@ import keras
 import tensorflow as tf
 from keras import ops
 
+from zoo.layers import loop
 from zoo.validation import check_positive
 
 
@@ -358,49 +359,10 @@ class RecurrentLayer(keras.layers.RNN):
         return loop(x, initial_state, bias, mask, recurrent_mask)
 
     def _loop(self, x, states, bias, mask, recurrent_mask):
-        """Runs `cell.step` over the time axis of `x`, with Keras's mask rules."""
-        cell = self.cell
-        xt = tf.transpose(x, [1, 0, 2])
-        if mask is not None:
-            mt = tf.transpose(mask, [1, 0])[:, :, None]
-        if self.go_backwards:
-            xt = tf.reverse(xt, [0])
-            if mask is not None:
-                mt = tf.reverse(mt, [0])
-        steps = tf.shape(xt)[0]
-        inputs = tf.TensorArray(xt.dtype, size=steps, element_shape=xt.shape[1:]).unstack(xt)
-        masks = None
-        if mask is not None:
-            masks = tf.TensorArray(tf.bool, size=steps, element_shape=mt.shape[1:]).unstack(mt)
-        outputs = tf.TensorArray(
-            xt.dtype, size=steps, element_shape=tf.TensorShape([xt.shape[1], cell.output_size])
-        )
-        last = tf.zeros(tf.stack([tf.shape(xt)[1], cell.output_size]), dtype=xt.dtype)
-        states = [tf.convert_to_tensor(s, dtype=xt.dtype) for s in states]
-
-        def body(t, last, outputs, *states):
-            output, new_states = cell.step(inputs.read(t), list(states), bias, recurrent_mask)
-            if masks is not None:
-                keep = masks.read(t)
-                fallback = tf.zeros_like(output) if self.zero_output_for_mask else last
-                output = tf.where(keep, output, fallback)
-                new_states = [tf.where(keep, n, o) for n, o in zip(new_states, states)]
-            if self.return_sequences:
-                outputs = outputs.write(t, output)
-            return (t + 1, output, outputs, *new_states)
-
-        _, last, outputs, *states = tf.while_loop(
-            lambda t, *_: t < steps,
-            body,
-            (tf.constant(0), last, outputs, *states),
-            maximum_iterations=steps,
-            parallel_iterations=32,
-        )
-        if self.return_sequences:
-            sequence = tf.transpose(outputs.stack(), [1, 0, 2])
-        else:
-            sequence = last[:, None, :]
-        return last, sequence, states
+        return loop.scan(self.cell, x, states, bias, mask, recurrent_mask,
+                         go_backwards=self.go_backwards,
+                         zero_output_for_mask=self.zero_output_for_mask,
+                         return_sequences=self.return_sequences)
 
     def get_config(self):
         config = {**self.cell.get_config(), "jit_inference": self.jit_inference}

@@ -5,7 +5,8 @@ from zoo.models.char_lm import CharLM
 from zoo.models.emotion import EmotionBLSTM, EmotionDilated, EmotionDownUp, EmotionFilter
 from zoo.models.recurrent import CELLS, SequenceClassifier, SequenceRegressor
 from zoo.models.rnnpb import RNNPB, PBStream
+from zoo.models.text import SentenceEncoder, TextRegressor
 
 __all__ = ["SequenceModel", "CharLM", "EmotionBLSTM", "EmotionDilated", "EmotionDownUp",
            "EmotionFilter", "CELLS", "SequenceClassifier", "SequenceRegressor", "RNNPB",
-           "PBStream"]
+           "PBStream", "SentenceEncoder", "TextRegressor"]

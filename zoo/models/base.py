@@ -3,7 +3,8 @@
 import keras
 
 from zoo.losses import check_weights
-from zoo.validation import check_sequences, check_settings, settings_names
+from zoo.data.sequences import check_sequences
+from zoo.validation import check_settings, settings_names
 
 
 class SequenceModel(keras.Model):

@@ -10,6 +10,7 @@ import numpy as np
 import tensorflow as tf
 from keras import ops
 
+from zoo.layers import loop
 from zoo.models.base import SequenceModel
 from zoo.models.recurrent import REFERENCES, _stack
 from zoo.registry import register_model
@@ -117,10 +118,7 @@ class CharLM(SequenceModel):
 
     def _step(self, ids, states):
         x = self.get_layer("embedding")(ids)
-        new_states = []
-        for cell, state in zip(self._recurrent_cells(), states):
-            x, state = cell(x, state)
-            new_states.append(list(state) if isinstance(state, (list, tuple)) else [state])
+        x, new_states = loop.step_stack(self._recurrent_cells(), x, states)
         return self.get_layer("logits")(x), new_states
 
     def generate(self, prompt, length, temperature=1.0, top_k=None, greedy=False, seed=None):

@@ -239,24 +239,24 @@ def export_minilm(path, sequence_length=128):
 
 
 def main(argv=None):
-    """`python -m zoo.text OUT_DIR [--sequence-length N]`: write the MiniLM hub module."""
+    """`python -m zoo.models.text OUT_DIR [--sequence-length N]`: write the MiniLM hub module."""
     import argparse
 
-    parser = argparse.ArgumentParser(prog="python -m zoo.text",
+    parser = argparse.ArgumentParser(prog="python -m zoo.models.text",
                                      description="Write all-MiniLM-L6-v2 as a TF Hub module.")
     parser.add_argument("out", help="folder to create (must not exist)")
     parser.add_argument("--sequence-length", type=int, default=128,
                         help="tokens kept per sentence (default: 128)")
     args = parser.parse_args(argv)
     if os.path.exists(args.out):
-        print(f"python -m zoo.text: {args.out} exists; name a new folder.", file=sys.stderr)
+        print(f"python -m zoo.models.text: {args.out} exists; name a new folder.", file=sys.stderr)
         return 2
     print(f"writing all-MiniLM-L6-v2 as a hub module to {args.out} (about 20 s on 2 cores) ...",
           flush=True)
     try:
         export_minilm(args.out, args.sequence_length)
     except (OSError, ValueError, ImportError) as error:
-        print(f"python -m zoo.text: {error}", file=sys.stderr)
+        print(f"python -m zoo.models.text: {error}", file=sys.stderr)
         return 2
     print(f"wrote {args.out}: strings -> 384-d unit-length sentence embeddings "
           f"(zoo.hub.HubEncoder({args.out!r}) or hub.load)")

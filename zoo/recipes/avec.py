@@ -8,11 +8,13 @@ import keras
 import numpy as np
 
 from zoo import losses, metrics
-from zoo.evaluation import dataset, predict_corpus, score_corpus
+from zoo.models.emotion.evaluation import dataset, predict_corpus, score_corpus
 from zoo.files import atomic_path
 from zoo.plots import plot_predictions
-from zoo.registry import get
-from zoo.runs import epoch_order, fit_resumable, write_json
+from zoo.pretrained import input_spec
+from zoo.recipes.cards import settings_of
+from zoo import registry
+from zoo.recipes.runs import epoch_order, fit_resumable, write_json
 from zoo.validation import check_positive, check_positive_float
 
 
@@ -45,7 +47,7 @@ def train_on_corpus(name, corpus, out, epochs=30, learning_rate=1e-3, overrides=
     train_set, dev_set = corpus.subset("train"), corpus.subset("dev")
 
     def build():
-        model = get(name, input_dim=corpus.input_dim, outputs=len(corpus.dimensions),
+        model = registry.build(name, input_dim=corpus.input_dim, outputs=len(corpus.dimensions),
                     **(overrides or {}))
         model.compile(optimizer=keras.optimizers.Adam(learning_rate), loss=losses.CCCLoss(),
                       weighted_metrics=[metrics.CCC(), metrics.RMSE()])
@@ -77,3 +79,25 @@ def train_on_corpus(name, corpus, out, epochs=30, learning_rate=1e-3, overrides=
     plot_predictions(dev_set.labels[0], predictions[0], corpus.dimensions,
                      out / "predictions.png", title=f"{name}: {dev_set.names[0]}")
     return model, summary
+
+
+def corpus_card(data, corpus, summary, model, command):
+    """The card fields of a model trained by `train_on_corpus` on `corpus` (named `data`).
+
+    Args:
+        command: the command line that re-creates the run, written as the recipe.
+    """
+    dev = corpus.subset("dev")
+    return {
+        "settings": settings_of(model),
+        "dataset": data,
+        "split": f"train {len(corpus.subset('train'))} / dev {len(dev)} recordings",
+        "metrics": {f"dev_ccc_{d}": v for d, v in summary["dev"]["ccc"].items()},
+        "tolerance": {},
+        "licence": "the data's own licence (AVEC 2016 / RECOLA: by agreement)",
+        "head": ["head"],
+        "head_settings": ["outputs"],
+        "recipe": command,
+        "examples": {"about": f"the first 50 frames of {dev.names[0]}",
+                     "inputs": input_spec(dev.features[0][None, :50].astype("float32"))},
+    }

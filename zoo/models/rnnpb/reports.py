@@ -1,8 +1,6 @@
-"""RNNPB on real motion data: recipes, and the measurements of issue 4.
+"""Measurements of a trained RNNPB on labelled test sequences (the paper's, seed `000_*`).
 
-`learn_uea(name)` trains an RNNPB on the training split of a bundled UEA set (labels are
-kept for analysis, never read by learning). The functions below measure what the paper
-measures: how recognised test PBs sit against the class means of the training PBs
+How recognised test PBs sit against the class means of the training PBs
 (`recognition_report`), per-frame recognition on a stream with activity changes
 (`stream_report`), and closed-loop continuation from a recognised PB
 (`continuation_report`). `benchmarks/rnnpb_motion.py` prints them all.
@@ -13,41 +11,9 @@ space: each channel scaled by the training data's spread), so every channel coun
 
 import time
 
-import keras
 import numpy as np
 
-import zoo
-from zoo.pb_space import diagonal_is_smallest, nearest_class_mean, pb_distance_table
-
-#: Settings per bundled set, chosen on the training split and kept fixed for the test
-#: split. `compress` puts standing (0.3 g) and running (10 g) on comparable scales.
-RECIPES = {
-    "BasicMotions": dict(units=32, pb_dim=2, cell="elman", compress=0.05, epochs=200,
-                         batch_size=8, learning_rate=3e-3, steps=400, starts=8),
-    # Sequences of up to 361 frames recognise one update per compiled call (longer than
-    # UNROLL_MAX), so this recipe keeps a single start to stay within minutes.
-    "PickupGestureWiimoteZ": dict(units=32, pb_dim=2, cell="elman", compress=None,
-                                  epochs=200, batch_size=8, learning_rate=3e-3, steps=400,
-                                  starts=1),
-}
-MODEL_KEYS = ("units", "pb_dim", "cell", "compress", "pca_components")
-
-
-def learn_uea(name, seed=0, verbose=0, **overrides):
-    """Trains an RNNPB on `name`'s training split with `RECIPES[name]` (plus overrides).
-
-    Returns:
-        `(model, train)`: the trained model and the training `LabelledSequences`.
-    """
-    if name not in RECIPES:
-        raise ValueError(f"No RNNPB recipe for {name!r}. Available: {', '.join(RECIPES)}.")
-    recipe = {**RECIPES[name], **overrides}
-    keras.utils.set_random_seed(seed)
-    train = zoo.data.load_uea(name, "train")
-    model = zoo.get("rnnpb", **{k: recipe[k] for k in MODEL_KEYS if k in recipe})
-    model.compile(optimizer=keras.optimizers.Adam(recipe["learning_rate"]))
-    model.fit(train, epochs=recipe["epochs"], batch_size=recipe["batch_size"], verbose=verbose)
-    return model, train
+from zoo.models.rnnpb.pb_space import diagonal_is_smallest, nearest_class_mean, pb_distance_table
 
 
 def _labels(data):

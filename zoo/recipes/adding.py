@@ -1,32 +1,12 @@
-"""Synthetic tasks that probe what a recurrent cell can remember."""
+"""The adding problem (Hochreiter & Schmidhuber 1997): does a recurrent cell remember?"""
 
 import time
 
 import keras
 import numpy as np
 
+from zoo.data.synthetic import adding_problem
 from zoo.models.recurrent import recurrent_layer
-
-
-def adding_problem(batch, length, rng):
-    """One batch of the adding problem (Hochreiter & Schmidhuber 1997).
-
-    Each sequence has two channels: values drawn uniformly from [0, 1), and a marker that
-    is 1 at two steps, one in each half, and 0 elsewhere. The target is the sum of the two
-    marked values. Predicting the mean, 1, scores a mean squared error of 1/6 (about 0.167).
-
-    Returns:
-        `(x, y)`: float32 arrays `(batch, length, 2)` and `(batch, 1)`.
-    """
-    values = rng.random((batch, length)).astype("float32")
-    markers = np.zeros((batch, length), dtype="float32")
-    rows = np.arange(batch)
-    first = rng.integers(0, length // 2, batch)
-    second = rng.integers(length // 2, length, batch)
-    markers[rows, first] = 1.0
-    markers[rows, second] = 1.0
-    y = (values[rows, first] + values[rows, second])[:, None]
-    return np.stack([values, markers], -1), y
 
 
 def train_adding(cell, length=200, units=64, batch=64, max_steps=3000, target=0.01,

@@ -1,0 +1,57 @@
+"""`zoo.get` and `zoo.info`: a model by name, with or without pretrained weights.
+
+The one place that composes the registry (names to factories) and `zoo.pretrained`
+(weights and cards), so that neither needs the other.
+"""
+
+import inspect
+
+from zoo import pretrained, registry
+
+
+def get(name, /, weights=None, **overrides):
+    """Build the model registered as `name`, uncompiled.
+
+    Args:
+        name: a name from `list_models()`.
+        weights: `None` for random initialisation, or a tag of `zoo.list_pretrained(name + ".*")`
+            (e.g. `"japanese_vowels"`): the card's settings, with its checksum-verified
+            weights. With a tag, head settings (e.g. `classes=5`) rebuild the head and load
+            the rest; settings the weights depend on must match the card.
+        **overrides: hyperparameters passed to the model's constructor, e.g.
+            `input_dim=40`, `outputs=1`.
+
+    Returns:
+        A `keras.Model`.
+    """
+    factory = registry.factory(name)
+    registry.check_overrides(name, factory, overrides)
+    if weights is not None:
+        if not isinstance(weights, str):
+            raise TypeError(f"`weights` must be None or a tag string. Received: {weights!r}")
+        return pretrained.load(name, weights, **overrides)
+    return factory(**overrides)
+
+
+def info(name):
+    """Facts about a registered model: parameters, receptive field, paper and settings.
+
+    Returns:
+        A dict with `name`, `summary` (the factory's docstring), `class`, `parameters`
+        (count at the default settings; None for a model that is built by its first
+        `fit`, such as `rnnpb`, whose size depends on the data), `receptive_field` (frames, or None where the
+        idea does not apply), `reference` and `settings` (the constructor config).
+    """
+    factory = registry.factory(name)
+    model = factory()
+    doc = inspect.getdoc(factory) or ""
+    return {
+        "name": name,
+        "summary": doc,
+        "class": type(model).__name__,
+        "parameters": int(model.count_params()) if model.built else None,
+        "receptive_field": getattr(model, "receptive_field", None),
+        "reference": getattr(model, "reference", None),
+        "settings": model.get_config(),
+        "pretrained": pretrained.cards(name),
+    }

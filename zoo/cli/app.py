@@ -1,0 +1,255 @@
+"""The `zoo` command line: list and describe models and pretrained weights, train,
+evaluate, recognise with an RNNPB, and run the demo.
+
+A user error (a bad argument, a missing or malformed file, an unusable --out) is one line
+on stderr and exit status 2, never a traceback. `zoo VERB --help` describes each verb.
+"""
+
+#: What this module holds, apart from the help text above: parsing, validating and calling
+#: the library; the work itself is done by `zoo.recipes`, `zoo.pretrained` and the models.
+
+import json
+import sys
+from pathlib import Path
+
+import keras
+import numpy as np
+import pandas as pd
+
+from zoo import catalog, hub, pretrained, recipes
+from zoo.data import load_uea, read_ts
+from zoo.data.uea import BUNDLED
+from zoo.cli.args import (Interrupted, Parser, UsageError, learning_rate,
+                          positive_int)
+from zoo.cli.train import TRAIN_DEFAULTS, cmd_demo, cmd_train, load_corpus
+from zoo.files import LockedError, write_text
+from zoo.models.emotion.evaluation import score_corpus
+from zoo.models.rnnpb import RNNPB, pb_space
+from zoo.recipes.runs import RunError, TrainingDiverged
+from zoo.registry import list_models
+
+def cmd_list(args):
+    for name in list_models(args.pattern):
+        print(name)
+
+
+def cmd_info(args):
+    print(json.dumps(catalog.info(args.name), indent=2, default=str))
+
+
+def cmd_pretrained(args):
+    for key in pretrained.list_pretrained(args.pattern):
+        card = pretrained.card(key)
+        print(f"{key:40s} {card['dataset']}: {pretrained.format_metrics(card)}")
+
+
+def _trust(args):
+    for handle in args.trust_hub or []:
+        hub.trust(handle)
+
+
+def _load_model(path, args):
+    """A `.keras` file in safe mode, hub modules only from the trust list."""
+    if not Path(path).is_file():
+        raise UsageError(f"no model file at {path}")
+    import zipfile
+
+    if not zipfile.is_zipfile(path):
+        raise UsageError(f"{path} is not a .keras file (a .keras file is a zip archive); it "
+                         "is damaged or of another kind.")
+    _trust(args)
+    return keras.models.load_model(path)
+
+
+def cmd_evaluate(args):
+    model = _load_model(args.model, args)
+    corpus = load_corpus(args.data)
+    if args.split:
+        corpus = corpus.subset(args.split)
+    scores = score_corpus(model, corpus)
+    print(json.dumps({"model": args.model, "split": args.split or "all",
+                      "recordings": len(corpus), **scores}, indent=2))
+
+
+def _load_sequences(spec, split):
+    """A bundled UEA set by name, or a `.ts` file."""
+    if spec in BUNDLED:
+        return load_uea(spec, split)
+    if Path(spec).is_file():
+        return read_ts(spec)
+    raise UsageError(
+        f"--data {spec!r} is neither a .ts file nor a bundled set "
+        f"({', '.join(BUNDLED)})."
+    )
+
+
+def cmd_recognize(args):
+    """Infers PB vectors for sequences with a trained RNNPB; writes CSVs and a plot."""
+    out = Path(args.out)
+    written = [out / n for n in ("pb.csv", "distances.csv", "pb_space.png")]
+    if not args.overwrite and any(p.exists() for p in written):
+        raise UsageError(f"{out} already holds results of a recognition; pass --overwrite to "
+                         "replace them, or choose another --out.")
+    model = _load_model(args.model, args)  # safe mode: no code runs from the file
+    if not isinstance(model, RNNPB):
+        raise UsageError(f"{args.model} holds a {type(model).__name__}, not an RNNPB.")
+    data = _load_sequences(args.data, args.split)
+    show = args.progress or (sys.stdout.isatty() and not args.quiet)
+    pbs, trace = model.recognize(data, steps=args.steps, verbose=1 if show else 0)
+    columns = {f"pb_{k + 1}": pbs[:, k] for k in range(pbs.shape[1])}
+    labels = [data.classes[i] for i in data.labels] if len(data.classes) else None
+    frame = pd.DataFrame({"sequence": range(len(pbs)), **columns,
+                          "error": trace[-1]})
+    if labels is not None:
+        frame.insert(1, "label", labels)
+    extra = ""
+    print(f"recognised {len(pbs)} sequences in {args.steps} updates: error per frame and "
+          f"channel {trace[0].mean():.4f} -> {trace[-1].mean():.4f}")
+    if model.sequence_labels is not None:
+        reference = model.pb_table.numpy()
+        frame["nearest_class"] = pb_space.nearest_class_mean(reference, model.sequence_labels, pbs)
+        if labels is not None:
+            table = pb_space.pb_distance_table(pbs, labels, reference=reference,
+                                               reference_labels=model.sequence_labels)
+            print(table.round(3).to_string())
+            accuracy = float(np.mean(frame["nearest_class"] == frame["label"]))
+            print(f"nearest-class-mean accuracy: {accuracy:.3f}")
+            write_text(out / "distances.csv", table.to_csv())
+            pb_space.plot_pb_space(reference, model.sequence_labels, out / "pb_space.png",
+                                   recognised=pbs, recognised_labels=labels)
+            extra = ", distances.csv, pb_space.png"
+    write_text(out / "pb.csv", frame.to_csv(index=False))
+    print(f"wrote {out / 'pb.csv'}{extra}")
+
+
+def build_parser():
+    parser = Parser(prog="zoo", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
+
+    p = sub.add_parser("list", help="list registered models",
+                       description="Print the names of registered models, one a line.")
+    p.add_argument("pattern", nargs="?", default="*", help="fnmatch pattern, e.g. 'emotion_*'")
+    p.set_defaults(func=cmd_list)
+
+    p = sub.add_parser("info", help="parameters, receptive field, paper, settings, pretrained cards",
+                       description="Print what zoo knows of a model as JSON.")
+    p.add_argument("name", help="a registered model name (see `zoo list`)")
+    p.set_defaults(func=cmd_info)
+
+    p = sub.add_parser("pretrained", help="list pretrained weights and their scores",
+                       description="Print every pretrained entry with its data and held-out "
+                                   "score.")
+    p.add_argument("pattern", nargs="?", default="*", help="fnmatch pattern over name.tag")
+    p.set_defaults(func=cmd_pretrained)
+
+    recipes_help = "; ".join(f"{n} --data {d}" for n, d in recipes.RECIPES)
+    p = sub.add_parser(
+        "train", help="train a model: a pretrained entry's recipe, or a regressor on "
+        "AVEC-layout recordings (train_* / dev_*)",
+        description="Train a model. Nothing already made is lost: every argument is checked "
+                    "before training; the run works in .OUT.partial/ beside OUT and appears as "
+                    "OUT whole when it ends; an existing non-empty OUT is refused unless "
+                    "--overwrite, and a second run into the same OUT is refused while the "
+                    "first is alive. On your own data (and in the char_lm recipe) every epoch "
+                    "is checkpointed: after "
+                    "Ctrl-C, a kill or a crash, run the same command with --resume to "
+                    "continue from the last finished epoch. A NaN loss stops the run and "
+                    "keeps the last good checkpoint. Model files are opened in Keras's safe "
+                    "mode: a TF Hub module that a file names opens only if it is on your trust "
+                    "list (hub.trust, the ZOO_TRUSTED_HUB variable, or --trust-hub on "
+                    "`zoo evaluate` and `zoo recognize`).")
+    p.add_argument("name", help="a registered model name (see `zoo list`)")
+    p.add_argument("--data", required=True,
+                   help="AVEC 2016-layout folder (or avec2016:PATH), 'recola_like', or the "
+                        f"bundled data of a recipe ({recipes_help})")
+    p.add_argument("--out", required=True,
+                   help="folder for model.keras, metrics.json, predictions.png; with a recipe "
+                        "and --export-pretrained, the manifest folder that gains the entry")
+    p.add_argument("--export-pretrained", metavar="TAG",
+                   help="also write TAG's weights file and card into OUT/manifest.json")
+    p.add_argument("--overwrite", action="store_true",
+                   help="replace a non-empty OUT (or an entry of the same TAG), discarding an "
+                        "interrupted run")
+    p.add_argument("--resume", action="store_true",
+                   help="continue the interrupted run into OUT from its last checkpoint "
+                        "(the other arguments must be those of that run)")
+    p.add_argument("--verbose", type=int, choices=(0, 1, 2),
+                   help="Keras fit verbosity: 0 silent, 1 progress bar, 2 a line per epoch "
+                        "(default: 1 in a terminal, 2 otherwise)")
+    p.add_argument("--quiet", action="store_true", help="no progress output (--verbose 0)")
+    p.add_argument("--epochs", type=positive_int,
+                   help=f"epochs on your own data (default: {TRAIN_DEFAULTS['epochs']})")
+    p.add_argument("--lr", type=learning_rate,
+                   help=f"Adam learning rate (default: {TRAIN_DEFAULTS['lr']:g})")
+    p.add_argument("--seed", type=int, default=0,
+                   help="random seed of the weights and of each epoch's data order")
+    p.add_argument("--set", action="append", metavar="KEY=VALUE",
+                   help="model hyperparameter override, e.g. --set filters=64")
+    p.set_defaults(func=cmd_train)
+
+    p = sub.add_parser("evaluate", help="corpus-level CCC and RMSE of a saved model",
+                       description="Score a saved regressor the AVEC way: every frame of every "
+                                   "recording of the split pooled, CCC and RMSE per dimension.")
+    p.add_argument("model", help="a .keras file written by `zoo train`")
+    p.add_argument("--data", required=True,
+                   help="AVEC 2016-layout folder (or avec2016:PATH), or 'recola_like'")
+    p.add_argument("--split", default="dev", help="recording-name prefix; '' for all")
+    p.add_argument("--trust-hub", action="append", metavar="PATH",
+                   help="let the model file open this TF Hub module (folder or URL); repeatable")
+    p.set_defaults(func=cmd_evaluate)
+
+    p = sub.add_parser("recognize", help="infer PB vectors of sequences with a trained RNNPB",
+                       description="Infer one PB vector per sequence with a trained RNNPB "
+                                   "(weights frozen); write pb.csv and, when the model keeps "
+                                   "its training labels, distances.csv and pb_space.png.")
+    p.add_argument("model", help="a .keras file holding a trained RNNPB")
+    p.add_argument("--data", required=True,
+                   help="a bundled UEA set (BasicMotions, ...) or a .ts file")
+    p.add_argument("--split", default="test", help="split of a bundled set")
+    p.add_argument("--steps", type=positive_int, default=400, help="Adadelta updates")
+    p.add_argument("--out", default="recognized", help="folder for pb.csv, distances, plot")
+    p.add_argument("--overwrite", action="store_true", help="replace earlier results in OUT")
+    p.add_argument("--trust-hub", action="append", metavar="PATH",
+                   help="let the model file open this TF Hub module (folder or URL); repeatable")
+    p.add_argument("--progress", action="store_true",
+                   help="show a progress bar even when the output is not a terminal")
+    p.add_argument("--quiet", action="store_true", help="no progress bar in a terminal either")
+    p.set_defaults(func=cmd_recognize)
+
+    p = sub.add_parser("demo", help="the main job: train emotion_downup on generated data",
+                       description="Write generated AVEC-layout recordings, read them back, "
+                                   "train emotion_downup with the CCC loss and score dev.")
+    p.add_argument("--out", default="demo_out",
+                   help="folder for the data, model.keras, metrics.json and the plot")
+    p.add_argument("--epochs", type=positive_int, default=40, help="training epochs")
+    p.add_argument("--lr", type=learning_rate, default=1e-3, help="Adam learning rate")
+    p.add_argument("--length", type=positive_int, default=7501,
+                   help="frames per generated recording")
+    p.add_argument("--input-dim", type=positive_int, default=160,
+                   help="features per frame of the generated recordings")
+    p.add_argument("--seed", type=int, default=0, help="seed of the data and the weights")
+    p.add_argument("--quiet", action="store_true",
+                   help="no progress output (default: a bar in a terminal, a line per epoch "
+                        "otherwise)")
+    p.set_defaults(func=cmd_demo)
+    return parser
+
+
+#: What a user can cause with a bad argument or file; reported in one line, exit status 2.
+USER_ERRORS = (UsageError, ValueError, TypeError, OSError, EOFError, ImportError, RunError,
+               LockedError, TrainingDiverged)
+
+
+def main(argv=None):
+    try:
+        args = build_parser().parse_args(argv)
+        args.func(args)
+    except USER_ERRORS as error:
+        message = " ".join(str(error).split()) or type(error).__name__
+        print(f"zoo: {message}", file=sys.stderr)
+        return 2
+    except (KeyboardInterrupt, Interrupted) as error:
+        print(f"zoo: {str(error) or 'interrupted'}", file=sys.stderr)
+        return 130
+    return 0
+

@@ -1,0 +1,84 @@
+"""What every `zoo` verb shares: the parser, its errors, argument types, verbosity.
+
+A user error is a `UsageError`: one line on stderr and exit status 2, never a traceback.
+"""
+
+import argparse
+import json
+import math
+import sys
+
+
+class UsageError(Exception):
+    """A user error the command line reports in one line, exit status 2."""
+
+
+class Interrupted(Exception):
+    """Ctrl-C during training: reported in one line, exit status 130."""
+
+
+class Parser(argparse.ArgumentParser):
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("formatter_class", HelpFormatter)
+        super().__init__(*args, **kwargs)
+
+    def error(self, message):
+        raise UsageError(f"{message} (see `{self.prog} --help`)")
+
+
+class HelpFormatter(argparse.RawDescriptionHelpFormatter):
+    """Descriptions as written; every option's help ends with its default, when it has one."""
+
+    def _get_help_string(self, action):
+        text = action.help or ""
+        default = action.default
+        if (default not in (None, False, argparse.SUPPRESS) and "default" not in text
+                and not isinstance(action, argparse._HelpAction)):
+            text += f" (default: {default!r})" if isinstance(default, str) else (
+                f" (default: {default})")
+        return text
+
+
+def verbosity(args):
+    """Keras verbosity: `--verbose` if given, 0 with `--quiet`, else a progress bar in a
+    terminal and one line per epoch when the output is a file or a pipe."""
+    if getattr(args, "quiet", False):
+        return 0
+    if getattr(args, "verbose", None) is not None:
+        return args.verbose
+    return 1 if sys.stdout.isatty() else 2
+
+
+def positive_int(text):
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, received {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, received {value}")
+    return value
+
+
+def learning_rate(text):
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, received {text!r}") from None
+    if not (math.isfinite(value) and value > 0):
+        raise argparse.ArgumentTypeError(f"must be a finite number > 0, received {text}")
+    return value
+
+
+def parse_overrides(pairs):
+    overrides = {}
+    for pair in pairs or []:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise UsageError(f"--set expects KEY=VALUE. Received {pair!r}.")
+        try:
+            overrides[key] = json.loads(value)
+        except json.JSONDecodeError:
+            overrides[key] = value
+        if isinstance(overrides[key], float) and not math.isfinite(overrides[key]):
+            raise UsageError(f"--set {key}: {value} is not a finite number.")
+    return overrides

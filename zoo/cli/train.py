@@ -1,0 +1,157 @@
+"""`zoo train` and `zoo demo`: run folders, recipes, and training on AVEC-layout corpora."""
+
+import json
+from pathlib import Path
+
+from zoo import pretrained, recipes
+from zoo.catalog import get
+from zoo.data import load_avec, save_avec, synthetic
+from zoo.cli.args import Interrupted, UsageError, parse_overrides, verbosity
+from zoo.recipes.avec import corpus_card, train_on_corpus
+from zoo.recipes.runs import RunFolder
+
+BUILTIN_DATA = {"recola_like": "generated AVEC-layout recordings (zoo.data.synthetic)"}
+#: Defaults of the corpus path of `zoo train` (recipes fix their own).
+TRAIN_DEFAULTS = {"epochs": 30, "lr": 1e-3}
+
+
+def load_corpus(spec, seed=0):
+    if spec == "recola_like":
+        return synthetic.recola_like(seed=seed).znorm()
+    if spec.startswith("avec2016:"):
+        spec = spec.split(":", 1)[1]
+    if not Path(spec).is_dir():
+        raise UsageError(
+            f"--data {spec!r} is neither an AVEC-layout folder nor a built-in set "
+            f"({', '.join(BUILTIN_DATA)}). Recipes on bundled data: "
+            + "; ".join(f"zoo train {n} --data {d}" for n, d in recipes.RECIPES)
+        )
+    return load_avec(spec)
+
+
+def print_scores(scores):
+    for dim in scores["ccc"]:
+        print(f"  {dim:10s} CCC {scores['ccc'][dim]:.3f}   RMSE {scores['rmse'][dim]:.3f}")
+
+
+def _export(model, args, fields, folder):
+    card = pretrained.export(model, args.name, args.export_pretrained, folder, **fields)
+    key = f"{args.name}.{args.export_pretrained}"
+    print(f"wrote {Path(args.out) / card['file']} (sha256 {card['sha256'][:12]}...) and its card "
+          f"in {Path(args.out) / pretrained.MANIFEST}")
+    print(f"load it with zoo.pretrained.register_directory({str(args.out)!r}); "
+          f"zoo.get({args.name!r}, weights={args.export_pretrained!r})  [{key}]")
+
+
+def _corpus_command(args):
+    """The `zoo train` command line that re-creates a run on a corpus."""
+    overrides = " ".join(f"--set {k}={json.dumps(v)}" for k, v in parse_overrides(args.set).items())
+    return (f"zoo train {args.name} --data {args.data} --epochs {args.epochs} --lr {args.lr} "
+            f"--seed {args.seed} {overrides} --out {args.out} "
+            f"--export-pretrained {args.export_pretrained}").replace("  ", " ")
+
+
+def _run_settings(args):
+    """What identifies a run, for `--resume` to compare against."""
+    return {"name": args.name, "data": args.data, "epochs": args.epochs, "lr": args.lr,
+            "seed": args.seed, "set": parse_overrides(args.set),
+            "export_pretrained": args.export_pretrained}
+
+
+def _interrupted(run):
+    return Interrupted(f"interrupted; finished epochs are checkpointed in {run.path}: run the "
+                       "same command with --resume to continue.")
+
+
+def _train_recipe(args):
+    """A shipped entry's recipe: bundled data, fixed settings."""
+    resumable = recipes.resumable(args.name, args.data)
+    fixed = [f"--{k}" for k in ("set", "epochs", "lr") if getattr(args, k) is not None]
+    if fixed:
+        raise UsageError(
+            f"{' and '.join(fixed)}: the recipe {args.name} --data {args.data} has fixed "
+            "settings; train on a folder of your own data to choose them.")
+    if args.resume and not resumable:
+        raise UsageError(
+            f"--resume: the recipe {args.name} --data {args.data} runs start to end without "
+            "checkpoints (a few minutes); run it again.")
+    out = Path(args.out)
+    if args.export_pretrained:
+        # OUT is a manifest folder that gains an entry (under a lock, atomically); the run
+        # itself is staged inside it.
+        key = f"{args.name}.{args.export_pretrained}"
+        pretrained.check_tag(args.export_pretrained)
+        known = pretrained.read_entries(out) if out.is_dir() else {}
+        if key in known and not args.overwrite and not args.resume:
+            raise UsageError(f"{out} already holds the entry {key}; pass --overwrite to "
+                             "replace it.")
+        out = out / f"{key}.run"
+    run = RunFolder(out, _run_settings(args), overwrite=args.overwrite, resume=args.resume,
+                    resumable=resumable).check()
+    with run:
+        try:
+            model, fields = recipes.run(args.name, args.data, seed=args.seed,
+                                        verbose=verbosity(args),
+                                        checkpoint=run.checkpoint if resumable else None)
+        except KeyboardInterrupt:
+            if not resumable:
+                raise
+            raise _interrupted(run) from None
+        for metric, value in fields["metrics"].items():
+            print(f"  {metric} on held-out data ({fields['split']}): {value:.4f}")
+        fields["recipe"] = recipes.command(args.name, args.data,
+                                           args.export_pretrained or "TAG", args.seed)
+        if args.export_pretrained:
+            _export(model, args, fields, args.out)
+            run.discard()
+            return
+        model.save(run.path / "model.keras")
+        run.publish()
+    print(f"wrote {Path(args.out) / 'model.keras'}")
+
+
+def cmd_train(args):
+    if (args.name, args.data) in recipes.RECIPES:
+        return _train_recipe(args)
+    args.epochs = TRAIN_DEFAULTS["epochs"] if args.epochs is None else args.epochs
+    args.lr = TRAIN_DEFAULTS["lr"] if args.lr is None else args.lr
+    if args.export_pretrained:
+        pretrained.check_tag(args.export_pretrained)
+    overrides = parse_overrides(args.set)
+    # Everything is checked before the first epoch: the run folder, the data, the settings.
+    run = RunFolder(args.out, _run_settings(args), overwrite=args.overwrite,
+                    resume=args.resume).check()
+    corpus = load_corpus(args.data, args.seed)
+    get(args.name, input_dim=corpus.input_dim, outputs=len(corpus.dimensions), **overrides)
+    with run:
+        try:
+            model, summary = train_on_corpus(args.name, corpus, run.path, args.epochs, args.lr,
+                                             overrides, args.seed, verbose=verbosity(args),
+                                             checkpoint=run.checkpoint)
+        except KeyboardInterrupt:
+            raise _interrupted(run) from None
+        if args.export_pretrained:
+            _export(model, args, corpus_card(args.data, corpus, summary, model, _corpus_command(args)), run.path)
+        run.publish()
+    print(f"dev scores ({summary['dev_recordings']} recordings, all frames pooled):")
+    print_scores(summary["dev"])
+    print(f"wrote {args.out}/model.keras, metrics.json, predictions.png")
+
+
+def cmd_demo(args):
+    """Generate AVEC-layout data on disk, read it back, train emotion_downup, score dev."""
+    out = Path(args.out)
+    data_dir = out / "data"
+    print(f"writing generated AVEC-layout recordings to {data_dir} ...")
+    corpus = synthetic.recola_like(train=9, dev=9, length=args.length,
+                                            input_dim=args.input_dim, seed=args.seed)
+    save_avec(corpus, data_dir)
+    corpus = load_avec(data_dir)
+    print(f"training emotion_downup with CCCLoss on {len(corpus.subset('train'))} "
+          f"recordings x {args.length} frames x {corpus.input_dim} features")
+    _, summary = train_on_corpus("emotion_downup", corpus, out, args.epochs, args.lr,
+                                 seed=args.seed, verbose=verbosity(args))
+    print(f"dev CCC per dimension ({summary['dev_recordings']} recordings, "
+          f"{summary['train_seconds']:.0f} s training):")
+    print_scores(summary["dev"])
+    print(f"plot of predictions against truth: {out / 'predictions.png'}")

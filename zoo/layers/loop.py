@@ -1,0 +1,136 @@
+"""The time loop over a zoo cell, in the variants the models need.
+
+Every model runs its cells through these functions, so the loop is written once:
+
+- `scan`: the `tf.while_loop` over a sequence with Keras's mask rules, what the zoo
+  recurrent layers run (compiled with XLA for inference by `RecurrentLayer`);
+- `unrolled`: straight-line code over a short, static time axis, for compiled updates
+  that are themselves inside a loop (RNNPB recognition: XLA cannot differentiate a time
+  `while_loop` nested in another loop);
+- `closed_loop`: teacher-forced over a primer, then each prediction fed back as the next
+  input (RNNPB generation, eq. 11 of seed `000_*`);
+- `step_stack`: one step through a stack of cells (character-by-character sampling).
+
+A cell here is a zoo `RecurrentCell`: `cell.step(x, states, bias, recurrent_mask)` returns
+`(output, new_states)`, with `bias` everything constant over the sequence (see
+`RecurrentCell.input_bias`). The loops are TensorFlow code because speed is their point.
+"""
+
+import tensorflow as tf
+from keras import ops
+
+
+def scan(cell, x, states, bias=None, mask=None, recurrent_mask=None, go_backwards=False,
+         zero_output_for_mask=False, return_sequences=True):
+    """Runs `cell.step` over the time axis of `x` `(batch, time, features)`.
+
+    Masked steps keep the previous states and output the previous output (or zeros with
+    `zero_output_for_mask`), as `keras.layers.RNN` does.
+
+    Returns:
+        `(last_output, outputs, states)`: `outputs` is `(batch, time, units)`, or the last
+        output as `(batch, 1, units)` when `return_sequences` is False.
+    """
+    xt = tf.transpose(x, [1, 0, 2])
+    if mask is not None:
+        mt = tf.transpose(mask, [1, 0])[:, :, None]
+    if go_backwards:
+        xt = tf.reverse(xt, [0])
+        if mask is not None:
+            mt = tf.reverse(mt, [0])
+    steps = tf.shape(xt)[0]
+    inputs = tf.TensorArray(xt.dtype, size=steps, element_shape=xt.shape[1:]).unstack(xt)
+    masks = None
+    if mask is not None:
+        masks = tf.TensorArray(tf.bool, size=steps, element_shape=mt.shape[1:]).unstack(mt)
+    outputs = tf.TensorArray(
+        xt.dtype, size=steps, element_shape=tf.TensorShape([xt.shape[1], cell.output_size])
+    )
+    last = tf.zeros(tf.stack([tf.shape(xt)[1], cell.output_size]), dtype=xt.dtype)
+    states = [tf.convert_to_tensor(s, dtype=xt.dtype) for s in states]
+
+    def body(t, last, outputs, *states):
+        output, new_states = cell.step(inputs.read(t), list(states), bias, recurrent_mask)
+        if masks is not None:
+            keep = masks.read(t)
+            fallback = tf.zeros_like(output) if zero_output_for_mask else last
+            output = tf.where(keep, output, fallback)
+            new_states = [tf.where(keep, n, o) for n, o in zip(new_states, states)]
+        if return_sequences:
+            outputs = outputs.write(t, output)
+        return (t + 1, output, outputs, *new_states)
+
+    _, last, outputs, *states = tf.while_loop(
+        lambda t, *_: t < steps,
+        body,
+        (tf.constant(0), last, outputs, *states),
+        maximum_iterations=steps,
+        parallel_iterations=32,
+    )
+    if return_sequences:
+        sequence = tf.transpose(outputs.stack(), [1, 0, 2])
+    else:
+        sequence = last[:, None, :]
+    return last, sequence, states
+
+
+def unrolled(cell, x, bias=None, states=None):
+    """`cell.step` over the static time axis of `x` as straight-line code.
+
+    Returns:
+        `(outputs, states)`: outputs `(batch, time, units)`.
+    """
+    if states is None:
+        states = cell.get_initial_state(ops.shape(x)[0])
+    outputs = []
+    for t in range(x.shape[1]):
+        output, states = cell.step(x[:, t], states, bias)
+        outputs.append(output)
+    return ops.stack(outputs, axis=1), states
+
+
+def closed_loop(cell, readout, primer, steps, bias=None):
+    """Reads `primer` `(batch, time, features)`, then feeds each prediction back `steps` times.
+
+    `readout` maps the cell's output to the next input (a `Dense` layer, say).
+
+    Returns:
+        `(batch, steps, features)`: the predictions after the primer.
+    """
+    states = [tf.convert_to_tensor(s) for s in cell.get_initial_state(tf.shape(primer)[0])]
+    primer = tf.transpose(primer, [1, 0, 2])
+
+    def read(x, states):
+        output, states = cell.step(x, states, bias)
+        return readout(output), states
+
+    def warm(t, y, *states):
+        y, states = read(primer[t], list(states))
+        return (t + 1, y, *states)
+
+    y0 = tf.zeros_like(primer[0])
+    _, y, *states = tf.while_loop(lambda t, *_: t < tf.shape(primer)[0], warm,
+                                  (tf.constant(0), y0, *states))
+    outputs = tf.TensorArray(primer.dtype, size=steps)
+
+    def free(t, y, outputs, *states):
+        outputs = outputs.write(t, y)
+        y, states = read(y, list(states))
+        return (t + 1, y, outputs, *states)
+
+    _, _, outputs, *_ = tf.while_loop(lambda t, *_: t < steps, free,
+                                      (tf.constant(0), y, outputs, *states))
+    return tf.transpose(outputs.stack(), [1, 0, 2])
+
+
+def step_stack(cells, x, states):
+    """One time step through stacked Keras cells; `states` holds one list per cell.
+
+    Returns:
+        `(output, new_states)`.
+    """
+    new_states = []
+    for cell, state in zip(cells, states):
+        x, state = cell(x, state)
+        new_states.append(list(state) if isinstance(state, (list, tuple)) else [state])
+    return x, new_states

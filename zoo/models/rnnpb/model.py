@@ -1,0 +1,389 @@
+"""The `RNNPB` model: the network, its frame transform's weights, its three modes.
+
+Design notes and the choices made where the paper is silent: `zoo/models/rnnpb/__init__.py`.
+"""
+
+
+import numpy as np
+import keras
+from keras import ops
+
+from zoo.data.sequences import as_sequence_list, pad
+from zoo.layers import loop
+from zoo.models.recurrent import CELLS, recurrent_layer
+from zoo.models.rnnpb import frames as frame_transform
+from zoo.models.rnnpb import generation, recognition, stream
+from zoo.models.rnnpb.learning import Learning
+from zoo.models.rnnpb.optimizers import check_adadelta
+from zoo.registry import register_model
+from zoo.validation import (check_positive, check_positive_float, check_rate,
+                             check_settings, settings_names)
+
+UNROLL_MAX = recognition.UNROLL_MAX
+
+
+@keras.saving.register_keras_serializable(package="zoo")
+class RNNPB(Learning, keras.Model):
+    """Recurrent network with parametric bias: learns, recognises and generates sequences.
+
+    The network reads frame `t` and the sequence's PB vector and predicts frame `t + 1`.
+    `fit(sequences)` learns the weights and one PB vector per sequence (the PB table);
+    `recognize(new_sequences)` infers PB vectors for new sequences with the weights frozen;
+    `generate(pb, initial_input, steps)` runs the network in closed loop from a PB.
+
+    The model is built by its first `fit` (or by `build((num_sequences, None, channels))`),
+    which sets the channel count and the size of the PB table.
+
+    Args:
+        units: positive int, default 100 (the paper's Table III).
+        pb_dim: positive int, default 2 (Table III).
+        cell: a key of `zoo.models.CELLS`, default `"elman"` (the paper's network). Any zoo
+            cell with PB input works: `"jordan"`, `"gru"`, `"peephole_lstm"`.
+        pca_components: None (default) or an int: reduce the standardised channels to this
+            many principal components, fit on the training frames (the paper fed PCA-reduced
+            data to its network). Predictions are mapped back to channels.
+        compress: None (default) or a positive scale `s`: frames pass through
+            `asinh(x / s)` before standardising (and `sinh` back), which is linear below
+            `s` and logarithmic above. Use it when the behaviours differ in amplitude by
+            orders of magnitude (standing against running): without it the loudest
+            sequences dominate the error and the quiet ones share one PB.
+        pb_learning_rate: the PB's own Adagrad rate `gamma` (eqs. 6-7), default 0.05.
+        pb_epsilon: smoothing term of eqs. 6-7, default 1e-8.
+        dropout: fraction of input units dropped while learning, default 0. Dropping
+            input frames makes the network lean on the PB to predict, which helps the PB
+            carry what distinguishes the sequences (see `zoo.recipes.motion`).
+        recurrent_dropout: fraction of the fed-back state dropped while learning.
+        sequence_labels: optional labels of the training sequences, one per PB table row,
+            kept for analysis (nearest-class-mean recognition); learning never reads them.
+            Set by `fit(..., labels=...)`.
+        name: default `"rnnpb"`.
+
+    Call arguments:
+        inputs: a tuple `(frames, pb)`: frames `(batch, time, channels)` and PB vectors
+            `(batch, pb_dim)`. Returns the predicted next frames, `(batch, time, channels)`.
+
+    Example:
+
+    ```python
+    model = zoo.get("rnnpb", units=100, pb_dim=2)
+    model.compile()                        # Adagrad for the weights (the paper's choice)
+    model.fit(train_sequences, labels=train_labels, epochs=300)
+    pbs, errors = model.recognize(test_sequences, steps=300)
+    frames = model.generate(pbs[0], initial_input=test_sequences[0][:10], steps=50)
+    ```
+
+    Reference:
+        J. Tani, M. Ito, "Self-organization of behavioral primitives as multiple attractor
+        dynamics: a robot experiment", IEEE Trans. SMC-A 33(4), 2003. J. Zhong, L. Yang,
+        "Learning and recognising emotions from bodily expression with an RNNPB", seed
+        `000_*` (Algorithms 1-2, Table III).
+    """
+
+    reference = (
+        "J. Tani, M. Ito, IEEE Trans. SMC-A 33(4), 2003; J. Zhong, L. Yang, RNNPB with "
+        "Adagrad learning and Adadelta recognition (seed 000_*, Algorithms 1-2, Table III)."
+    )
+
+    def __init__(
+        self,
+        units=100,
+        pb_dim=2,
+        cell="elman",
+        pca_components=None,
+        compress=None,
+        pb_learning_rate=0.05,
+        pb_epsilon=1e-8,
+        dropout=0.0,
+        recurrent_dropout=0.0,
+        sequence_labels=None,
+        name="rnnpb",
+        **kwargs,
+    ):
+        check_settings("RNNPB", list(kwargs), settings_names(RNNPB))
+        super().__init__(name=name, **kwargs)
+        check_positive(units=units, pb_dim=pb_dim)
+        if compress is not None:
+            check_positive_float(compress=compress)
+        check_positive_float(pb_learning_rate=pb_learning_rate, pb_epsilon=pb_epsilon)
+        check_rate("dropout", dropout)
+        check_rate("recurrent_dropout", recurrent_dropout)
+        if pca_components is not None:
+            check_positive(pca_components=pca_components)
+        if cell not in CELLS or cell == "lstm":
+            usable = [c for c in CELLS if c != "lstm"]
+            raise ValueError(
+                f"`cell` must be a zoo cell with PB input: {', '.join(usable)}. "
+                f"Received: cell={cell!r}"
+            )
+        self.units = units
+        self.pb_dim = pb_dim
+        self.cell = cell
+        self.pca_components = pca_components
+        self.compress = None if compress is None else float(compress)
+        self.pb_learning_rate = float(pb_learning_rate)
+        self.pb_epsilon = float(pb_epsilon)
+        self.dropout = float(dropout)
+        self.recurrent_dropout = float(recurrent_dropout)
+        self.sequence_labels = None if sequence_labels is None else list(sequence_labels)
+        # Recognition and generation compile whole updates with XLA; a separately
+        # compiled loop inside them would cut the gradient at the XLA boundary.
+        self.rnn = recurrent_layer(cell, units, pb_dim=pb_dim, return_sequences=True,
+                                   dropout=dropout, recurrent_dropout=recurrent_dropout,
+                                   jit_inference=False, name=f"{cell}_pb")
+        self.readout = None
+        self.channels = None
+        self._compiled_fns = {}
+        self._loss_tracker = keras.metrics.Mean(name="loss")
+
+    # -- state -----------------------------------------------------------------------
+    def build(self, input_shape):
+        """Creates the network, the frame transform and a PB table of `input_shape[0]` rows."""
+        if len(input_shape) != 3 or input_shape[0] is None or input_shape[-1] is None:
+            raise ValueError(
+                "Build an RNNPB with (num_sequences, time, channels), the size of its PB "
+                f"table and its frames. Received: {input_shape}"
+            )
+        num_sequences, channels = int(input_shape[0]), int(input_shape[-1])
+        features = self.pca_components or channels
+        if features > channels:
+            raise ValueError(
+                f"`pca_components`={features} exceeds the {channels} channels of the data."
+            )
+        self.channels = channels
+        self.features = features
+        self.frame_mean = self.add_weight(shape=(channels,), initializer="zeros",
+                                          trainable=False, name="frame_mean")
+        self.frame_scale = self.add_weight(shape=(channels,), initializer="ones",
+                                           trainable=False, name="frame_scale")
+        self.components = self.add_weight(
+            shape=(channels, features),
+            initializer=keras.initializers.Identity() if features == channels else "zeros",
+            trainable=False, name="components",
+        )
+        # The PB table is learnt by its own rule (eqs. 6-7), not by the weights' optimizer.
+        self.pb_table = self.add_weight(shape=(num_sequences, self.pb_dim), initializer="zeros",
+                                        trainable=False, name="pb_table")
+        self.pb_accumulator = self.add_weight(shape=(num_sequences, self.pb_dim),
+                                              initializer="zeros", trainable=False,
+                                              name="pb_accumulator")
+        self.epochs_trained = self.add_weight(shape=(), initializer="zeros", dtype="int64",
+                                              trainable=False, name="epochs_trained")
+        self.rnn.build((None, None, features))
+        self.readout = keras.layers.Dense(features, name="readout")
+        self.readout.build((None, None, self.units))
+
+    @property
+    def num_sequences(self):
+        """Rows of the PB table (training sequences), None before the model is built."""
+        return int(self.pb_table.shape[0]) if self.built else None
+
+    # -- the frame transform (frames.py) -------------------------------------------------
+    def _transform(self):
+        return dict(mean=self.frame_mean, scale=self.frame_scale, components=self.components,
+                    compress=self.compress)
+
+    def to_features(self, frames):
+        """Compress, standardise and PCA-project `(..., channels)` frames, as configured."""
+        return frame_transform.to_features(ops.convert_to_tensor(frames, "float32"),
+                                           **self._transform())
+
+    def to_channels(self, features):
+        """Inverse of `to_features` (exact without PCA)."""
+        return frame_transform.to_channels(features, **self._transform())
+
+    def fit_frame_transform(self, sequences):
+        """Sets the transform's statistics from training sequences (`fit` does, once)."""
+        mean, scale, components = frame_transform.fit_statistics(
+            sequences, self.compress, self.pca_components)
+        self.frame_mean.assign(mean)
+        self.frame_scale.assign(scale)
+        if components is not None:
+            self.components.assign(components)
+
+    def features_of(self, sequences, name="sequences"):
+        """`(z, mask)`: sequences checked, transformed to features and end-padded."""
+        sequences = as_sequence_list(sequences, self.channels, name=name)
+        return pad([np.asarray(self.to_features(s)) for s in sequences])
+
+    # -- the network ------------------------------------------------------------------
+    def predict_features(self, z, pb, training=False):
+        """Next-frame predictions in feature space from `z` `(batch, time, features)`."""
+        return self.readout(self.rnn(z, pb=pb, training=training))
+
+    def predict(self, *args, **kwargs):
+        self._require_built("predict")
+        return super().predict(*args, **kwargs)
+
+    def call(self, inputs, training=False):
+        frames, pb = self._split_inputs(inputs)
+        return self.to_channels(self.predict_features(self.to_features(frames), pb, training))
+
+    def _split_inputs(self, inputs):
+        if isinstance(inputs, dict):
+            inputs = (inputs.get("frames"), inputs.get("pb"))
+        if not isinstance(inputs, (list, tuple)) or len(inputs) != 2:
+            raise ValueError(
+                "An RNNPB is called on `(frames, pb)`: frames (batch, time, channels) and "
+                f"pb (batch, {self.pb_dim}). Received: {type(inputs).__name__}"
+            )
+        frames, pb = inputs
+        if frames.shape[-1] != self.channels:
+            raise ValueError(
+                f"frames have {frames.shape[-1]} channels; the model was built for "
+                f"{self.channels}. Received shape {tuple(frames.shape)}."
+            )
+        return frames, self.check_pb(pb)
+
+    def check_pb(self, pb, batch=None):
+        """`pb` if it is `(batch, pb_dim)` (and finite, for arrays); a ValueError otherwise."""
+        shape = tuple(pb.shape)
+        if len(shape) != 2 or shape[-1] != self.pb_dim or (batch is not None and shape[0] != batch):
+            want = f"({batch if batch is not None else 'batch'}, {self.pb_dim})"
+            raise ValueError(f"`pb` must have shape {want}. Received shape {shape}.")
+        if isinstance(pb, np.ndarray) and not np.isfinite(pb).all():
+            raise ValueError("`pb` contains NaN or inf.")
+        return pb
+
+    def sequence_errors(self, z, mask, pb, training=False, unroll=False):
+        """Eq. 2 per sequence: mean squared one-step-ahead error over valid frames.
+
+        With `unroll`, a window of at most `UNROLL_MAX` frames runs as straight-line
+        code (`zoo.layers.loop.unrolled`), which compiled recognition needs.
+        """
+        if unroll and z.shape[1] is not None and z.shape[1] - 1 <= UNROLL_MAX:
+            cell = self.rnn.cell
+            outputs, _ = loop.unrolled(cell, z[:, :-1], cell.input_bias(pb))
+            prediction = self.readout(outputs)
+        else:
+            prediction = self.predict_features(z[:, :-1], pb, training)
+        weight = mask[:, 1:]
+        squared = ops.mean(ops.square(prediction - z[:, 1:]), axis=-1) * weight
+        return ops.sum(squared, axis=1) / ops.maximum(ops.sum(weight, axis=1), 1.0)
+
+    def compiled_function(self, key, make):
+        """The function `make()` built once per model and `key` (compiled updates, loops)."""
+        if key not in self._compiled_fns:
+            self._compiled_fns[key] = make()
+        return self._compiled_fns[key]
+
+    def _require_built(self, what):
+        if not self.built:
+            raise ValueError(f"`{what}` needs a trained RNNPB: call `fit` first (or load one).")
+
+    # -- recognition mode (recognition.py, stream.py) -----------------------------------
+    def initial_pb(self, count):
+        """Where recognition starts: the mean of the PB table, `(count, pb_dim)`."""
+        centre = ops.mean(self.pb_table, axis=0, keepdims=True)
+        return np.repeat(np.asarray(centre), count, axis=0)
+
+    def spread_pbs(self, count):
+        """`count` starting PBs: the table mean, then table rows far from those chosen."""
+        return recognition.spread_pbs(self.pb_table.numpy(), count)
+
+    def recognize(self, sequences, steps=300, rho=0.9, epsilon=1e-4, learning_rate=1.0,
+                  initial_pb=None, starts=1, verbose="auto", chunk=25):
+        """Recognition mode: infers one PB vector per sequence with the weights frozen.
+
+        The one-step-ahead error of each sequence is back-propagated to its PB alone and
+        the PB follows Adadelta (eqs. 8-10). All sequences are processed at once.
+
+        Args:
+            sequences: as in `fit`; lengths may differ.
+            steps: Adadelta updates, default 300.
+            rho: Adadelta's decay lambda, default 0.9 (Table III).
+            epsilon: Adadelta's smoothing term, default 1e-4. It sets the size of the
+                first steps (about `sqrt(epsilon)`); Zeiler's 1e-6 starts 10x slower.
+            learning_rate: multiplies each Adadelta step, default 1.0 (Zeiler's rule).
+            initial_pb: `(n, pb_dim)` start, default the mean of the PB table.
+            starts: default 1. With `k > 1`, recognition also starts from `k - 1` rows of
+                the PB table spread over it (each the farthest from those chosen before)
+                and keeps, per sequence, the PB with the lowest final error: the error
+                surface over PB space can have several basins.
+            verbose: progress bar when 1 (or "auto").
+            chunk: updates per compiled call (and between progress-bar refreshes).
+
+        Returns:
+            `(pb, errors)`: `pb` `(n, pb_dim)` and `errors` `(steps, n)`, the error
+            (eq. 2, per frame and channel) of each sequence before each update.
+        """
+        self._require_built("recognize")
+        return recognition.recognize(self, sequences, steps, rho, epsilon, learning_rate,
+                                     initial_pb, starts, verbose, chunk)
+
+    def stream(self, window=30, updates=5, rho=0.9, epsilon=1e-4, learning_rate=1.0,
+               initial_pb=None):
+        """A `PBStream` for live recognition (Algorithm 2); see `recognize_stream`."""
+        self._require_built("stream")
+        check_adadelta(rho, epsilon, learning_rate)
+        return stream.PBStream(self, window, updates, rho, epsilon, learning_rate, initial_pb)
+
+    def recognize_stream(self, frames, window=30, updates=5, verbose="auto", **kwargs):
+        """Algorithm 2 over a recorded stream: one PB per frame from a sliding window.
+
+        For every new frame the window of the last `window` frames is updated `updates`
+        times with Adadelta, warm-started from the previous frame's PB and Adadelta state.
+        Until the window is full, the frames seen so far are used.
+
+        Args:
+            frames: `(time, channels)` stream.
+            window: frames per window, default 30 (one second at 30 Hz).
+            updates: Adadelta updates per new frame, default 5.
+            verbose: progress bar when 1 (or "auto").
+            **kwargs: `rho`, `epsilon`, `learning_rate`, `initial_pb` as in `stream`.
+
+        Returns:
+            `(pb, errors)`: `(time, pb_dim)` PB after each frame and `(time,)` the window's
+            error at the last update (NaN for the first frame).
+        """
+        self._require_built("stream")
+        return stream.recognize_stream(self, frames, window, updates, verbose, **kwargs)
+
+    # -- generation mode ----------------------------------------------------------------
+    def generate(self, pb, initial_input, steps):
+        """Generation mode: runs the network in closed loop from a PB (eq. 11).
+
+        The network first reads `initial_input` (teacher-forced), then feeds each
+        predicted frame back as the next input (`zoo.layers.loop.closed_loop`).
+
+        Args:
+            pb: `(pb_dim,)` or `(batch, pb_dim)`.
+            initial_input: one frame `(channels,)`, a primer `(time, channels)`, or a
+                batch `(batch, time, channels)`.
+            steps: positive int, frames to generate.
+
+        Returns:
+            The generated frames after the primer, `(steps, channels)`, or
+            `(batch, steps, channels)` for batched input.
+        """
+        self._require_built("generate")
+        return generation.generate(self, pb, initial_input, steps)
+
+    def get_config(self):
+        return {
+            "name": self.name,
+            "trainable": self.trainable,
+            "units": self.units,
+            "pb_dim": self.pb_dim,
+            "cell": self.cell,
+            "pca_components": self.pca_components,
+            "compress": self.compress,
+            "pb_learning_rate": self.pb_learning_rate,
+            "pb_epsilon": self.pb_epsilon,
+            "dropout": self.dropout,
+            "recurrent_dropout": self.recurrent_dropout,
+            "sequence_labels": self.sequence_labels,
+        }
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
+
+
+@register_model
+def rnnpb(**overrides):
+    """RNNPB of Zhong & Yang (seed `000_*`, Table III): Elman net, 100 hidden, 2 PB units.
+
+    Learns with Adagrad, recognises with Adadelta (lambda 0.9), generates in closed loop.
+    Built by its first `fit`, which sets the channel count and the PB table size.
+    """
+    return RNNPB(**{"units": 100, "pb_dim": 2, "cell": "elman", **overrides})
