@@ -28,8 +28,6 @@ The loop is TensorFlow code (`tf.while_loop`, XLA) because speed is its point; t
 maths is `keras.ops`.
 """
 
-import inspect
-
 import keras
 import tensorflow as tf
 from keras import ops
@@ -252,14 +250,17 @@ class RecurrentCell(keras.layers.Layer):
 class RecurrentLayer(keras.layers.RNN):
     """`keras.layers.RNN` over a zoo cell with a faster loop and a PB input.
 
-    Subclasses set `cell_class`. Keyword arguments that `cell_class` accepts build the
-    cell; the rest (`return_sequences`, `return_state`, `go_backwards`, `stateful`,
-    `unroll`, `zero_output_for_mask`, `name`, ...) go to `keras.layers.RNN`.
+    The base of `Elman`, `Jordan`, `GRU` and `PeepholeLSTM`, which list their arguments
+    and build their cell; use those. A layer over a new zoo cell does the same: build the
+    cell in `__init__` and pass it here with the `keras.layers.RNN` arguments.
 
     Args:
+        cell: a built or unbuilt zoo `RecurrentCell`.
         jit_inference: bool, default True. Compile the inference loop with XLA
             (measured 1.5-2x faster on CPU; training stays uncompiled, where XLA was
             slower). The loop is compiled once per input shape.
+        **kwargs: `return_sequences`, `return_state`, `go_backwards`, `stateful`,
+            `unroll`, `zero_output_for_mask`, `name`, ... as for `keras.layers.RNN`.
 
     Call arguments:
         sequences: `(batch, time, features)`.
@@ -270,22 +271,7 @@ class RecurrentLayer(keras.layers.RNN):
         training: bool, enables dropout.
     """
 
-    cell_class = None
-
-    def __init__(self, units, jit_inference=True, **kwargs):
-        cell_parameters = {
-            name
-            for klass in self.cell_class.__mro__
-            if issubclass(klass, RecurrentCell)
-            for name in inspect.signature(klass.__init__).parameters
-        }
-        cell_kwargs = {
-            key: kwargs.pop(key)
-            for key in list(kwargs)
-            if key in cell_parameters and key not in ("self", "kwargs")
-        }
-        cell_kwargs["dtype"] = kwargs.get("dtype")
-        cell = self.cell_class(units, name=f"{self.cell_class.__name__.lower()}", **cell_kwargs)
+    def __init__(self, cell, jit_inference=True, **kwargs):
         super().__init__(cell, **kwargs)
         self.jit_inference = bool(jit_inference)
         self._jit_loop = None

@@ -160,35 +160,71 @@ def minilm_encoder(sequence_length=128, pretrained=True, normalize=True, seed=0)
     return model
 
 
+@keras.saving.register_keras_serializable(package="zoo")
 class TextRegressor(_TakesStrings, keras.Model):
     """Sentences to scores: a sentence encoder and a small dense head.
 
     The encoder is frozen by default (`train_encoder=False`): the head learns on its
     embeddings, and the pretrained weights of the zoo's text entries hold the head only.
+    Its config round-trips: an encoder named by a key of `ENCODERS` is stored as that name
+    (and rebuilt from its installed package), any other Keras model as its own config.
 
     Args:
-        encoder: a `keras.Model` from strings to `(batch, dim)` embeddings.
+        encoder: a key of `ENCODERS` (default `"all-minilm-l6-v2"`), or a `keras.Model`
+            from strings to `(batch, dim)` embeddings.
         outputs: scores per sentence. Default 1.
         hidden: width of the head's hidden layer. Default 128.
         dropout: dropout before the last layer. Default 0.1.
         train_encoder: whether `fit` updates the encoder too. Default False.
+        sequence_length: tokens per sentence of a named encoder. Default 128.
+
+    Example:
+
+    ```python
+    model = zoo.get("minilm_valence", weights="vader_movies")
+    model.predict(["a gripping, beautiful film", "a dull mess"])   # (2, 1) valence
+    ```
     """
 
-    def __init__(self, encoder, outputs=1, hidden=128, dropout=0.1, train_encoder=False, **kwargs):
+    def __init__(self, encoder="all-minilm-l6-v2", outputs=1, hidden=128, dropout=0.1,
+                 train_encoder=False, sequence_length=128, **kwargs):
         super().__init__(**kwargs)
+        self.encoder_name = encoder if isinstance(encoder, str) else None
+        if self.encoder_name is not None:
+            if encoder not in ENCODERS:
+                raise ValueError(f"Unknown encoder {encoder!r}. Known: {', '.join(ENCODERS)}, "
+                                 "or pass a keras.Model.")
+            # The vocabulary is read from the installed package that this code names, not
+            # from a path in a model file, so Keras's safe mode need not guard it.
+            from keras.src.saving.serialization_lib import SafeModeScope
+
+            with SafeModeScope(False):
+                encoder = ENCODERS[encoder](sequence_length)
+        elif not isinstance(encoder, keras.Model):
+            raise TypeError(f"`encoder` must be a name ({', '.join(ENCODERS)}) or a "
+                            f"keras.Model. Received: {type(encoder).__name__}")
         self.encoder = encoder
         self.encoder.trainable = bool(train_encoder)
         self.num_outputs, self.hidden, self.dropout = outputs, hidden, dropout
+        self.train_encoder = bool(train_encoder)
+        self.sequence_length = sequence_length if self.encoder_name is not None else None
         self.head = keras.Sequential(
             [keras.layers.Dense(hidden, activation="gelu", name="hidden"),
              keras.layers.Dropout(dropout), keras.layers.Dense(outputs, name="score")],
             name="head",
         )
         self.head.build((None, int(encoder(tf.constant(["size"])).shape[-1])))
+        self.built = True
 
     @property
     def input_dtype(self):
         return "string"
+
+    @property
+    def settings(self):
+        """The factory settings (what a pretrained card stores)."""
+        return dict(sequence_length=self.sequence_length, outputs=self.num_outputs,
+                    hidden=self.hidden, dropout=self.dropout, train_encoder=self.train_encoder)
 
     def build(self, input_shape):
         pass
@@ -197,7 +233,16 @@ class TextRegressor(_TakesStrings, keras.Model):
         return self.head(self.encoder(sentences, training=training), training=training)
 
     def get_config(self):
-        return {"name": self.name, **getattr(self, "settings", {})}
+        encoder = self.encoder_name or keras.saving.serialize_keras_object(self.encoder)
+        return {"name": self.name, "trainable": self.trainable, "encoder": encoder,
+                **self.settings}
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        if isinstance(config.get("encoder"), dict):
+            config["encoder"] = keras.saving.deserialize_keras_object(config["encoder"])
+        return cls(**config)
 
     def embed(self, sentences, batch_size=64, verbose=0):
         """Encoder embeddings of a list of sentences, batch by batch, as a NumPy array
@@ -219,13 +264,15 @@ def minilm_valence(sequence_length=48, outputs=1, hidden=128, dropout=0.1, train
     Needs the `text` extra. `weights="vader_movies"` loads a head trained on the VADER
     movie snippets (continuous human valence, -4..4).
     """
-    model = TextRegressor(minilm_encoder(sequence_length), outputs, hidden, dropout,
-                          train_encoder, name="minilm_valence")
-    model.settings = dict(sequence_length=sequence_length, outputs=outputs, hidden=hidden,
-                          dropout=dropout, train_encoder=train_encoder)
+    model = TextRegressor("all-minilm-l6-v2", outputs, hidden, dropout, train_encoder,
+                          sequence_length, name="minilm_valence")
     model.reference = ("N. Reimers, I. Gurevych, Sentence-BERT, EMNLP 2019 (all-MiniLM-L6-v2); "
                        "C.J. Hutto, E. Gilbert, VADER, ICWSM 2014 (valence data)")
     return model
+
+
+#: Sentence encoders a `TextRegressor` can name: name -> builder(sequence_length).
+ENCODERS = {"all-minilm-l6-v2": lambda sequence_length: minilm_encoder(sequence_length)}
 
 
 def export_minilm(path, sequence_length=128):
