@@ -90,3 +90,20 @@ def test_the_top_level_holds_packages_and_a_few_cross_cutting_modules():
 
 def test_the_registry_knows_no_weights():
     assert not any(m.startswith("zoo.pretrained") for m in GRAPH["zoo.registry"])
+
+
+def test_every_public_layer_and_model_documents_its_arguments_and_an_example():
+    import inspect
+
+    import keras
+
+    import zoo
+
+    missing = []
+    for module in (zoo.layers, zoo.models, zoo.hub):
+        for name in getattr(module, "__all__", dir(module)):
+            obj = getattr(module, name, None)
+            if inspect.isclass(obj) and issubclass(obj, keras.layers.Layer):
+                doc = inspect.getdoc(obj) or ""
+                missing += [f"{name}: {k}" for k in ("Args:", "Example") if k not in doc]
+    assert not missing, missing

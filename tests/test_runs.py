@@ -302,7 +302,8 @@ def test_fit_resumable_continues_where_it_stopped(tmp_path, dropout):
 
 @pytest.mark.slow
 def test_char_lm_recipe_resumes_to_the_same_model(tmp_path, monkeypatch):
-    from zoo import recipes, runs
+    from zoo import recipes
+    from zoo.recipes import runs
 
     small = dict(units=16, epochs=2, batch_size=512, learning_rate=1e-2)
     whole, fields = recipes.texts.char_lm("char_lm", "shakespeare", checkpoint=tmp_path / "a", **small)
@@ -318,7 +319,7 @@ def test_char_lm_recipe_resumes_to_the_same_model(tmp_path, monkeypatch):
     monkeypatch.setattr(runs.EpochCheckpoint, "on_epoch_end", original)
     assert json.loads((tmp_path / "b" / "state.json").read_text())["epochs_done"] == 1
     resumed, again = recipes.texts.char_lm("char_lm", "shakespeare", checkpoint=tmp_path / "b",
-                                     **small)
+                                           **small)
     np.testing.assert_allclose(again["metrics"]["test_bits_per_character"],
                                fields["metrics"]["test_bits_per_character"], rtol=1e-5)
     for got, want in zip(resumed.get_weights(), whole.get_weights()):

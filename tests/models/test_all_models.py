@@ -94,9 +94,8 @@ def test_fits_with_plain_keras_and_tf_data(name):
         # Learning mode: the PB table and the weights from the sequences alone (eq. 2).
         model.compile(optimizer="adam")
         history = model.fit(x["frames"], epochs=2, verbose=0)
-        assert np.isfinite(history.history["loss"]).all()
-        return model
-    model.compile(optimizer="adam", loss=loss)
-    ds = tf.data.Dataset.from_tensor_slices((x, y)).batch(1)
-    history = model.fit(ds, epochs=2, verbose=0, shuffle=False)  # the dataset orders itself
+    else:
+        model.compile(optimizer="adam", loss=loss)
+        ds = tf.data.Dataset.from_tensor_slices((x, y)).batch(1)
+        history = model.fit(ds, epochs=2, verbose=0, shuffle=False)  # the dataset orders itself
     assert np.isfinite(history.history["loss"]).all()

@@ -13,6 +13,15 @@ class CropToReference(keras.layers.Layer):
 
     Call arguments:
         inputs: a list `[x, reference]`; `x` must be at least as long as `reference`.
+
+    Args:
+        **kwargs: `name`, `dtype`, as for any Keras layer; the layer has no settings.
+
+    Example:
+
+    ```python
+    y = zoo.layers.CropToReference()([upsampled, inputs])  # upsampled cut to len(inputs)
+    ```
     """
 
     def call(self, inputs):

@@ -17,6 +17,14 @@ class ElmanCell(RecurrentCell):
         units: positive int.
         **kwargs: see `zoo.layers.recurrent.RecurrentCell`.
 
+
+    Example:
+
+    ```python
+    rnn = keras.layers.RNN(zoo.layers.ElmanCell(32), return_sequences=True)
+    y = rnn(np.zeros((8, 100, 12), "float32"))  # (8, 100, 32)
+    ```
+
     Reference:
         Elman, "Finding structure in time", Cognitive Science 1990.
     """

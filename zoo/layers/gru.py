@@ -27,6 +27,14 @@ class GRUCell(RecurrentCell):
         reset_after: default True, apply the reset gate after the recurrent product.
         **kwargs: see `zoo.layers.recurrent.RecurrentCell`.
 
+
+    Example:
+
+    ```python
+    rnn = keras.layers.RNN(zoo.layers.GRUCell(32))
+    y = rnn(np.zeros((8, 100, 12), "float32"))  # (8, 32)
+    ```
+
     Reference:
         Cho et al., "Learning phrase representations using RNN encoder-decoder for
         statistical machine translation", EMNLP 2014.

@@ -26,6 +26,14 @@ class JordanCell(RecurrentCell):
         output_initializer: default `"glorot_uniform"`.
         **kwargs: see `zoo.layers.recurrent.RecurrentCell`.
 
+
+    Example:
+
+    ```python
+    rnn = keras.layers.RNN(zoo.layers.JordanCell(32, output_units=4))
+    y = rnn(np.zeros((8, 100, 12), "float32"))  # (8, 4)
+    ```
+
     Reference:
         Jordan, "Serial order: a parallel distributed processing approach", 1986.
     """

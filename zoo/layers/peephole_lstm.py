@@ -31,6 +31,14 @@ class PeepholeLSTMCell(RecurrentCell):
         **kwargs: see `zoo.layers.recurrent.RecurrentCell` (`pb_dim`, `activation`,
             initializers, regularizers, `dropout`, `recurrent_dropout`, `seed`).
 
+
+    Example:
+
+    ```python
+    rnn = keras.layers.RNN(zoo.layers.PeepholeLSTMCell(32))
+    y = rnn(np.zeros((8, 100, 12), "float32"))  # (8, 32)
+    ```
+
     Reference:
         Gers & Schmidhuber, "Recurrent nets that time and count", IJCNN 2000.
     """

@@ -54,6 +54,15 @@ class RecurrentCell(keras.layers.Layer):
             every step of a sequence when run by a zoo layer).
         recurrent_dropout: float in [0, 1), fraction of the recurrent state dropped.
         seed: int or None, seed of the dropout masks.
+
+    Example:
+
+    ```python
+    class MinimalCell(RecurrentCell):      # h_t = tanh(x W + h U + b)
+        def step(self, x, states, bias, recurrent_mask=None):
+            h = self.activation(self.project(x, bias) + ops.matmul(states[0], self.recurrent_kernel))
+            return h, [h]
+    ```
     """
 
     gates = 1
@@ -269,6 +278,15 @@ class RecurrentLayer(keras.layers.RNN):
         initial_state: optional list of state tensors.
         mask: optional `(batch, time)` boolean mask.
         training: bool, enables dropout.
+
+    Example:
+
+    ```python
+    class Minimal(RecurrentLayer):
+        def __init__(self, units, return_sequences=False, **kwargs):
+            super().__init__(MinimalCell(units, name="minimalcell"),
+                             return_sequences=return_sequences, **kwargs)
+    ```
     """
 
     def __init__(self, cell, jit_inference=True, **kwargs):

@@ -15,6 +15,23 @@ class SequenceModel(keras.Model):
     model does. `fit`, `evaluate`, `predict` and eager calls on arrays validate their input
     first: wrong feature size, NaN or inf, and sequences shorter than `min_length` raise a
     ValueError that names the problem instead of failing deep inside TensorFlow.
+
+    Args:
+        inputs, outputs: the functional graph, as for `keras.Model`.
+        **kwargs: `name`, `trainable`, as for `keras.Model`; anything else is a misspelled
+            setting and raises a TypeError with the closest names.
+
+    Example:
+
+    ```python
+    @keras.saving.register_keras_serializable(package="my")
+    class FrameLinear(SequenceModel):                  # one value per frame
+        def __init__(self, input_dim=8, outputs=1, **kwargs):
+            inputs = keras.Input((None, input_dim), name="features")
+            y = keras.layers.Dense(outputs, name="head")(inputs)
+            super().__init__(inputs=inputs, outputs=y, **kwargs)
+            self._keep(input_dim=input_dim, outputs=outputs)   # written back by get_config
+    ```
     """
 
     #: Citation of the paper the model follows, shown by `zoo.info`.

@@ -153,6 +153,14 @@ class SequenceRegressor(SequenceModel):
         depth: recurrent layers. Default 1.
         bidirectional: default False (a causal model that can stream).
         dropout, recurrent_dropout: of the recurrent layers. Default 0.
+
+    Example:
+
+    ```python
+    model = zoo.get("gru_regressor", input_dim=40, outputs=2)
+    model.compile("adam", loss=zoo.losses.CCCLoss())
+    model.fit(x, y)                                   # (n, T, 40) -> (n, T, 2)
+    ```
     """
 
     def __init__(self, input_dim, outputs=1, cell="peephole_lstm", units=64, depth=1,

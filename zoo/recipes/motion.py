@@ -11,7 +11,7 @@ from zoo.data.uea import load_uea
 from zoo.models.rnnpb.reports import recognition_report
 from zoo.pretrained import input_spec
 from zoo.recipes.cards import settings_of
-from zoo.registry import build
+from zoo import registry
 
 #: Settings per bundled set, chosen on the training split and kept fixed for the test
 #: split. `compress` puts standing (0.3 g) and running (10 g) on comparable scales.
@@ -38,7 +38,7 @@ def learn_uea(name, seed=0, verbose=0, **overrides):
     recipe = {**SETTINGS[name], **overrides}
     keras.utils.set_random_seed(seed)
     train = load_uea(name, "train")
-    model = build("rnnpb", **{k: recipe[k] for k in MODEL_KEYS if k in recipe})
+    model = registry.build("rnnpb", **{k: recipe[k] for k in MODEL_KEYS if k in recipe})
     model.compile(optimizer=keras.optimizers.Adam(recipe["learning_rate"]))
     model.fit(train, epochs=recipe["epochs"], batch_size=recipe["batch_size"], verbose=verbose)
     return model, train

@@ -13,7 +13,7 @@ from zoo.models.char_lm import CharLM
 from zoo.pretrained import input_spec
 from zoo.recipes.cards import settings_of
 from zoo.recipes.runs import array_batches, fit_resumable
-from zoo.registry import build
+from zoo import registry
 
 
 CHAR_LM = dict(cell="gru", units=384, depth=1, embedding_dim=64, length=100, stride=100,
@@ -35,9 +35,9 @@ def char_lm(name, data, seed=0, verbose=0, checkpoint=None, **changes):
     recipe = {**CHAR_LM, **changes}
     train, test = load_shakespeare("train"), load_shakespeare("test")
     keras.utils.set_random_seed(seed)
-    model = build(name, vocabulary=CharLM.vocabulary_of(train), cell=recipe["cell"],
-                    units=recipe["units"], depth=recipe["depth"],
-                    embedding_dim=recipe["embedding_dim"])
+    model = registry.build(name, vocabulary=CharLM.vocabulary_of(train), cell=recipe["cell"],
+                           units=recipe["units"], depth=recipe["depth"],
+                           embedding_dim=recipe["embedding_dim"])
     x, y = model.windows(train, length=recipe["length"], stride=recipe["stride"])
     epochs, batch_size = recipe["epochs"], recipe["batch_size"]
     per_epoch = int(np.ceil(len(x) / batch_size))
@@ -79,7 +79,7 @@ def minilm_valence(name, data, seed=0, verbose=0, epochs=60):
     corpus = load_vader_movies()
     train, _, test = corpus.split((0.8, 0.0, 0.2), seed=0)
     keras.utils.set_random_seed(seed)
-    model = build(name)
+    model = registry.build(name)
     start = time.time()
     x_train = model.embed(train.texts, verbose=verbose)
     x_test = model.embed(test.texts, verbose=verbose)

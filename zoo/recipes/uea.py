@@ -11,7 +11,7 @@ import numpy as np
 from zoo.data.uea import load_uea
 from zoo.pretrained import input_spec
 from zoo.recipes.cards import settings_of
-from zoo.registry import build
+from zoo import registry
 
 #: Settings per data set: model overrides and training settings.
 SETTINGS = {
@@ -58,7 +58,7 @@ def train_classifier(name, dataset, seed=0, verbose=0, **changes):
     recipe = {**SETTINGS[dataset], **changes}
     x_train, y_train, x_test, y_test, classes = load_split(dataset)
     keras.utils.set_random_seed(seed)
-    model = build(name, input_dim=x_train.shape[-1], classes=len(classes), **recipe["model"])
+    model = registry.build(name, input_dim=x_train.shape[-1], classes=len(classes), **recipe["model"])
     steps = recipe["epochs"] * int(np.ceil(len(x_train) / recipe["batch_size"]))
     schedule = keras.optimizers.schedules.CosineDecay(recipe["learning_rate"], steps, alpha=0.05)
     model.compile(

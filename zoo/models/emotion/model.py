@@ -42,6 +42,15 @@ class EmotionDilated(SequenceModel):
         activation: hidden activation. Default "relu".
         dropout: dropout rate between layers. Default 0.
 
+
+    Example:
+
+    ```python
+    model = zoo.get("emotion_dilated", input_dim=160, outputs=2)   # 10 layers, 32 wide
+    model.compile("adam", loss=zoo.losses.CCCLoss(), metrics=[zoo.metrics.CCC()])
+    model.fit(features, labels, sample_weight=mask)               # (n, T, 160), (n, T, 2)
+    ```
+
     Reference:
         Khorram et al., Interspeech 2017.
     """
@@ -100,6 +109,14 @@ class EmotionDownUp(SequenceModel):
         kernel_size: taps of the down-sampling and middle convolutions. Default 5.
         activation: hidden activation. Default "relu".
         dropout: dropout rate after the middle layer. Default 0.
+
+
+    Example:
+
+    ```python
+    model = zoo.get("emotion_downup", input_dim=160, outputs=2)
+    y = model.predict(np.zeros((1, 1000, 160), "float32"))       # (1, 1000, 2): any length
+    ```
 
     Reference:
         Khorram et al., Interspeech 2017.
@@ -172,6 +189,14 @@ class EmotionBLSTM(SequenceModel):
         depth: stacked bidirectional layers. Default 2.
         dropout: input dropout of each LSTM. Default 0.
 
+
+    Example:
+
+    ```python
+    model = zoo.get("emotion_blstm", input_dim=160, outputs=2)
+    model.compile("adam", loss=zoo.losses.CCCLoss())
+    ```
+
     Reference:
         Khorram et al., Interspeech 2017 (BLSTM row of Tables 1-2).
     """
@@ -207,6 +232,13 @@ class EmotionFilter(SequenceModel):
         outputs: predicted dimensions. Default 2.
         length: filter length in frames. Default 512 (the paper's knee).
         filters: number of filters. Default 1, as in the paper.
+
+
+    Example:
+
+    ```python
+    model = zoo.get("emotion_filter", input_dim=160, outputs=2)    # one long filter
+    ```
 
     Reference:
         Khorram et al., Interspeech 2017, Figure 1.

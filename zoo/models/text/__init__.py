@@ -102,7 +102,20 @@ class _TakesStrings:
 
 
 class SentenceEncoder(_TakesStrings, keras.Model):
-    """Strings to sentence embeddings: tokenizer, BERT backbone, masked mean pooling."""
+    """Strings to sentence embeddings: tokenizer, BERT backbone, masked mean pooling.
+
+    Args:
+        preprocessor: a keras-hub preprocessor from strings to token ids and a padding mask.
+        backbone: a keras-hub backbone returning `sequence_output`.
+        normalize: unit-length embeddings, default True.
+
+    Example:
+
+    ```python
+    encoder = zoo.models.text.minilm_encoder()
+    vectors = encoder(["a sentence", "another one"])           # (2, 384), unit length
+    ```
+    """
 
     def __init__(self, preprocessor, backbone, normalize=True, **kwargs):
         super().__init__(**kwargs)
