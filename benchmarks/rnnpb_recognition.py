@@ -30,6 +30,7 @@ import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 import zoo  # noqa: E402
+from zoo.models.rnnpb.recognition import adadelta_step  # noqa: E402
 
 WINDOW = 30
 
@@ -79,7 +80,7 @@ def main(argv=None):
     z, mask = tf.constant(z), tf.constant(mask)
     state = [tf.constant(model.initial_pb(1))] + [tf.zeros((1, model.pb_dim))] * 2
     settings = [tf.constant(v) for v in (0.9, 1e-4, 1.0)]
-    plain = tf.function(model._adadelta_step)
+    plain = tf.function(lambda *args: adadelta_step(model, *args))
     median, _ = timed(lambda: [t.numpy() for t in plain(z, mask, *state, *settings)], args.repeats)
     results["plain"] = median
     print(f"plain tf.function update (no XLA, while_loop):   {median * 1e3:.3f} ms per update")

@@ -13,7 +13,6 @@ import sys
 from pathlib import Path
 
 import keras
-import numpy as np
 import pandas as pd
 
 from zoo import catalog, hub, pretrained, recipes
@@ -24,7 +23,7 @@ from zoo.cli.args import (Interrupted, Parser, UsageError, learning_rate,
 from zoo.cli.train import TRAIN_DEFAULTS, cmd_demo, cmd_train, load_corpus
 from zoo.files import LockedError, write_text
 from zoo.models.emotion.evaluation import score_corpus
-from zoo.models.rnnpb import RNNPB, pb_space
+from zoo.models.rnnpb import RNNPB, pb_space, reports
 from zoo.recipes.runs import RunError, TrainingDiverged
 from zoo.registry import list_models
 
@@ -106,17 +105,14 @@ def cmd_recognize(args):
     print(f"recognised {len(pbs)} sequences in {args.steps} updates: error per frame and "
           f"channel {trace[0].mean():.4f} -> {trace[-1].mean():.4f}")
     if model.sequence_labels is not None:
-        reference = model.pb_table.numpy()
-        frame["nearest_class"] = pb_space.nearest_class_mean(reference, model.sequence_labels, pbs)
+        report = reports.compare_with_training(model, pbs, labels)
+        frame["nearest_class"] = report["nearest_class"]
         if labels is not None:
-            table = pb_space.pb_distance_table(pbs, labels, reference=reference,
-                                               reference_labels=model.sequence_labels)
-            print(table.round(3).to_string())
-            accuracy = float(np.mean(frame["nearest_class"] == frame["label"]))
-            print(f"nearest-class-mean accuracy: {accuracy:.3f}")
-            write_text(out / "distances.csv", table.to_csv())
-            pb_space.plot_pb_space(reference, model.sequence_labels, out / "pb_space.png",
-                                   recognised=pbs, recognised_labels=labels)
+            print(report["table"].round(3).to_string())
+            print(f"nearest-class-mean accuracy: {report['accuracy']:.3f}")
+            write_text(out / "distances.csv", report["table"].to_csv())
+            pb_space.plot_pb_space(model.pb_table.numpy(), model.sequence_labels,
+                                   out / "pb_space.png", recognised=pbs, recognised_labels=labels)
             extra = ", distances.csv, pb_space.png"
     write_text(out / "pb.csv", frame.to_csv(index=False))
     print(f"wrote {out / 'pb.csv'}{extra}")

@@ -20,6 +20,30 @@ def _labels(data):
     return np.array([data.classes[i] for i in data.labels])
 
 
+def compare_with_training(model, pbs, labels=None):
+    """Recognised PBs against the training PB table and its labels (`sequence_labels`).
+
+    Args:
+        model: a trained RNNPB that kept its training labels.
+        pbs: `(n, pb_dim)` recognised PBs.
+        labels: optional true labels of the `n` sequences.
+
+    Returns:
+        A dict: `nearest_class` (per sequence, the class whose mean training PB is
+        nearest); with `labels`, also `accuracy`, `table` (the Tables IV-V distances) and
+        `diagonal_smallest`.
+    """
+    reference = model.pb_table.numpy()
+    train_labels = np.array(model.sequence_labels)
+    result = {"nearest_class": nearest_class_mean(reference, train_labels, pbs)}
+    if labels is not None:
+        labels = np.asarray(labels)
+        table = pb_distance_table(pbs, labels, reference=reference, reference_labels=train_labels)
+        result.update(accuracy=float(np.mean(result["nearest_class"] == labels)), table=table,
+                      diagonal_smallest=diagonal_is_smallest(table))
+    return result
+
+
 def recognition_report(model, test, steps=400, starts=8):
     """Recognises `test` and compares it with the training PB table.
 
@@ -31,17 +55,11 @@ def recognition_report(model, test, steps=400, starts=8):
     start = time.perf_counter()
     pbs, trace = model.recognize(test, steps=steps, starts=starts, verbose=0)
     seconds = time.perf_counter() - start
-    table_pbs = model.pb_table.numpy()
-    train_labels = np.array(model.sequence_labels)
     labels = _labels(test)
-    predicted = nearest_class_mean(table_pbs, train_labels, pbs)
-    table = pb_distance_table(pbs, labels, reference=table_pbs, reference_labels=train_labels)
     return {
         "pbs": pbs,
         "labels": labels,
-        "accuracy": float(np.mean(predicted == labels)),
-        "table": table,
-        "diagonal_smallest": diagonal_is_smallest(table),
+        **compare_with_training(model, pbs, labels),
         "errors": (float(trace[0].mean()), float(trace[-1].mean())),
         "seconds": seconds,
     }
