@@ -3,7 +3,7 @@
 Predicting the mean scores about 0.167. Batch 64, 64 units, Adam 1e-2 with gradient
 clipping; test MSE on 1000 fresh sequences every 100 steps.
 
-    .venv/bin/python benchmarks/adding_problem.py [--max-steps 3000] [--cells peephole_lstm gru elman]
+    .venv/bin/python benchmarks/adding_problem.py [--max-steps 3000] [--cells gru bilinear ...]
 """
 
 import argparse
@@ -18,7 +18,8 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--length", type=int, default=200)
     parser.add_argument("--max-steps", type=int, default=3000)
-    parser.add_argument("--cells", nargs="+", default=["peephole_lstm", "gru", "elman"])
+    parser.add_argument("--cells", nargs="+",
+                        default=["peephole_lstm", "gru", "elman", "bilinear", "gated_bilinear"])
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
     for cell in args.cells:

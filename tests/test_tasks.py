@@ -28,3 +28,10 @@ def test_gated_cells_solve_the_adding_problem_at_200_steps(cell):
 def test_elman_does_not_solve_it_in_the_same_budget():
     result = train_adding("elman", length=200, max_steps=600, seed=0)
     assert result["test_mse"] > 0.05, result["curve"]
+
+
+@pytest.mark.slow
+def test_a_gated_tensor_cell_solves_the_adding_problem_at_200_steps():
+    """Issue 19: at least one gated tensor cell solves it (CP rank 16, the default)."""
+    result = train_adding("gated_bilinear", length=200, max_steps=2500, seed=0)
+    assert result["solved"], f"test MSE {result['test_mse']:.4f} after {result['steps']} steps"

@@ -7,6 +7,7 @@ The one place that composes the registry (names to factories) and `zoo.pretraine
 import inspect
 
 from zoo import pretrained, registry
+from zoo.layers.tensor_product import tensor_summary
 
 
 def get(name, /, weights=None, **overrides):
@@ -39,8 +40,10 @@ def info(name):
     Returns:
         A dict with `name`, `summary` (the factory's docstring), `class`, `parameters`
         (count at the default settings; None for a model that is built by its first
-        `fit`, such as `rnnpb`, whose size depends on the data), `receptive_field` (frames, or None where the
-        idea does not apply), `reference` and `settings` (the constructor config).
+        `fit`, such as `rnnpb`, whose size depends on the data), `receptive_field`
+        (frames, or None where the idea does not apply), `reference`, `settings` (the
+        constructor config), `tensor_products` (for tensor cells: format, rank, and
+        parameters against the full tensor's) and `pretrained` (the cards).
     """
     factory = registry.factory(name)
     model = factory()
@@ -53,5 +56,6 @@ def info(name):
         "receptive_field": getattr(model, "receptive_field", None),
         "reference": getattr(model, "reference", None),
         "settings": model.get_config(),
+        "tensor_products": tensor_summary(model),
         "pretrained": pretrained.cards(name),
     }

@@ -1,13 +1,14 @@
 """Recurrent sequence classifiers and frame-level regressors over any zoo cell.
 
 Registered as `<cell>_classifier` and `<cell>_regressor` for every cell in `CELLS`
-(`peephole_lstm`, `gru`, `elman`, `jordan`, and Keras's own `lstm` as a baseline).
+(`peephole_lstm`, `gru`, `elman`, `jordan`, the tensor cells `bilinear` and
+`gated_bilinear` (CP rank 16 by default), and Keras's own `lstm` as a baseline).
 """
 
 import keras
 import numpy as np
 
-from zoo.layers import GRU, Elman, Jordan, PeepholeLSTM
+from zoo.layers import GRU, Bilinear, Elman, GatedBilinear, Jordan, PeepholeLSTM
 from zoo.models.base import SequenceModel
 from zoo.registry import register_model
 from zoo.validation import check_positive, check_rate
@@ -18,6 +19,8 @@ CELLS = {
     "gru": GRU,
     "elman": Elman,
     "jordan": Jordan,
+    "bilinear": Bilinear,
+    "gated_bilinear": GatedBilinear,
     "lstm": keras.layers.LSTM,
 }
 
@@ -29,6 +32,10 @@ REFERENCES = {
     'statistical machine translation", EMNLP 2014.',
     "elman": 'J. L. Elman, "Finding structure in time", Cognitive Science 14 (1990).',
     "jordan": 'M. I. Jordan, "Serial order: a parallel distributed processing approach", 1986.',
+    "bilinear": 'I. Sutskever, J. Martens, G. Hinton, "Generating text with recurrent neural '
+    'networks", ICML 2011 (multiplicative/CP form); tensor RNN thesis, seed 004_* (ch. 3-4).',
+    "gated_bilinear": "Tensor RNN thesis, seed 004_* (section 4.2: gates around a tensor "
+    'transition); K. Cho et al., EMNLP 2014 (GRU gates).',
     "lstm": 'S. Hochreiter, J. Schmidhuber, "Long short-term memory", Neural Computation 1997.',
 }
 
