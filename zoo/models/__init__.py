@@ -1,5 +1,7 @@
 """Model families; importing this package registers every model."""
 
+from zoo.models import music
+from zoo.models.autoregressive import FeedForwardAR, LinearAR
 from zoo.models.base import SequenceModel
 from zoo.models.char_lm import CharLM
 from zoo.models.emotion import EmotionBLSTM, EmotionDilated, EmotionDownUp, EmotionFilter
@@ -9,4 +11,4 @@ from zoo.models.text import SentenceEncoder, TextRegressor
 
 __all__ = ["SequenceModel", "CharLM", "EmotionBLSTM", "EmotionDilated", "EmotionDownUp",
            "EmotionFilter", "CELLS", "SequenceClassifier", "SequenceRegressor", "RNNPB",
-           "PBStream", "SentenceEncoder", "TextRegressor"]
+           "PBStream", "SentenceEncoder", "TextRegressor", "LinearAR", "FeedForwardAR", "music"]

@@ -48,7 +48,8 @@ def recurrent_layer(cell, units, **kwargs):
 
 
 
-def _stack(x, cell, units, depth, bidirectional, dropout, recurrent_dropout, last_sequences):
+def _stack(x, cell, units, depth, bidirectional, dropout, recurrent_dropout, last_sequences,
+           cell_options=None):
     for n in range(depth):
         layer = recurrent_layer(
             cell,
@@ -57,6 +58,7 @@ def _stack(x, cell, units, depth, bidirectional, dropout, recurrent_dropout, las
             dropout=dropout,
             recurrent_dropout=recurrent_dropout,
             name=f"{cell}_{n}",
+            **(cell_options or {}),
         )
         if bidirectional:
             layer = keras.layers.Bidirectional(layer, name=f"bidirectional_{n}")
@@ -160,6 +162,8 @@ class SequenceRegressor(SequenceModel):
         depth: recurrent layers. Default 1.
         bidirectional: default False (a causal model that can stream).
         dropout, recurrent_dropout: of the recurrent layers. Default 0.
+        cell_options: other arguments of the cell's layer, e.g.
+            `{"tensor_format": "cp", "rank": 4}` for the tensor cells. Default None.
 
     Example:
 
@@ -171,17 +175,21 @@ class SequenceRegressor(SequenceModel):
     """
 
     def __init__(self, input_dim, outputs=1, cell="peephole_lstm", units=64, depth=1,
-                 bidirectional=False, dropout=0.0, recurrent_dropout=0.0, **kwargs):
+                 bidirectional=False, dropout=0.0, recurrent_dropout=0.0, cell_options=None,
+                 **kwargs):
         check_positive(input_dim=input_dim, outputs=outputs, units=units, depth=depth)
         check_rate("dropout", dropout)
         check_rate("recurrent_dropout", recurrent_dropout)
+        if cell_options is not None and not isinstance(cell_options, dict):
+            raise TypeError(f"`cell_options` must be a dict or None. Received: {cell_options!r}")
         inputs = keras.Input((None, input_dim), name="sequences")
-        x = _stack(inputs, cell, units, depth, bidirectional, dropout, recurrent_dropout, True)
+        x = _stack(inputs, cell, units, depth, bidirectional, dropout, recurrent_dropout, True,
+                   cell_options)
         predictions = keras.layers.Dense(outputs, name="head")(x)
         super().__init__(inputs=inputs, outputs=predictions, **kwargs)
         self._keep(input_dim=input_dim, outputs=outputs, cell=cell, units=units, depth=depth,
                    bidirectional=bidirectional, dropout=dropout,
-                   recurrent_dropout=recurrent_dropout)
+                   recurrent_dropout=recurrent_dropout, cell_options=cell_options)
         self.reference = REFERENCES[cell]
 
 
