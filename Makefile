@@ -33,6 +33,8 @@ bench: $(STAMP)
 	$(PY) benchmarks/conv_vs_blstm.py
 	$(PY) benchmarks/rnn_cells.py
 	$(PY) benchmarks/rnnpb_recognition.py
+	$(PY) benchmarks/adding_problem.py
+	$(PY) benchmarks/music.py
 
 clean:
 	rm -rf $(VENV) demo_out build *.egg-info
