@@ -34,6 +34,7 @@ bench: $(STAMP)
 	$(PY) benchmarks/rnn_cells.py
 	$(PY) benchmarks/rnnpb_recognition.py
 	$(PY) benchmarks/adding_problem.py
+	$(PY) benchmarks/variable_binding.py
 	$(PY) benchmarks/music.py
 
 clean:

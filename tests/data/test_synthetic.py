@@ -1,6 +1,7 @@
 import numpy as np
+import pytest
 
-from zoo.data.synthetic import recola_like
+from zoo.data.synthetic import recola_like, variable_binding
 from zoo.models.emotion.evaluation import band_edge
 
 
@@ -31,3 +32,18 @@ def test_single_frames_say_little_and_long_averages_a_lot():
 def test_seed_reproducibility():
     a, b = recola_like(train=1, dev=0, length=50, seed=7), recola_like(train=1, dev=0, length=50, seed=7)
     np.testing.assert_array_equal(a.features[0], b.features[0])
+
+
+def test_variable_binding_targets_the_value_bound_to_the_queried_key():
+    x, y = variable_binding(64, pairs=5, symbols=8, rng=np.random.default_rng(0))
+    assert x.shape == (64, 11, 17) and y.shape == (64,)
+    for seq, target in zip(x, y):
+        keys = [int(np.argmax(seq[2 * i, :8])) for i in range(5)]
+        values = [int(np.argmax(seq[2 * i + 1, 8:16])) for i in range(5)]
+        assert len(set(keys)) == 5
+        assert seq[:-1, 16].sum() == 0 and seq[-1, 16] == 1
+        query = int(np.argmax(seq[-1, :8]))
+        assert target == values[keys.index(query)]
+    assert np.all(x.sum(-1)[:, :-1] == 1)
+    with pytest.raises(ValueError, match="cannot exceed"):
+        variable_binding(2, pairs=9, symbols=8, rng=np.random.default_rng(0))

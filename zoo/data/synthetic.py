@@ -100,3 +100,31 @@ def adding_problem(batch, length, rng):
     markers[rows, second] = 1.0
     y = (values[rows, first] + values[rows, second])[:, None]
     return np.stack([values, markers], -1), y
+
+
+def variable_binding(batch, pairs, symbols, rng):
+    """One batch of the variable-binding task (seed `004_*`, section 5.1.2).
+
+    A sequence shows `pairs` key/value pairs, a key at even steps and its value at the next
+    step, then one of the keys again as a query; the target is the value bound to it. Keys
+    differ within a sequence; values may repeat. A model must bind each value to its key
+    and keep every binding until the query comes: chance is `1 / symbols`.
+
+    Channels: `symbols` key one-hots, `symbols` value one-hots, and a query flag.
+
+    Returns:
+        `(x, y)`: float32 `(batch, 2 * pairs + 1, 2 * symbols + 1)` and int32 `(batch,)`.
+    """
+    if pairs > symbols:
+        raise ValueError(f"`pairs` ({pairs}) cannot exceed `symbols` ({symbols}): keys "
+                         "differ within a sequence.")
+    keys = np.argsort(rng.random((batch, symbols)), axis=1)[:, :pairs]
+    values = rng.integers(0, symbols, (batch, pairs))
+    x = np.zeros((batch, 2 * pairs + 1, 2 * symbols + 1), dtype="float32")
+    rows = np.arange(batch)[:, None]
+    x[rows, 2 * np.arange(pairs), keys] = 1.0
+    x[rows, 2 * np.arange(pairs) + 1, symbols + values] = 1.0
+    asked = rng.integers(0, pairs, batch)
+    x[np.arange(batch), -1, keys[np.arange(batch), asked]] = 1.0
+    x[:, -1, -1] = 1.0
+    return x, values[np.arange(batch), asked].astype("int32")

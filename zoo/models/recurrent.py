@@ -50,6 +50,8 @@ def recurrent_layer(cell, units, **kwargs):
 
 def _stack(x, cell, units, depth, bidirectional, dropout, recurrent_dropout, last_sequences,
            cell_options=None):
+    if cell_options is not None and not isinstance(cell_options, dict):
+        raise TypeError(f"`cell_options` must be a dict or None. Received: {cell_options!r}")
     for n in range(depth):
         layer = recurrent_layer(
             cell,
@@ -110,6 +112,8 @@ class SequenceClassifier(SequenceModel):
         activation: of the head; `"softmax"` (default) for probabilities, None for logits.
         input_mean, input_std: None (default: inputs are already standardised), or one value
             per channel each: the model standardises raw inputs with them.
+        cell_options: other arguments of the cell's layer (tensor rank and format, ...).
+            Default None.
 
     Example:
 
@@ -125,7 +129,7 @@ class SequenceClassifier(SequenceModel):
     def __init__(self, input_dim, classes, cell="peephole_lstm", units=64, depth=1,
                  bidirectional=False, dropout=0.0, recurrent_dropout=0.0, head_dropout=0.0,
                  mask_value=0.0, activation="softmax", input_mean=None, input_std=None,
-                 **kwargs):
+                 cell_options=None, **kwargs):
         check_positive(input_dim=input_dim, classes=classes, units=units, depth=depth)
         scaling = _standardization(input_mean, input_std, input_dim)
         for key, rate in (("dropout", dropout), ("recurrent_dropout", recurrent_dropout),
@@ -134,7 +138,8 @@ class SequenceClassifier(SequenceModel):
         inputs = keras.Input((None, input_dim), name="sequences")
         x = inputs if mask_value is None else keras.layers.Masking(mask_value)(inputs)
         x = x if scaling is None else scaling(x)
-        x = _stack(x, cell, units, depth, bidirectional, dropout, recurrent_dropout, False)
+        x = _stack(x, cell, units, depth, bidirectional, dropout, recurrent_dropout, False,
+                   cell_options)
         if head_dropout:
             x = keras.layers.Dropout(head_dropout)(x)
         outputs = keras.layers.Dense(classes, activation=activation, name="head")(x)
@@ -143,7 +148,7 @@ class SequenceClassifier(SequenceModel):
                    bidirectional=bidirectional, dropout=dropout,
                    recurrent_dropout=recurrent_dropout, head_dropout=head_dropout,
                    mask_value=mask_value, activation=activation,
-                   input_mean=input_mean, input_std=input_std)
+                   input_mean=input_mean, input_std=input_std, cell_options=cell_options)
         self.reference = REFERENCES[cell]
 
 
@@ -180,8 +185,6 @@ class SequenceRegressor(SequenceModel):
         check_positive(input_dim=input_dim, outputs=outputs, units=units, depth=depth)
         check_rate("dropout", dropout)
         check_rate("recurrent_dropout", recurrent_dropout)
-        if cell_options is not None and not isinstance(cell_options, dict):
-            raise TypeError(f"`cell_options` must be a dict or None. Received: {cell_options!r}")
         inputs = keras.Input((None, input_dim), name="sequences")
         x = _stack(inputs, cell, units, depth, bidirectional, dropout, recurrent_dropout, True,
                    cell_options)
