@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+import zoo
 from zoo.layers import Bilinear, BilinearProduct, GatedBilinear
 from zoo.layers.tensor_product import parameter_count
 
@@ -197,3 +198,8 @@ def test_bad_settings_are_refused():
         Bilinear(4, rank=0)
     with pytest.raises(ValueError, match="tensor-train `rank`"):
         GatedBilinear(4, tensor_format="tt", rank=(2, 2, 2))
+    for scale in (0.0, -1.0, float("nan")):
+        with pytest.raises(ValueError, match="tensor_scale"):
+            Bilinear(4, tensor_scale=scale)
+    with pytest.raises(TypeError, match="cell_options"):
+        zoo.get("music_rnn", cell_options="rank=4")

@@ -78,3 +78,13 @@ def test_music_model_learns_beyond_the_independent_notes_baseline():
     model.fit(x, y, sample_weight=mask, epochs=10, batch_size=16, verbose=0)
     baseline = independent_notes_nll(train.rolls, test.rolls)
     assert nll_per_timestep(model, *test.next_step()) < baseline
+
+
+def test_nothing_to_score_is_refused():
+    model = zoo.get("linear_ar", input_dim=88, outputs=88)
+    x = np.zeros((1, 3, 88), "float32")
+    with pytest.raises(ValueError, match="no real frame"):
+        nll_per_timestep(model, x, x, np.zeros((1, 3)))
+    with pytest.raises(ValueError, match="at least one roll"):
+        independent_notes_nll([], [x[0]])
+

@@ -34,6 +34,8 @@ import math
 import keras
 from keras import ops
 
+from zoo.validation import check_positive_float
+
 FORMATS = ("full", "cp", "tt")
 
 
@@ -96,6 +98,7 @@ class BilinearProduct(keras.layers.Layer):
     def __init__(self, units, tensor_format="cp", rank=16, scale=0.1, seed=None, **kwargs):
         super().__init__(**kwargs)
         check_format(tensor_format, rank)
+        check_positive_float(tensor_scale=scale)
         self.units = units
         self.tensor_format = tensor_format
         self.rank = list(rank) if isinstance(rank, (list, tuple)) else rank

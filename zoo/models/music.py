@@ -27,6 +27,9 @@ def frame_nll(y_true, logits):
 
 def nll_per_timestep(model, x, y, mask, batch_size=32):
     """Mean NLL per time step (nats, summed over keys) of `model` over the real frames."""
+    mask = np.asarray(mask, dtype="float32")
+    if mask.sum() <= 0:
+        raise ValueError("`mask` marks no real frame: there is nothing to score.")
     logits = model.predict(x, batch_size=batch_size, verbose=0)
     nll = np.asarray(frame_nll(y, ops.convert_to_tensor(logits)))
     return float((nll * mask).sum() / mask.sum())
@@ -38,6 +41,8 @@ def independent_notes_nll(train_rolls, test_rolls):
     Returns:
         Mean NLL per time step (nats) on `test_rolls`.
     """
+    if not len(train_rolls) or not len(test_rolls):
+        raise ValueError("`train_rolls` and `test_rolls` must each hold at least one roll.")
     frames = np.concatenate(train_rolls)
     p = np.clip(frames.mean(axis=0), 1e-4, 1 - 1e-4)
     test = np.concatenate(test_rolls)
