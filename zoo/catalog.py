@@ -25,13 +25,12 @@ def get(name, /, weights=None, **overrides):
     Returns:
         A `keras.Model`.
     """
-    factory = registry.factory(name)
-    registry.check_overrides(name, factory, overrides)
-    if weights is not None:
-        if not isinstance(weights, str):
-            raise TypeError(f"`weights` must be None or a tag string. Received: {weights!r}")
-        return pretrained.load(name, weights, **overrides)
-    return factory(**overrides)
+    if weights is None:
+        return registry.build(name, **overrides)
+    registry.check_overrides(name, registry.factory(name), overrides)
+    if not isinstance(weights, str):
+        raise TypeError(f"`weights` must be None or a tag string. Received: {weights!r}")
+    return pretrained.load(name, weights, **overrides)
 
 
 def info(name):
