@@ -10,12 +10,12 @@ additive path. The candidate adds the bilinear product of the input and the rese
 import keras
 from keras import ops
 
-from zoo.layers.recurrent import RecurrentCell, RecurrentLayer
-from zoo.layers.tensor_product import BilinearProduct
+from zoo.layers.bilinear import BilinearCell
+from zoo.layers.recurrent import RecurrentLayer
 
 
 @keras.saving.register_keras_serializable(package="zoo")
-class GatedBilinearCell(RecurrentCell):
+class GatedBilinearCell(BilinearCell):
     """GRU-style gates around a bilinear candidate.
 
     ```
@@ -27,7 +27,7 @@ class GatedBilinearCell(RecurrentCell):
 
     `kernel` is `(input_dim, 3 * units)` and `recurrent_kernel` `(units, 3 * units)` in
     the order z, r, h, as in `GRUCell(reset_after=False)`; `T` is the bilinear product of
-    `zoo.layers.tensor_product.BilinearProduct`.
+    `zoo.layers.tensor_product.BilinearProduct`, set up as in `BilinearCell`.
 
     Args:
         units: positive int.
@@ -52,13 +52,8 @@ class GatedBilinearCell(RecurrentCell):
 
     def __init__(self, units, tensor_format="cp", rank=16, tensor_scale=0.1,
                  recurrent_activation="sigmoid", **kwargs):
-        super().__init__(units, **kwargs)
+        super().__init__(units, tensor_format, rank, tensor_scale, **kwargs)
         self.recurrent_activation = keras.activations.get(recurrent_activation)
-        self.tensor_product = BilinearProduct(units, tensor_format, rank, tensor_scale,
-                                              seed=self.seed, name="tensor_product")
-
-    def build_cell(self):
-        self.tensor_product.build((self.input_dim, self.recurrent_dim))
 
     def step(self, x, states, bias, recurrent_mask=None):
         (h,) = states
@@ -75,11 +70,8 @@ class GatedBilinearCell(RecurrentCell):
         return h, [h]
 
     def get_config(self):
-        product = self.tensor_product
-        config = {"tensor_format": product.tensor_format, "rank": product.rank,
-                  "tensor_scale": product.scale,
-                  "recurrent_activation": keras.activations.serialize(self.recurrent_activation)}
-        return {**super().get_config(), **config}
+        return {**super().get_config(),
+                "recurrent_activation": keras.activations.serialize(self.recurrent_activation)}
 
 
 @keras.saving.register_keras_serializable(package="zoo")
