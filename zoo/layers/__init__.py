@@ -9,6 +9,7 @@ from zoo.layers.jordan import Jordan, JordanCell
 from zoo.layers.peephole_lstm import PeepholeLSTM, PeepholeLSTMCell, peephole_from_lstm
 from zoo.layers.recurrent import RecurrentCell, RecurrentLayer
 from zoo.layers.tensor_product import BilinearProduct
+from zoo.layers.tt_matrix import TTMatrix
 
 __all__ = [
     "Bilinear",
@@ -27,5 +28,6 @@ __all__ = [
     "PeepholeLSTMCell",
     "RecurrentCell",
     "RecurrentLayer",
+    "TTMatrix",
     "peephole_from_lstm",
 ]

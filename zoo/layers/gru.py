@@ -107,6 +107,9 @@ class GRU(RecurrentLayer):
         bias_initializer: default `"zeros"`.
         pb_initializer: initializer of `pb_kernel`, default `"glorot_uniform"`.
         kernel_regularizer, recurrent_regularizer, bias_regularizer: default None.
+        kernel_format, recurrent_kernel_format: `"dense"` (default) or `"tt"`: the input
+            or recurrent matrix stored as a tensor train (`zoo.layers.tt_matrix`).
+        tt_rank, tt_cores: rank (default 4) and number of cores (default 3) of those trains.
         dropout: fraction of the input units dropped while training, one mask per sequence.
         recurrent_dropout: fraction of the fed-back state dropped while training.
         seed: seed of the dropout masks.
@@ -148,6 +151,10 @@ class GRU(RecurrentLayer):
         kernel_regularizer=None,
         recurrent_regularizer=None,
         bias_regularizer=None,
+        kernel_format="dense",
+        recurrent_kernel_format="dense",
+        tt_rank=4,
+        tt_cores=3,
         dropout=0.0,
         recurrent_dropout=0.0,
         seed=None,
@@ -174,6 +181,10 @@ class GRU(RecurrentLayer):
             kernel_regularizer=kernel_regularizer,
             recurrent_regularizer=recurrent_regularizer,
             bias_regularizer=bias_regularizer,
+            kernel_format=kernel_format,
+            recurrent_kernel_format=recurrent_kernel_format,
+            tt_rank=tt_rank,
+            tt_cores=tt_cores,
             dropout=dropout,
             recurrent_dropout=recurrent_dropout,
             seed=seed,

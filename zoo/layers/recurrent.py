@@ -29,11 +29,13 @@ maths is `keras.ops`.
 """
 
 import keras
-import tensorflow as tf
 from keras import ops
 
-from zoo.layers import loop
+from zoo.layers.recurrent_layer import RecurrentLayer
+from zoo.layers.tt_matrix import TTMatrix, check_tt, glorot_gain
 from zoo.validation import check_positive
+
+__all__ = ["RecurrentCell", "RecurrentLayer"]
 
 
 class RecurrentCell(keras.layers.Layer):
@@ -54,6 +56,11 @@ class RecurrentCell(keras.layers.Layer):
             every step of a sequence when run by a zoo layer).
         recurrent_dropout: float in [0, 1), fraction of the recurrent state dropped.
         seed: int or None, seed of the dropout masks.
+        kernel_format, recurrent_kernel_format: `"dense"` (default) or `"tt"`, the input
+            and recurrent matrices stored as tensor trains (`zoo.layers.tt_matrix`; their
+            initializers are then ignored).
+        tt_rank: TT rank of the factorised matrices (default 4).
+        tt_cores: number of TT cores (default 3).
 
     Example:
 
@@ -83,10 +90,15 @@ class RecurrentCell(keras.layers.Layer):
         dropout=0.0,
         recurrent_dropout=0.0,
         seed=None,
+        kernel_format="dense",
+        recurrent_kernel_format="dense",
+        tt_rank=4,
+        tt_cores=3,
         **kwargs,
     ):
         super().__init__(**kwargs)
         check_positive(units=units)
+        check_tt(kernel_format, recurrent_kernel_format, tt_rank, tt_cores)
         if not isinstance(pb_dim, int) or isinstance(pb_dim, bool) or pb_dim < 0:
             raise ValueError(f"`pb_dim` must be an int >= 0. Received: pb_dim={pb_dim!r}")
         for name, rate in (("dropout", dropout), ("recurrent_dropout", recurrent_dropout)):
@@ -106,6 +118,8 @@ class RecurrentCell(keras.layers.Layer):
         self.dropout = float(dropout)
         self.recurrent_dropout = float(recurrent_dropout)
         self.seed = seed
+        self.kernel_format, self.recurrent_kernel_format = kernel_format, recurrent_kernel_format
+        self.tt_rank, self.tt_cores = tt_rank, tt_cores
         self.seed_generator = keras.random.SeedGenerator(seed)
         self.state_size = [units]
         self.output_size = units
@@ -128,18 +142,23 @@ class RecurrentCell(keras.layers.Layer):
                 f"Received: {total} features."
             )
         width = self.gates * self.units
-        self.kernel = self.add_weight(
-            shape=(self.input_dim, width),
-            name="kernel",
-            initializer=self.kernel_initializer,
-            regularizer=self.kernel_regularizer,
-        )
-        self.recurrent_kernel = self.add_weight(
-            shape=(self.recurrent_dim, width),
-            name="recurrent_kernel",
-            initializer=self.recurrent_initializer,
-            regularizer=self.recurrent_regularizer,
-        )
+        self.kernel_tt = self.recurrent_kernel_tt = None
+        if self.kernel_format == "tt":
+            self.kernel_tt = self._tt_matrix(self.input_dim, width, "kernel",
+                                             glorot_gain(self.input_dim, width),
+                                             self.kernel_regularizer)
+        else:
+            self._kernel = self.add_weight(shape=(self.input_dim, width), name="kernel",
+                                           initializer=self.kernel_initializer,
+                                           regularizer=self.kernel_regularizer)
+        if self.recurrent_kernel_format == "tt":
+            self.recurrent_kernel_tt = self._tt_matrix(self.recurrent_dim, width,
+                                                       "recurrent_kernel", 1.0,
+                                                       self.recurrent_regularizer)
+        else:
+            self._recurrent_kernel = self.add_weight(
+                shape=(self.recurrent_dim, width), name="recurrent_kernel",
+                initializer=self.recurrent_initializer, regularizer=self.recurrent_regularizer)
         self.pb_kernel = None
         if self.pb_dim:
             self.pb_kernel = self.add_weight(
@@ -155,6 +174,24 @@ class RecurrentCell(keras.layers.Layer):
             )
         self.build_cell()
         self.built = True
+
+    def _tt_matrix(self, rows, cols, name, gain, regularizer):
+        matrix = TTMatrix(rows, cols, self.tt_rank, self.tt_cores, gain, regularizer,
+                          seed=self.seed, name=name)
+        matrix.build()
+        return matrix
+
+    @property
+    def kernel(self):
+        """`(input_dim, gates * units)`; built from its cores when `kernel_format="tt"`."""
+        return self._kernel if self.kernel_tt is None else self.kernel_tt.matrix()
+
+    @property
+    def recurrent_kernel(self):
+        """`(recurrent_dim, gates * units)`, likewise."""
+        if self.recurrent_kernel_tt is None:
+            return self._recurrent_kernel
+        return self.recurrent_kernel_tt.matrix()
 
     def bias_shape(self):
         return (self.gates * self.units,)
@@ -189,7 +226,10 @@ class RecurrentCell(keras.layers.Layer):
 
     def project(self, x, bias):
         """`x @ kernel + bias`, the input's share of the pre-activations."""
-        z = ops.matmul(x, self.kernel)
+        if self.kernel_tt is not None:
+            z = self.kernel_tt.matmul(x)
+        else:
+            z = ops.matmul(x, self._kernel)
         return z if bias is None else z + bias
 
     def step(self, x, states, bias, recurrent_mask=None):
@@ -251,131 +291,10 @@ class RecurrentCell(keras.layers.Layer):
             "dropout": self.dropout,
             "recurrent_dropout": self.recurrent_dropout,
             "seed": self.seed,
+            "kernel_format": self.kernel_format,
+            "recurrent_kernel_format": self.recurrent_kernel_format,
+            "tt_rank": self.tt_rank,
+            "tt_cores": self.tt_cores,
         }
         base_config = super().get_config()
         return {**base_config, **config}
-
-
-class RecurrentLayer(keras.layers.RNN):
-    """`keras.layers.RNN` over a zoo cell with a faster loop and a PB input.
-
-    The base of `Elman`, `Jordan`, `GRU` and `PeepholeLSTM`, which list their arguments
-    and build their cell; use those. A layer over a new zoo cell does the same: build the
-    cell in `__init__` and pass it here with the `keras.layers.RNN` arguments.
-
-    Args:
-        cell: a built or unbuilt zoo `RecurrentCell`.
-        jit_inference: bool, default True. Compile the inference loop with XLA
-            (measured 1.5-2x faster on CPU; training stays uncompiled, where XLA was
-            slower). The loop is compiled once per input shape.
-        **kwargs: `return_sequences`, `return_state`, `go_backwards`, `stateful`,
-            `unroll`, `zero_output_for_mask`, `name`, ... as for `keras.layers.RNN`.
-
-    Call arguments:
-        sequences: `(batch, time, features)`.
-        pb: `(batch, pb_dim)` parametric bias, constant over time; required when the
-            layer has `pb_dim > 0`, refused otherwise.
-        initial_state: optional list of state tensors.
-        mask: optional `(batch, time)` boolean mask.
-        training: bool, enables dropout.
-
-    Example:
-
-    ```python
-    class Minimal(RecurrentLayer):
-        def __init__(self, units, return_sequences=False, **kwargs):
-            super().__init__(MinimalCell(units, name="minimalcell"),
-                             return_sequences=return_sequences, **kwargs)
-    ```
-    """
-
-    def __init__(self, cell, jit_inference=True, **kwargs):
-        super().__init__(cell, **kwargs)
-        self.jit_inference = bool(jit_inference)
-        self._jit_loop = None
-
-    @property
-    def units(self):
-        return self.cell.units
-
-    @property
-    def pb_dim(self):
-        return self.cell.pb_dim
-
-    def _check_rank(self, shape):
-        if len(shape) != 3:
-            raise ValueError(
-                f"{type(self).__name__} expects inputs of shape (batch, time, features); "
-                f"received shape {tuple(shape)}."
-            )
-
-    def build(self, sequences_shape, initial_state_shape=None):
-        self._check_rank(sequences_shape)
-        # The cell reads PB as extra input features; the layer takes it as `pb=`.
-        cell_shape = (*sequences_shape[:-1], sequences_shape[-1] + self.cell.pb_dim)
-        super().build(cell_shape, initial_state_shape)
-
-    def call(self, sequences, initial_state=None, mask=None, training=False, pb=None):
-        self._check_rank(sequences.shape)
-        if pb is None and self.cell.pb_dim:
-            raise ValueError(
-                f"{type(self).__name__} '{self.name}' has pb_dim={self.cell.pb_dim}: "
-                f"pass `pb` of shape (batch, {self.cell.pb_dim})."
-            )
-        if pb is not None:
-            if not self.cell.pb_dim:
-                raise ValueError(
-                    f"{type(self).__name__} '{self.name}' has pb_dim=0 and takes no `pb`; "
-                    "build it with pb_dim=k to use parametric bias."
-                )
-            if len(pb.shape) != 2 or pb.shape[-1] != self.cell.pb_dim:
-                raise ValueError(
-                    f"`pb` must have shape (batch, {self.cell.pb_dim}); "
-                    f"received shape {tuple(pb.shape)}."
-                )
-            pb = ops.cast(pb, sequences.dtype)
-            tiled = ops.repeat(ops.expand_dims(pb, 1), ops.shape(sequences)[1], axis=1)
-            sequences = ops.concatenate([sequences, tiled], axis=-1)
-        self.cell.check_features(sequences.shape[-1])
-        return super().call(sequences, initial_state=initial_state, mask=mask, training=training)
-
-    def inner_loop(self, sequences, initial_state, mask, training=False):
-        if self.unroll:
-            return super().inner_loop(sequences, initial_state, mask, training)
-        cell = self.cell
-        initial_state = list(initial_state) if isinstance(initial_state, (list, tuple)) else [initial_state]
-        x, pb = sequences, None
-        if cell.pb_dim:
-            x, pb = sequences[..., : cell.input_dim], sequences[:, 0, cell.input_dim :]
-        bias = cell.input_bias(pb)
-        if bias is not None:
-            bias = tf.identity(bias)  # a tensor: tf.function cannot take a Keras variable
-        input_mask, recurrent_mask = cell.dropout_masks(ops.shape(sequences)[0], sequences.dtype, training)
-        if input_mask is not None:
-            x = x * input_mask[:, None, :]
-        if mask is not None:
-            mask = ops.cast(mask, "bool")
-        loop = self._loop
-        if self.jit_inference and not training and recurrent_mask is None:
-            if self._jit_loop is None:
-                self._jit_loop = tf.function(self._loop, jit_compile=True, autograph=False)
-            loop = self._jit_loop
-        return loop(x, initial_state, bias, mask, recurrent_mask)
-
-    def _loop(self, x, states, bias, mask, recurrent_mask):
-        return loop.scan(self.cell, x, states, bias, mask, recurrent_mask,
-                         go_backwards=self.go_backwards,
-                         zero_output_for_mask=self.zero_output_for_mask,
-                         return_sequences=self.return_sequences)
-
-    def get_config(self):
-        config = {**self.cell.get_config(), "jit_inference": self.jit_inference}
-        for key in ("name", "trainable", "dtype"):
-            config.pop(key, None)
-        base_config = super().get_config()
-        del base_config["cell"]
-        return {**base_config, **config}
-
-    @classmethod
-    def from_config(cls, config):
-        return cls(**config)

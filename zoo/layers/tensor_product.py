@@ -34,6 +34,7 @@ import math
 import keras
 from keras import ops
 
+from zoo.layers.tt_matrix import TTMatrix
 from zoo.validation import check_positive_float
 
 FORMATS = ("full", "cp", "tt")
@@ -165,12 +166,17 @@ class BilinearProduct(keras.layers.Layer):
 
 
 def tensor_summary(model):
-    """Each bilinear product in `model`: its format, rank, and parameters against the full
-    tensor's. An empty list for a model without tensor cells (or not built yet)."""
+    """Each factorised part of `model`, with its parameters against the full tensor's or
+    dense matrix's: bilinear products (format `full`, `cp`, `tt`) and TT matrices (format
+    `tt-matrix`). An empty list for a model without them (or not built yet)."""
     rows = []
     for layer in model._flatten_layers(include_self=False):
         if isinstance(layer, BilinearProduct) and layer.built:
             full = parameter_count("full", layer.input_dim, layer.state_dim, layer.units, None)
             rows.append({"layer": layer.path, "format": layer.tensor_format, "rank": layer.rank,
                          "parameters": layer.parameter_count(), "full_tensor_parameters": full})
+        elif isinstance(layer, TTMatrix) and layer.built:
+            rows.append({"layer": layer.path, "format": "tt-matrix", "rank": layer.rank,
+                         "parameters": layer.parameter_count(),
+                         "full_tensor_parameters": layer.rows * layer.cols})
     return rows

@@ -1,0 +1,138 @@
+"""`RecurrentLayer`: `keras.layers.RNN` over a zoo cell, with the zoo's loop and PB input.
+
+The layer forms the cell's bias once per sequence (bias plus `pb @ pb_kernel`), draws one
+dropout mask per sequence, and runs the cell's `step` with `zoo.layers.loop.scan`,
+compiled with XLA for inference. See `zoo.layers.recurrent` for the cell side and the
+measurements behind the loop's design.
+"""
+
+import keras
+import tensorflow as tf
+from keras import ops
+
+from zoo.layers import loop
+
+
+class RecurrentLayer(keras.layers.RNN):
+    """`keras.layers.RNN` over a zoo cell with a faster loop and a PB input.
+
+    The base of `Elman`, `Jordan`, `GRU` and `PeepholeLSTM`, which list their arguments
+    and build their cell; use those. A layer over a new zoo cell does the same: build the
+    cell in `__init__` and pass it here with the `keras.layers.RNN` arguments.
+
+    Args:
+        cell: a built or unbuilt zoo `RecurrentCell`.
+        jit_inference: bool, default True. Compile the inference loop with XLA
+            (measured 1.5-2x faster on CPU; training stays uncompiled, where XLA was
+            slower). The loop is compiled once per input shape.
+        **kwargs: `return_sequences`, `return_state`, `go_backwards`, `stateful`,
+            `unroll`, `zero_output_for_mask`, `name`, ... as for `keras.layers.RNN`.
+
+    Call arguments:
+        sequences: `(batch, time, features)`.
+        pb: `(batch, pb_dim)` parametric bias, constant over time; required when the
+            layer has `pb_dim > 0`, refused otherwise.
+        initial_state: optional list of state tensors.
+        mask: optional `(batch, time)` boolean mask.
+        training: bool, enables dropout.
+
+    Example:
+
+    ```python
+    class Minimal(RecurrentLayer):
+        def __init__(self, units, return_sequences=False, **kwargs):
+            super().__init__(MinimalCell(units, name="minimalcell"),
+                             return_sequences=return_sequences, **kwargs)
+    ```
+    """
+
+    def __init__(self, cell, jit_inference=True, **kwargs):
+        super().__init__(cell, **kwargs)
+        self.jit_inference = bool(jit_inference)
+        self._jit_loop = None
+
+    @property
+    def units(self):
+        return self.cell.units
+
+    @property
+    def pb_dim(self):
+        return self.cell.pb_dim
+
+    def _check_rank(self, shape):
+        if len(shape) != 3:
+            raise ValueError(
+                f"{type(self).__name__} expects inputs of shape (batch, time, features); "
+                f"received shape {tuple(shape)}."
+            )
+
+    def build(self, sequences_shape, initial_state_shape=None):
+        self._check_rank(sequences_shape)
+        # The cell reads PB as extra input features; the layer takes it as `pb=`.
+        cell_shape = (*sequences_shape[:-1], sequences_shape[-1] + self.cell.pb_dim)
+        super().build(cell_shape, initial_state_shape)
+
+    def call(self, sequences, initial_state=None, mask=None, training=False, pb=None):
+        self._check_rank(sequences.shape)
+        if pb is None and self.cell.pb_dim:
+            raise ValueError(
+                f"{type(self).__name__} '{self.name}' has pb_dim={self.cell.pb_dim}: "
+                f"pass `pb` of shape (batch, {self.cell.pb_dim})."
+            )
+        if pb is not None:
+            if not self.cell.pb_dim:
+                raise ValueError(
+                    f"{type(self).__name__} '{self.name}' has pb_dim=0 and takes no `pb`; "
+                    "build it with pb_dim=k to use parametric bias."
+                )
+            if len(pb.shape) != 2 or pb.shape[-1] != self.cell.pb_dim:
+                raise ValueError(
+                    f"`pb` must have shape (batch, {self.cell.pb_dim}); "
+                    f"received shape {tuple(pb.shape)}."
+                )
+            pb = ops.cast(pb, sequences.dtype)
+            tiled = ops.repeat(ops.expand_dims(pb, 1), ops.shape(sequences)[1], axis=1)
+            sequences = ops.concatenate([sequences, tiled], axis=-1)
+        self.cell.check_features(sequences.shape[-1])
+        return super().call(sequences, initial_state=initial_state, mask=mask, training=training)
+
+    def inner_loop(self, sequences, initial_state, mask, training=False):
+        if self.unroll:
+            return super().inner_loop(sequences, initial_state, mask, training)
+        cell = self.cell
+        initial_state = list(initial_state) if isinstance(initial_state, (list, tuple)) else [initial_state]
+        x, pb = sequences, None
+        if cell.pb_dim:
+            x, pb = sequences[..., : cell.input_dim], sequences[:, 0, cell.input_dim :]
+        bias = cell.input_bias(pb)
+        if bias is not None:
+            bias = tf.identity(bias)  # a tensor: tf.function cannot take a Keras variable
+        input_mask, recurrent_mask = cell.dropout_masks(ops.shape(sequences)[0], sequences.dtype, training)
+        if input_mask is not None:
+            x = x * input_mask[:, None, :]
+        if mask is not None:
+            mask = ops.cast(mask, "bool")
+        loop = self._loop
+        if self.jit_inference and not training and recurrent_mask is None:
+            if self._jit_loop is None:
+                self._jit_loop = tf.function(self._loop, jit_compile=True, autograph=False)
+            loop = self._jit_loop
+        return loop(x, initial_state, bias, mask, recurrent_mask)
+
+    def _loop(self, x, states, bias, mask, recurrent_mask):
+        return loop.scan(self.cell, x, states, bias, mask, recurrent_mask,
+                         go_backwards=self.go_backwards,
+                         zero_output_for_mask=self.zero_output_for_mask,
+                         return_sequences=self.return_sequences)
+
+    def get_config(self):
+        config = {**self.cell.get_config(), "jit_inference": self.jit_inference}
+        for key in ("name", "trainable", "dtype"):
+            config.pop(key, None)
+        base_config = super().get_config()
+        del base_config["cell"]
+        return {**base_config, **config}
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
