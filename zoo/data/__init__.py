@@ -3,6 +3,7 @@
 from zoo.data import synthetic
 from zoo.data.avec import Corpus, load_avec, read_table, save_avec
 from zoo.data.chorales import Chorales, load_chorales
+from zoo.data.digits import load_sequential_digits
 from zoo.data.features import log_mel, stack_frames, znorm
 from zoo.data.texts import load_play, load_shakespeare
 from zoo.data.uea import LabelledSequences, load_uea, read_ts
@@ -10,4 +11,4 @@ from zoo.data.vader import ScoredTexts, load_vader_movies
 
 __all__ = ["Corpus", "load_avec", "read_table", "save_avec", "log_mel", "stack_frames",
            "znorm", "synthetic", "LabelledSequences", "load_uea", "read_ts", "ScoredTexts",
-           "load_vader_movies", "load_play", "load_shakespeare", "Chorales", "load_chorales"]
+           "load_vader_movies", "load_play", "load_shakespeare", "Chorales", "load_chorales", "load_sequential_digits"]

@@ -10,17 +10,18 @@ from zoo.models.recurrent import recurrent_layer
 
 
 def train_adding(cell, length=200, units=64, batch=64, max_steps=3000, target=0.01,
-                 learning_rate=1e-2, check_every=100, seed=0, verbose=False):
+                 learning_rate=1e-2, check_every=100, seed=0, cell_options=None, verbose=False):
     """Trains `cell` on the adding problem until the test MSE is below `target`.
 
     Returns:
         A dict: `cell`, `solved` (bool), `steps` (training steps taken), `test_mse` (last),
-        `curve` (list of `(step, test_mse)`), `seconds`.
+        `curve` (list of `(step, test_mse)`), `parameters`, `seconds`.
     """
     keras.utils.set_random_seed(seed)
     rng = np.random.default_rng(seed)
     model = keras.Sequential(
-        [keras.Input((length, 2)), recurrent_layer(cell, units), keras.layers.Dense(1)]
+        [keras.Input((length, 2)), recurrent_layer(cell, units, **(cell_options or {})),
+         keras.layers.Dense(1)]
     )
     model.compile(keras.optimizers.Adam(learning_rate, clipnorm=1.0), "mse")
     x_test, y_test = adding_problem(1000, length, np.random.default_rng(seed + 1000))
@@ -41,5 +42,6 @@ def train_adding(cell, length=200, units=64, batch=64, max_steps=3000, target=0.
         "steps": step,
         "test_mse": mse,
         "curve": curve,
+        "parameters": model.count_params(),
         "seconds": time.perf_counter() - start,
     }
