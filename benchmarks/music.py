@@ -15,51 +15,22 @@ up to the full tensor, held-out NLL against rank.
 
 import argparse
 import os
-import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 import keras  # noqa: E402
-import numpy as np  # noqa: E402
-import tensorflow as tf  # noqa: E402
 
 import zoo  # noqa: E402
 from zoo.data import load_chorales  # noqa: E402
 from zoo.models.music import independent_notes_nll, nll_per_timestep  # noqa: E402
+from zoo.plots import plot_rank_sweep  # noqa: E402
+from zoo.recipes.music import fit_music  # noqa: E402
 
 CELLS = ("elman", "gru", "peephole_lstm", "bilinear", "gated_bilinear")
 
 
-def length_batches(x, y, mask, batch_size, seed):
-    """Batches of chorales of similar length, each cut to its longest (the padding of one
-    array would triple the work), in a new order every epoch; `(dataset, steps)`."""
-    lengths = mask.sum(1).astype(int)
-    order = np.argsort(lengths, kind="stable")
-    groups = [order[i:i + batch_size] for i in range(0, len(order), batch_size)]
-
-    def generate():
-        rng = np.random.default_rng(seed)
-        while True:
-            for g in rng.permutation(len(groups)):
-                rows = groups[g]
-                last = lengths[rows].max()
-                yield x[rows, :last], y[rows, :last], mask[rows, :last]
-
-    spec = (tf.TensorSpec((None, None, 88)), tf.TensorSpec((None, None, 88)),
-            tf.TensorSpec((None, None)))
-    return tf.data.Dataset.from_generator(generate, output_signature=spec), len(groups)
-
-
 def fit(model, data, epochs, seed, learning_rate):
-    (vx, vy, vm) = data["valid"]
-    model.compile(keras.optimizers.Adam(learning_rate, clipnorm=1.0),
-                  keras.losses.BinaryCrossentropy(from_logits=True))
-    stop = keras.callbacks.EarlyStopping("val_loss", patience=20, restore_best_weights=True)
-    batches, steps = length_batches(*data["train"], batch_size=8, seed=seed)
-    start = time.perf_counter()
-    model.fit(batches, steps_per_epoch=steps, validation_data=(vx, vy, vm), epochs=epochs,
-              verbose=0, callbacks=[stop])
-    return time.perf_counter() - start
+    return fit_music(model, data, epochs, seed, learning_rate)[0]
 
 
 def units_for(cell, budget, cell_options=None):
@@ -88,6 +59,8 @@ def main(argv=None):
     parser.add_argument("--rank-units", type=int, default=32)
     parser.add_argument("--ranks", nargs="+", type=int, default=[1, 2, 4, 8, 16, 32])
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--sweep-only", action="store_true", help="run only the rank sweep")
+    parser.add_argument("--plot", default=None, help="write the rank sweep as a PNG here")
     args = parser.parse_args(argv)
     chorales = {part: load_chorales(part, seed=0) for part in ("train", "valid", "test")}
     data = {part: c.next_step() for part, c in chorales.items()}
@@ -106,7 +79,7 @@ def main(argv=None):
         candidates.append((f"{cell} x {units}",
                            lambda cell=cell, units=units: zoo.get("music_rnn", cell=cell,
                                                                   units=units)))
-    for label, make in candidates:
+    for label, make in [] if args.sweep_only else candidates:
         keras.utils.set_random_seed(args.seed)
         model = make()
         seconds = fit(model, data, args.epochs, args.seed, args.learning_rate)
@@ -136,6 +109,11 @@ def main(argv=None):
         print(f"| {rank} | {tensor} | {nll['valid']:.3f} | {nll['test']:.3f} |")
     best = min(sweep, key=lambda r: r[2]["valid"])
     print(f"best rank by validation NLL: {best[0]} (test {best[2]['test']:.3f})")
+    if args.plot:
+        plot_rank_sweep([r[0] for r in sweep], [r[2]["test"] for r in sweep], args.plot,
+                        "test NLL per time step (nats)",
+                        f"Bach chorales, bilinear cell x {args.rank_units}")
+        print(f"plot: {args.plot}")
 
 
 if __name__ == "__main__":

@@ -33,6 +33,8 @@ class CharLM(SequenceModel):
         depth: recurrent layers. Default 2.
         embedding_dim: default 64.
         dropout: input dropout of the recurrent layers. Default 0.
+        cell_options: dict of extra arguments for every recurrent layer (e.g.
+            `{"tensor_format": "cp", "rank": 8}` for a tensor cell). Default None.
 
     Example:
 
@@ -46,7 +48,7 @@ class CharLM(SequenceModel):
     """
 
     def __init__(self, vocabulary, cell="gru", units=256, depth=2, embedding_dim=64,
-                 dropout=0.0, **kwargs):
+                 dropout=0.0, cell_options=None, **kwargs):
         if not isinstance(vocabulary, str) or not vocabulary:
             raise ValueError("`vocabulary` must be a non-empty string of characters.")
         if len(set(vocabulary)) != len(vocabulary):
@@ -56,11 +58,11 @@ class CharLM(SequenceModel):
         size = len(vocabulary) + 1
         inputs = keras.Input((None,), dtype="int32", name="ids")
         x = keras.layers.Embedding(size, embedding_dim, name="embedding")(inputs)
-        x = _stack(x, cell, units, depth, False, dropout, 0.0, True)
+        x = _stack(x, cell, units, depth, False, dropout, 0.0, True, cell_options)
         logits = keras.layers.Dense(size, name="logits")(x)
         super().__init__(inputs=inputs, outputs=logits, **kwargs)
         self._keep(vocabulary=vocabulary, cell=cell, units=units, depth=depth,
-                   embedding_dim=embedding_dim, dropout=dropout)
+                   embedding_dim=embedding_dim, dropout=dropout, cell_options=cell_options)
         self.input_dim = None
         self.reference = (
             "A. Karpathy, \"The unreasonable effectiveness of recurrent neural networks\", 2015; "

@@ -12,14 +12,14 @@ recipe: its settings are what the card says.
 One module per data source holds the training code and its settings:
 `uea` (classifiers on bundled UEA sets), `motion` (the RNNPB on bundled motion sets),
 `texts` (the Shakespeare character model, the VADER valence head), `avec` (emotion
-regressors on AVEC-layout corpora, any data a user brings), `adding` (the adding problem
-that probes a cell's memory). `runs` keeps long work safe: staged run folders, epoch
-checkpoints, resumption.
+regressors on AVEC-layout corpora, any data a user brings), `music` (next-frame models on
+the bundled Bach chorales), and the memory tasks that probe a cell: `adding`, `binding`,
+`digits`. `runs` keeps long work safe: staged run folders, epoch checkpoints, resumption.
 """
 
 from dataclasses import dataclass, field
 
-from zoo.recipes import motion, texts, uea
+from zoo.recipes import motion, music, texts, uea
 
 
 @dataclass(frozen=True)
@@ -49,6 +49,9 @@ LICENCES = {
     "BasicMotions": UEA_LICENCE,
     "shakespeare": "public domain text (Project Gutenberg, via the shakespeare 0.6 package)",
     "vader_movies": "MIT (vaderSentiment 3.3.2; Hutto & Gilbert 2014)",
+    "bach_chorales": ("public domain music (J. S. Bach), encodings from the music21 10.5.1 "
+                      "corpus (BSD-3-Clause; Cuthbert & Ariza 2010); see "
+                      "zoo/data/bundled/README.md"),
 }
 
 #: (model name, data) -> Recipe. `zoo train NAME --data DATA` runs these. The character
@@ -65,6 +68,8 @@ RECIPES = {
         texts.char_lm, "shakespeare", LICENCES["shakespeare"], texts.CHAR_LM, resumable=True),
     ("minilm_valence", "vader_movies"): Recipe(
         texts.minilm_valence, "vader_movies", LICENCES["vader_movies"], {"epochs": 60}),
+    ("music_rnn", "bach_chorales"): Recipe(
+        music.recipe, "bach_chorales", LICENCES["bach_chorales"], music.SETTINGS),
 }
 
 #: The tag each recipe's entry ships under (a view of `RECIPES`).
