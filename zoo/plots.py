@@ -101,7 +101,7 @@ def plot_piano_roll(roll, path, title=None, primed=0):
     Args:
         roll: 0/1 array, key `k` is MIDI pitch `21 + k`.
         path: where the PNG goes (written atomically).
-        primed: frames at the start given rather than generated; a line marks them.
+        primed: frames at the start given rather than drawn by a model; a line marks them.
     """
     plt = pyplot()
     roll = np.asarray(roll)
@@ -114,8 +114,11 @@ def plot_piano_roll(roll, path, title=None, primed=0):
     ax.set_yticks(ticks)
     ax.set_yticklabels([f"C{(k + 21) // 12 - 1}" for k in ticks])
     if primed:
-        ax.axvline(primed, color="tab:red", lw=1.2, label="end of the given beats")
-        ax.legend(loc="upper right")
+        ax.axvline(primed, color="tab:red", lw=1.2)
+        ax.annotate("given | drawn", xy=(primed, 0.0), xycoords=("data", "axes fraction"),
+                    xytext=(0, 3), textcoords="offset points", ha="center", va="bottom",
+                    color="tab:red", fontsize=9,
+                    bbox={"boxstyle": "round,pad=0.2", "fc": "white", "ec": "none"})
     ax.set_xlabel("beat (quarter note)")
     ax.set_ylabel("pitch")
     if title:

@@ -78,3 +78,13 @@ def test_05_char_text_generation_fast(tmp_path):
     assert samples.count("MIRANDA.") == 3
     # The shipped model beats letter frequencies by a wide margin on held-out text.
     assert scores["pretrained_bits_per_character"] < scores["order0_bits_per_character"] - 1.5
+
+
+def test_06_tensor_cells_and_chorales_fast(tmp_path):
+    scores = load("06_tensor_cells_and_chorales").run(tmp_path, fast=True)
+    _ran(tmp_path, scores, ["piano_roll.png", "real.png", "chorale.mid", "chorale.musicxml"])
+    assert scores["cp_full_gap"] < 1e-5
+    # The shipped model is scored on the test chorales as its card says.
+    assert abs(scores["shipped_nll"] - 9.397) < 0.01
+    assert scores["shipped_nll"] < scores["independent_notes_nll"] - 2.0
+    assert 2.5 < scores["keys_per_beat"] < 7.0

@@ -64,7 +64,7 @@ def fit_music(model, data, epochs=150, seed=0, learning_rate=3e-3, batch_size=8,
     batches, steps = length_batches(*data["train"], batch_size=batch_size, seed=seed)
     start = time.perf_counter()
     history = model.fit(batches, steps_per_epoch=steps, validation_data=data["valid"],
-                        epochs=epochs, verbose=verbose, callbacks=[stop])
+                        epochs=epochs, verbose=verbose, callbacks=[stop], shuffle=False)
     return time.perf_counter() - start, len(history.history["loss"])
 
 
