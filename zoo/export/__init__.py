@@ -1,0 +1,261 @@
+"""Export a model to run elsewhere: a SavedModel (servers), LiteRT (phones, watches), ONNX
+(other runtimes), each with the model's card and, for causal models, a streaming step.
+
+Every export has the signature `serve`: sequences `(batch, time, ...)` in, `output` out,
+what `model.predict` gives. A causal model (`zoo.export.streaming`) also gets `step`:
+one `frame` and the states `state_0 ... state_n` in, the `output` for that frame and the
+new states out; start from zero states. Run over a sequence frame by frame, `step`
+reproduces `serve`.
+
+- `saved_model`: a folder; shapes dynamic unless `batch` / `steps` fix them. The card is
+  `assets/zoo_card.json`.
+- `litert`: one `.tflite` file with builtin ops only (no Flex delegate), so the stand-alone
+  LiteRT interpreter runs it. LiteRT needs static shapes: `batch` (default 1) and `steps`
+  (required for a sequence model) are fixed; recurrent loops then convert to LiteRT's own
+  `WHILE`. `quantize="float16"` or `"int8"` (dynamic-range weights) shrink it. The card is
+  the model's metadata entry `zoo_card`.
+- `onnx`: `PATH` holds `serve`; the step, if any, goes to `PATH` with `.step.onnx`. The
+  card is each graph's `metadata_props["zoo_card"]`.
+
+Nothing is written until the conversion has succeeded; files and folders are then moved
+into place in one step, and an existing one is replaced only with `overwrite=True`.
+"""
+
+import importlib.metadata
+import json
+import shutil
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from zoo.export import formats
+from zoo.export.formats import ExportError
+from zoo.export.streaming import NotCausalError, StepFunction, stream
+from zoo.files import atomic_path
+
+FORMATS = ("saved_model", "litert", "onnx")
+QUANTIZE = ("float16", "int8")
+
+__all__ = ["export", "read_card", "ExportError", "NotCausalError", "StepFunction", "stream",
+           "FORMATS"]
+
+
+def _version():
+    try:
+        return importlib.metadata.version("zoo")
+    except importlib.metadata.PackageNotFoundError:
+        return "unknown"
+
+
+def _jsonable(value):
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
+
+
+def _check(model, format, batch, steps, quantize, streaming):
+    import keras
+
+    if not isinstance(model, keras.Model):
+        raise TypeError(f"`model` must be a keras.Model. Received: {type(model).__name__}")
+    if format not in FORMATS:
+        raise ValueError(f"`format` must be one of {', '.join(FORMATS)}. Received: {format!r}")
+    for name, value in (("batch", batch), ("steps", steps)):
+        if value is not None and (not isinstance(value, int) or isinstance(value, bool)
+                                  or value < 1):
+            raise ValueError(f"`{name}` must be an int >= 1 or None. Received: {value!r}")
+    if quantize is not None and quantize not in QUANTIZE:
+        raise ValueError(f"`quantize` must be None, 'float16' or 'int8'. Received: {quantize!r}")
+    if quantize is not None and format != "litert":
+        raise ValueError(f"`quantize` applies to LiteRT only; format is {format!r}.")
+    if streaming not in (None, True, False):
+        raise ValueError(f"`streaming` must be None (when causal), True or False. "
+                         f"Received: {streaming!r}")
+    if len(model.inputs) != 1:
+        raise ExportError(f"{model.name} takes {len(model.inputs)} inputs; export supports "
+                          "models of one input (sequences).")
+
+
+def _targets(path, format, with_step):
+    if format != "onnx" or not with_step:
+        return [path]
+    return [path, path.with_name(path.name[: -len(path.suffix)] + ".step.onnx")
+            if path.suffix else path.with_name(path.name + ".step.onnx")]
+
+
+def export(model, path, format="saved_model", batch=None, steps=None, streaming=None,
+           quantize=None, card=None, overwrite=False):
+    """Writes `model` in `format` to `path`, with its card and, if causal, its step.
+
+    Args:
+        model: a built `keras.Model` of one input (every zoo sequence model).
+        path: the folder (SavedModel) or file (`.tflite`, `.onnx`) to write.
+        format: `"saved_model"` (default), `"litert"` or `"onnx"`.
+        batch, steps: fix the batch size and the number of frames of `serve` (LiteRT needs
+            both: `batch` defaults to 1 and `steps` must be given for sequence models).
+        streaming: None (default) adds `step` when the model is causal; True requires it
+            (a non-causal model raises `NotCausalError`); False leaves it out.
+        quantize: LiteRT only: None, `"float16"` or `"int8"` (dynamic-range).
+        card: extra card fields (name, pretrained tag and sha256, preprocessing, metrics).
+        overwrite: replace an existing `path` (refused by default).
+
+    Returns:
+        The card written (a dict); `read_card(path)` reads it back.
+
+    Example:
+
+    ```python
+    model = zoo.get("gru_classifier", weights="japanese_vowels")
+    zoo.export.export(model, "vowels.tflite", format="litert", steps=29)
+    ```
+    """
+    import tensorflow as tf
+
+    _check(model, format, batch, steps, quantize, streaming)
+    path = Path(path)
+    input_tensor = model.inputs[0]
+    frame_shape, dtype = tuple(input_tensor.shape[2:]), input_tensor.dtype
+    if None in frame_shape:
+        raise ExportError(f"{model.name}'s frames have an unknown size {frame_shape}.")
+    if format == "litert":
+        batch = batch or 1
+        if steps is None and input_tensor.shape[1] is None:
+            raise ExportError("LiteRT needs a fixed number of frames: pass steps=N (--steps N), "
+                              "the longest sequence you will run.")
+    if format == "onnx" and steps is None and _recurrent_layers(model):
+        raise ExportError("ONNX export unrolls the recurrent loop over a fixed number of "
+                          "frames: pass steps=N (--steps N).")
+    step = None
+    if streaming is not False:
+        try:
+            step = StepFunction(model)
+        except NotCausalError:
+            if streaming:
+                raise
+    targets = _targets(path, format, step is not None)
+    for target in targets:
+        if target.exists() and not overwrite:
+            raise FileExistsError(f"{target} exists; pass overwrite=True (--overwrite) to "
+                                  "replace it.")
+    sequences = tf.TensorSpec((batch, steps, *frame_shape), dtype, name="sequences")
+
+    def serve(x):
+        return {"output": model(x, training=False)}
+
+    endpoints = {"serve": (serve, [sequences])}
+    signatures = {"serve": {"inputs": {"sequences": _spec(sequences)}}}
+    if step is not None:
+        frame = tf.TensorSpec((batch, *frame_shape), dtype, name="frame")
+        states = [tf.TensorSpec((batch, *shape), "float32", name=f"state_{i}")
+                  for i, shape in enumerate(step.state_shapes)]
+
+        def step_fn(x, *state):
+            y, new = step(x, list(state))
+            out = {"output": y[:, 0] if len(y.shape) == len(model.outputs[0].shape) else y}
+            out.update({f"next_state_{i}": s for i, s in enumerate(new)})
+            return out
+
+        endpoints["step"] = (step_fn, [frame, *states])
+        signatures["step"] = {"inputs": {s.name: _spec(s) for s in [frame, *states]},
+                              "about": "one frame and the states in (zeros to start); the "
+                                       "output for that frame and the new states out"}
+    full_card = _jsonable({
+        "zoo_export": 1, "format": format, "quantize": quantize, "zoo_version": _version(),
+        "model": {"class": type(model).__name__, "name": model.name,
+                  "config": model.get_config()},
+        "signatures": signatures,
+        "files": {name: target.name for name, target in zip(("serve", "step"), targets)},
+        **(card or {})})
+    _write(model, path, format, endpoints, full_card, quantize, targets, overwrite)
+    return full_card
+
+
+def _spec(spec):
+    return {"shape": [None if d is None else int(d) for d in spec.shape],
+            "dtype": spec.dtype.name}
+
+
+def _recurrent_layers(model):
+    import keras
+
+    return [layer for layer in model._flatten_layers(include_self=False)
+            if isinstance(layer, keras.layers.RNN)]
+
+
+def _fresh_traces(model):
+    """Drops the recurrent layers' compiled loops, so this export traces them anew at its
+    own shapes (a loop traced for dynamic shapes would otherwise be reused, and LiteRT
+    cannot fix its shapes)."""
+    for layer in _recurrent_layers(model):
+        if hasattr(layer, "_jit_loop"):
+            layer._jit_loop = None
+
+
+def _onnx(model, endpoints, card):
+    """ONNX graphs of the endpoints. The recurrent loops are unrolled over the fixed
+    `steps` (tf2onnx turns a time `while_loop` into an ONNX `Loop` that onnxruntime refuses
+    on a counter-type mismatch, and cannot inline the nested XLA loop at all)."""
+    layers = _recurrent_layers(model)
+    saved = [(layer.unroll, getattr(layer, "jit_inference", None)) for layer in layers]
+    try:
+        for layer in layers:
+            layer.unroll = True
+        return [formats.attach_onnx_card(formats.convert_onnx(fn, signature), card)
+                .SerializeToString() for fn, signature in endpoints.values()]
+    finally:
+        for layer, (unroll, _) in zip(layers, saved):
+            layer.unroll = unroll
+        _fresh_traces(model)
+
+
+def _write(model, path, format, endpoints, card, quantize, targets, overwrite):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    _fresh_traces(model)
+    scratch = Path(tempfile.mkdtemp(dir=path.parent, prefix=f".{path.name}.export-"))
+    try:
+        saved = scratch / "saved_model"
+        formats.write_saved_model(model, saved, endpoints)
+        if format == "saved_model":
+            formats.attach_saved_model_card(saved, card)
+            formats.move_folder_into_place(saved, path, overwrite)
+            return
+        if format == "litert":
+            flat = formats.convert_litert(saved, list(endpoints), quantize)
+            blobs = [formats.attach_litert_card(flat, card)]
+        else:
+            blobs = _onnx(model, endpoints, card)
+        for target, blob in zip(targets, blobs):
+            with atomic_path(target) as tmp:
+                Path(tmp).write_bytes(blob)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+def read_card(path):
+    """The card an export carries: a SavedModel folder, a `.tflite` or an `.onnx` file.
+
+    Raises:
+        ValueError: `path` is not an export of zoo's (no card), or does not exist.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(f"No such export: {path}")
+    card = None
+    if path.is_dir():
+        file = path / "assets" / formats.CARD_FILE
+        card = json.loads(file.read_text()) if file.is_file() else None
+    elif path.suffix == ".tflite":
+        card = formats.read_litert_card(path.read_bytes())
+    elif path.suffix == ".onnx":
+        card = formats.read_onnx_card(path)
+    if card is None:
+        raise ValueError(f"{path} carries no zoo card: not a SavedModel folder, .tflite or "
+                         ".onnx file written by zoo export.")
+    return card

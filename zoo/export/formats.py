@@ -1,0 +1,161 @@
+"""The three formats: a SavedModel folder, a LiteRT flatbuffer, an ONNX graph; and the card
+each carries (SavedModel: `assets/zoo_card.json`; LiteRT: the model's metadata entry
+`zoo_card`; ONNX: the graph's `metadata_props["zoo_card"]`)."""
+
+import json
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+CARD_NAME = "zoo_card"
+CARD_FILE = "zoo_card.json"
+
+
+class ExportError(ValueError):
+    """A model or setting a format cannot take; raised before any file is written."""
+
+
+# -- SavedModel ---------------------------------------------------------------------------------
+
+
+def write_saved_model(model, folder, endpoints):
+    """Writes `model` with `endpoints` (`{name: (fn, input_signature)}`) as a SavedModel."""
+    import keras
+
+    archive = keras.export.ExportArchive()
+    archive.track(model)
+    for name, (fn, signature) in endpoints.items():
+        archive.add_endpoint(name, fn, input_signature=signature)
+    archive.write_out(str(folder), verbose=False)
+
+
+def attach_saved_model_card(folder, card):
+    assets = Path(folder) / "assets"
+    assets.mkdir(exist_ok=True)
+    (assets / CARD_FILE).write_text(json.dumps(card, indent=1))
+
+
+def move_folder_into_place(scratch, path, overwrite):
+    """Moves folder `scratch` to `path` in one rename; an existing `path` is replaced only
+    with `overwrite` (moved aside first, deleted after)."""
+    path = Path(path)
+    old = None
+    if path.exists():
+        if not overwrite:
+            raise FileExistsError(f"{path} exists; pass overwrite=True (--overwrite) to "
+                                  "replace it.")
+        old = Path(tempfile.mkdtemp(dir=path.parent, prefix=f".{path.name}.old-"))
+        os.rename(path, old / "x")
+    os.rename(scratch, path)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+# -- LiteRT -----------------------------------------------------------------------------------
+
+
+def convert_litert(saved_model, signature_keys, quantize=None):
+    """LiteRT flatbuffer bytes of `saved_model`'s signatures, builtin ops only (no Flex).
+
+    The signatures are converted as concrete functions (the SavedModel route keeps only the
+    default signature when there are several) and then given their own names back.
+    """
+    import tensorflow as tf
+
+    loaded = tf.saved_model.load(str(saved_model))
+    functions = [loaded.signatures[key] for key in signature_keys]
+    converter = tf.lite.TFLiteConverter.from_concrete_functions(functions, loaded)
+    converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS]
+    if quantize == "float16":
+        converter.optimizations = [tf.lite.Optimize.DEFAULT]
+        converter.target_spec.supported_types = [tf.float16]
+    elif quantize == "int8":
+        converter.optimizations = [tf.lite.Optimize.DEFAULT]       # dynamic-range int8
+    try:
+        flat = converter.convert()
+    except Exception as error:  # the converter raises its own ConverterError types
+        first = [line for line in str(error).strip().splitlines() if "error" in line.lower()]
+        raise ExportError(
+            "LiteRT conversion with builtin ops failed (a Flex-only op, or a shape LiteRT "
+            f"cannot fix): {(first or [type(error).__name__])[-1][:300]}") from error
+    inputs = {key: set(f.structured_input_signature[1]) for key, f in zip(signature_keys,
+                                                                            functions)}
+    return _rename_signatures(flat, inputs)
+
+
+def _rename_signatures(flat, inputs):
+    from tensorflow.lite.tools import flatbuffer_utils
+
+    model = flatbuffer_utils.read_model_from_bytearray(bytearray(flat))
+    for signature in model.signatureDefs or []:
+        names = {t.name.decode() if isinstance(t.name, bytes) else t.name
+                 for t in signature.inputs}
+        matches = [key for key, wanted in inputs.items() if wanted == names]
+        if len(matches) != 1:
+            raise ExportError(f"Cannot tell which signature has inputs {sorted(names)}.")
+        signature.signatureKey = matches[0]
+    return bytes(flatbuffer_utils.convert_object_to_bytearray(model))
+
+
+def attach_litert_card(flatbuffer, card):
+    """`flatbuffer` with the card added as metadata entry `zoo_card`."""
+    from tensorflow.lite.python import schema_py_generated as schema
+    from tensorflow.lite.tools import flatbuffer_utils
+
+    model = flatbuffer_utils.read_model_from_bytearray(bytearray(flatbuffer))
+    buffer = schema.BufferT()
+    buffer.data = list(json.dumps(card).encode("utf-8"))
+    model.buffers.append(buffer)
+    entry = schema.MetadataT()
+    entry.name = CARD_NAME
+    entry.buffer = len(model.buffers) - 1
+    model.metadata = [m for m in (model.metadata or []) if m.name != CARD_NAME.encode()]
+    model.metadata.append(entry)
+    return bytes(flatbuffer_utils.convert_object_to_bytearray(model))
+
+
+def read_litert_card(data):
+    from tensorflow.lite.python import schema_py_generated as schema
+
+    model = schema.Model.GetRootAsModel(bytearray(data), 0)
+    for i in range(model.MetadataLength()):
+        entry = model.Metadata(i)
+        if entry.Name() == CARD_NAME.encode():
+            return json.loads(bytes(model.Buffers(entry.Buffer()).DataAsNumpy()).decode("utf-8"))
+    return None
+
+
+# -- ONNX -------------------------------------------------------------------------------------
+
+
+def convert_onnx(fn, signature, opset=17):
+    """ONNX `ModelProto` of the tf.function `fn` traced at `signature` (tf2onnx)."""
+    import tensorflow as tf
+    import tf2onnx
+
+    try:
+        proto, _ = tf2onnx.convert.from_function(tf.function(fn), input_signature=signature,
+                                                 opset=opset)
+    except Exception as error:
+        raise ExportError(f"ONNX conversion failed: {str(error).strip()[:300]}") from error
+    return proto
+
+
+def attach_onnx_card(proto, card):
+    for prop in list(proto.metadata_props):
+        if prop.key == CARD_NAME:
+            proto.metadata_props.remove(prop)
+    entry = proto.metadata_props.add()
+    entry.key, entry.value = CARD_NAME, json.dumps(card)
+    return proto
+
+
+def read_onnx_card(path):
+    import onnx
+
+    proto = onnx.load(str(path), load_external_data=False)
+    for prop in proto.metadata_props:
+        if prop.key == CARD_NAME:
+            return json.loads(prop.value)
+    return None
