@@ -30,7 +30,7 @@ from pathlib import Path
 import numpy as np
 
 from zoo.export import formats
-from zoo.export.formats import ExportError
+from zoo.export.endpoints import ExportError, chain_endpoints
 from zoo.export.streaming import NotCausalError, StepFunction, stream
 from zoo.files import atomic_path
 
@@ -78,16 +78,23 @@ def _check(model, format, batch, steps, quantize, streaming):
     if streaming not in (None, True, False):
         raise ValueError(f"`streaming` must be None (when causal), True or False. "
                          f"Received: {streaming!r}")
-    if len(model.inputs) != 1:
-        raise ExportError(f"{model.name} takes {len(model.inputs)} inputs; export supports "
-                          "models of one input (sequences).")
 
 
-def _targets(path, format, with_step):
-    if format != "onnx" or not with_step:
-        return [path]
-    return [path, path.with_name(path.name[: -len(path.suffix)] + ".step.onnx")
-            if path.suffix else path.with_name(path.name + ".step.onnx")]
+def _targets(path, format, names):
+    """`{endpoint: file}`: one file (or folder) holds them all, but ONNX writes one graph
+    per endpoint: `serve` at `path`, the others beside it as `<stem>.<endpoint>.onnx`."""
+    if format != "onnx":
+        return {name: path for name in names}
+    stem = path.name[: -len(path.suffix)] if path.suffix else path.name
+    return {name: path if name == "serve" else path.with_name(f"{stem}.{name}.onnx")
+            for name in names}
+
+
+def _needs_steps(model, format):
+    inputs = getattr(model, "inputs", None) or []
+    if format == "litert":
+        return not inputs or any(t.shape[1] is None for t in inputs if len(t.shape) >= 2)
+    return bool(_recurrent_layers(model))
 
 
 def export(model, path, format="saved_model", batch=None, steps=None, streaming=None,
@@ -116,70 +123,32 @@ def export(model, path, format="saved_model", batch=None, steps=None, streaming=
     zoo.export.export(model, "vowels.tflite", format="litert", steps=29)
     ```
     """
-    import tensorflow as tf
-
     _check(model, format, batch, steps, quantize, streaming)
     path = Path(path)
-    input_tensor = model.inputs[0]
-    frame_shape, dtype = tuple(input_tensor.shape[2:]), input_tensor.dtype
-    if None in frame_shape:
-        raise ExportError(f"{model.name}'s frames have an unknown size {frame_shape}.")
     if format == "litert":
         batch = batch or 1
-        if steps is None and input_tensor.shape[1] is None:
-            raise ExportError("LiteRT needs a fixed number of frames: pass steps=N (--steps N), "
-                              "the longest sequence you will run.")
-    if format == "onnx" and steps is None and _recurrent_layers(model):
-        raise ExportError("ONNX export unrolls the recurrent loop over a fixed number of "
-                          "frames: pass steps=N (--steps N).")
-    step = None
-    if streaming is not False:
-        try:
-            step = StepFunction(model)
-        except NotCausalError:
-            if streaming:
-                raise
-    targets = _targets(path, format, step is not None)
-    for target in targets:
+    if format in ("litert", "onnx") and steps is None and _needs_steps(model, format):
+        raise ExportError(f"{'LiteRT' if format == 'litert' else 'ONNX'} needs a fixed number "
+                          "of frames here: pass steps=N (--steps N), the longest sequence "
+                          "you will run.")
+    if hasattr(model, "export_endpoints"):
+        endpoints, signatures = model.export_endpoints(batch, steps, streaming)
+    else:
+        endpoints, signatures = chain_endpoints(model, batch, steps, streaming)
+    targets = _targets(path, format, list(endpoints))
+    for target in targets.values():
         if target.exists() and not overwrite:
             raise FileExistsError(f"{target} exists; pass overwrite=True (--overwrite) to "
                                   "replace it.")
-    sequences = tf.TensorSpec((batch, steps, *frame_shape), dtype, name="sequences")
-
-    def serve(x):
-        return {"output": model(x, training=False)}
-
-    endpoints = {"serve": (serve, [sequences])}
-    signatures = {"serve": {"inputs": {"sequences": _spec(sequences)}}}
-    if step is not None:
-        frame = tf.TensorSpec((batch, *frame_shape), dtype, name="frame")
-        states = [tf.TensorSpec((batch, *shape), "float32", name=f"state_{i}")
-                  for i, shape in enumerate(step.state_shapes)]
-
-        def step_fn(x, *state):
-            y, new = step(x, list(state))
-            out = {"output": y[:, 0] if len(y.shape) == len(model.outputs[0].shape) else y}
-            out.update({f"next_state_{i}": s for i, s in enumerate(new)})
-            return out
-
-        endpoints["step"] = (step_fn, [frame, *states])
-        signatures["step"] = {"inputs": {s.name: _spec(s) for s in [frame, *states]},
-                              "about": "one frame and the states in (zeros to start); the "
-                                       "output for that frame and the new states out"}
     full_card = _jsonable({
         "zoo_export": 1, "format": format, "quantize": quantize, "zoo_version": _version(),
         "model": {"class": type(model).__name__, "name": model.name,
                   "config": model.get_config()},
         "signatures": signatures,
-        "files": {name: target.name for name, target in zip(("serve", "step"), targets)},
+        "files": {name: target.name for name, target in targets.items()},
         **(card or {})})
     _write(model, path, format, endpoints, full_card, quantize, targets, overwrite)
     return full_card
-
-
-def _spec(spec):
-    return {"shape": [None if d is None else int(d) for d in spec.shape],
-            "dtype": spec.dtype.name}
 
 
 def _recurrent_layers(model):
@@ -231,7 +200,7 @@ def _write(model, path, format, endpoints, card, quantize, targets, overwrite):
             blobs = [formats.attach_litert_card(flat, card)]
         else:
             blobs = _onnx(model, endpoints, card)
-        for target, blob in zip(targets, blobs):
+        for target, blob in zip(targets.values(), blobs):
             with atomic_path(target) as tmp:
                 Path(tmp).write_bytes(blob)
     finally:

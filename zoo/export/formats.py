@@ -12,8 +12,7 @@ CARD_NAME = "zoo_card"
 CARD_FILE = "zoo_card.json"
 
 
-class ExportError(ValueError):
-    """A model or setting a format cannot take; raised before any file is written."""
+from zoo.export.endpoints import ExportError
 
 
 # -- SavedModel ---------------------------------------------------------------------------------
@@ -75,10 +74,15 @@ def convert_litert(saved_model, signature_keys, quantize=None):
     try:
         flat = converter.convert()
     except Exception as error:  # the converter raises its own ConverterError types
-        first = [line for line in str(error).strip().splitlines() if "error" in line.lower()]
-        raise ExportError(
-            "LiteRT conversion with builtin ops failed (a Flex-only op, or a shape LiteRT "
-            f"cannot fix): {(first or [type(error).__name__])[-1][:300]}") from error
+        lines = str(error).strip().splitlines()
+        ops_lines = [line.strip() for line in lines
+                     if line.strip().startswith(("TF Select ops:", "Custom ops:"))]
+        detail = "; ".join(ops_lines) or next(
+            (line.strip()[:300] for line in reversed(lines) if "error" in line.lower()),
+            type(error).__name__)
+        raise ExportError(f"LiteRT conversion with builtin ops only failed: {detail}. LiteRT "
+                          "has no kernel for these ops (Flex would need the TensorFlow "
+                          "delegate, which the stand-alone interpreter lacks).") from error
     inputs = {key: set(f.structured_input_signature[1]) for key, f in zip(signature_keys,
                                                                             functions)}
     return _rename_signatures(flat, inputs)

@@ -47,13 +47,13 @@ def _chain(model):
                    if t._keras_history[0].name in names}
         if parents and parents != {previous.name}:
             raise NotCausalError(f"{model.name} is not a single chain of layers (layer "
-                                 f"'{layer.name}' reads {sorted(parents)}); streaming "
-                                 "supports chains.")
+                                 f"'{layer.name}' reads {sorted(parents)}): only a chain of "
+                                 "causal layers can stream.")
     return layers
 
 
 def _conv_kind(layer):
-    kernel, dilation = layer.kernel_size[0], layer.dilation_rate[0]
+    kernel = layer.kernel_size[0]
     if layer.strides[0] != 1 or layer.groups != 1:
         raise NotCausalError(f"Conv1D '{layer.name}' has strides or groups; it cannot stream.")
     if kernel == 1:
@@ -155,7 +155,7 @@ class StepFunction:
 
     @staticmethod
     def _conv_step(layer, x, history):
-        dilation, kernel = layer.dilation_rate[0], layer.kernel_size[0]
+        dilation = layer.dilation_rate[0]
         window = ops.concatenate([ops.cast(history, x.dtype), x], axis=1)  # (b, hist + 1, c)
         taps = window[:, ::dilation]                                       # (b, kernel, c)
         y = ops.einsum("bkc,kco->bo", taps, layer.kernel)

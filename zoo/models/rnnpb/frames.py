@@ -12,17 +12,28 @@ import numpy as np
 from keras import ops
 
 
+def _asinh(x, xp):
+    # asinh(x) = sign(x) log(|x| + sqrt(x^2 + 1)), written in ops every runtime has (LiteRT
+    # has no Asinh or Sinh kernel); the odd form keeps large negative x exact.
+    a = xp.abs(x)
+    return xp.sign(x) * xp.log(a + xp.sqrt(a * a + 1.0))
+
+
+def _sinh(x, xp):
+    return (xp.exp(x) - xp.exp(-x)) * 0.5
+
+
 def to_features(frames, mean, scale, components, compress=None, xp=ops):
     """Compress, standardise and project `(..., channels)` frames."""
     if compress is not None:
-        frames = xp.arcsinh(frames / compress)
+        frames = _asinh(frames / compress, xp)
     return xp.matmul((frames - mean) / scale, components)
 
 
 def to_channels(features, mean, scale, components, compress=None, xp=ops):
     """Inverse of `to_features` (exact without PCA)."""
     frames = xp.matmul(features, xp.transpose(components)) * scale + mean
-    return frames if compress is None else xp.sinh(frames) * compress
+    return frames if compress is None else _sinh(frames, xp) * compress
 
 
 def fit_statistics(sequences, compress=None, pca_components=None):

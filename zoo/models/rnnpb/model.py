@@ -4,6 +4,8 @@ Design notes and the choices made where the paper is silent: `zoo/models/rnnpb/_
 """
 
 
+import types
+
 import numpy as np
 import keras
 from keras import ops
@@ -13,6 +15,7 @@ from zoo.layers import loop
 from zoo.models.recurrent import CELLS, recurrent_layer
 from zoo.models.rnnpb import frames as frame_transform
 from zoo.models.rnnpb import generation, recognition, stream
+from zoo.models.rnnpb.deploy import Deployment
 from zoo.models.rnnpb.learning import Learning
 from zoo.models.rnnpb.optimizers import check_adadelta
 from zoo.registry import register_model
@@ -23,7 +26,7 @@ UNROLL_MAX = recognition.UNROLL_MAX
 
 
 @keras.saving.register_keras_serializable(package="zoo")
-class RNNPB(Learning, keras.Model):
+class RNNPB(Deployment, Learning, keras.Model):
     """Recurrent network with parametric bias: learns, recognises and generates sequences.
 
     The network reads frame `t` and the sequence's PB vector and predicts frame `t + 1`.
@@ -132,7 +135,9 @@ class RNNPB(Learning, keras.Model):
                                    jit_inference=False, name=f"{cell}_pb")
         self.readout = None
         self.channels = None
-        self._compiled_fns = {}
+        # Not a dict attribute: Keras and TF would track it, and SavedModel export walks
+        # tracked objects (and refuses tuple keys).
+        self._compiled_fns = types.SimpleNamespace(cache={})
         self._loss_tracker = keras.metrics.Mean(name="loss")
 
     # -- state -----------------------------------------------------------------------
@@ -262,9 +267,10 @@ class RNNPB(Learning, keras.Model):
 
     def compiled_function(self, key, make):
         """The function `make()` built once per model and `key` (compiled updates, loops)."""
-        if key not in self._compiled_fns:
-            self._compiled_fns[key] = make()
-        return self._compiled_fns[key]
+        cache = self._compiled_fns.cache
+        if key not in cache:
+            cache[key] = make()
+        return cache[key]
 
     def _require_built(self, what):
         if not self.built:
