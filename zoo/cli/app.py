@@ -18,6 +18,7 @@ import pandas as pd
 from zoo import catalog, hub, pretrained, recipes
 from zoo.data import load_uea, read_ts
 from zoo.data.uea import BUNDLED
+from zoo.cli import export as cli_export
 from zoo.cli.args import (Interrupted, Parser, UsageError, learning_rate,
                           positive_int)
 from zoo.cli.train import TRAIN_DEFAULTS, cmd_demo, cmd_train, load_corpus
@@ -33,6 +34,11 @@ def cmd_list(args):
 
 
 def cmd_info(args):
+    if Path(args.name).exists():
+        from zoo.export import read_card
+
+        print(json.dumps(read_card(args.name), indent=2, default=str))
+        return
     print(json.dumps(catalog.info(args.name), indent=2, default=str))
 
 
@@ -128,8 +134,10 @@ def build_parser():
     p.set_defaults(func=cmd_list)
 
     p = sub.add_parser("info", help="parameters, receptive field, paper, settings, pretrained cards",
-                       description="Print what zoo knows of a model as JSON.")
-    p.add_argument("name", help="a registered model name (see `zoo list`)")
+                       description="Print what zoo knows of a model as JSON, or the card an "
+                                   "export carries.")
+    p.add_argument("name", help="a registered model name (see `zoo list`), or a SavedModel "
+                                "folder, .tflite or .onnx file written by `zoo export`")
     p.set_defaults(func=cmd_info)
 
     p = sub.add_parser("pretrained", help="list pretrained weights and their scores",
@@ -182,6 +190,8 @@ def build_parser():
     p.add_argument("--set", action="append", metavar="KEY=VALUE",
                    help="model hyperparameter override, e.g. --set filters=64")
     p.set_defaults(func=cmd_train)
+
+    cli_export.add_parser(sub, _load_model)
 
     p = sub.add_parser("evaluate", help="corpus-level CCC and RMSE of a saved model",
                        description="Score a saved regressor the AVEC way: every frame of every "

@@ -122,11 +122,15 @@ def attach_litert_card(flatbuffer, card):
 def read_litert_card(data):
     from tensorflow.lite.python import schema_py_generated as schema
 
-    model = schema.Model.GetRootAsModel(bytearray(data), 0)
-    for i in range(model.MetadataLength()):
-        entry = model.Metadata(i)
-        if entry.Name() == CARD_NAME.encode():
-            return json.loads(bytes(model.Buffers(entry.Buffer()).DataAsNumpy()).decode("utf-8"))
+    try:
+        model = schema.Model.GetRootAsModel(bytearray(data), 0)
+        for i in range(model.MetadataLength()):
+            entry = model.Metadata(i)
+            if entry.Name() == CARD_NAME.encode():
+                raw = bytes(model.Buffers(entry.Buffer()).DataAsNumpy())
+                return json.loads(raw.decode("utf-8"))
+    except Exception:  # not a flatbuffer, or a damaged one: no card to read
+        return None
     return None
 
 
@@ -136,8 +140,11 @@ def read_litert_card(data):
 def convert_onnx(fn, signature, opset=17):
     """ONNX `ModelProto` of the tf.function `fn` traced at `signature` (tf2onnx)."""
     import tensorflow as tf
-    import tf2onnx
 
+    try:
+        import tf2onnx
+    except ImportError as error:
+        raise ImportError("ONNX export needs tf2onnx: pip install 'zoo[export]'.") from error
     try:
         proto, _ = tf2onnx.convert.from_function(tf.function(fn), input_signature=signature,
                                                  opset=opset)
@@ -156,9 +163,15 @@ def attach_onnx_card(proto, card):
 
 
 def read_onnx_card(path):
-    import onnx
+    try:
+        import onnx
+    except ImportError as error:
+        raise ImportError("Reading an ONNX card needs onnx: pip install 'zoo[export]'.") from error
 
-    proto = onnx.load(str(path), load_external_data=False)
+    try:
+        proto = onnx.load(str(path), load_external_data=False)
+    except Exception:  # not an ONNX graph
+        return None
     for prop in proto.metadata_props:
         if prop.key == CARD_NAME:
             return json.loads(prop.value)
