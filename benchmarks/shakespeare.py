@@ -12,7 +12,7 @@ batch 64, `--epochs` epochs, seed 0.
 - Recurrent: `char_lm` with one layer of `--units` units: GRU, Elman, and the bilinear cell
   with its tensor at CP ranks `--ranks` and full (embedding `--embedding-dim`).
 
-    .venv/bin/python benchmarks/shakespeare.py [--epochs 4] [--ranks 1 2 4 8 16 32] [--plot PNG]
+    .venv/bin/python benchmarks/shakespeare.py [--epochs 16] [--ranks 1 2 4 8 16 32] [--plot PNG]
 """
 
 import argparse
@@ -48,7 +48,7 @@ def train(model, x, y, x_test, y_test, args):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--epochs", type=int, default=4)
+    parser.add_argument("--epochs", type=int, default=16)
     parser.add_argument("--learning-rate", type=float, default=3e-3)
     parser.add_argument("--units", type=int, default=128)
     parser.add_argument("--embedding-dim", type=int, default=32)
