@@ -20,7 +20,9 @@ def add_parser(sub, load_model):
                     "export; `zoo info PATH` prints it.")
     p.add_argument("source", help="a .keras file, or a registered model name with --weights")
     p.add_argument("--weights", metavar="TAG", help="pretrained weights of a registered name")
-    p.add_argument("--format", required=True, choices=export.FORMATS)
+    p.add_argument("--format", required=True, choices=export.FORMATS,
+                   help="saved_model (a folder), litert (one .tflite file, builtin ops) or "
+                        "onnx (one .onnx file per signature)")
     p.add_argument("--out", required=True, help="folder (saved_model) or file to write")
     p.add_argument("--batch", type=positive_int, help="fixed batch size (LiteRT: default 1)")
     p.add_argument("--steps", type=positive_int,
