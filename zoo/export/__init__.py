@@ -191,6 +191,7 @@ def _write(model, path, format, endpoints, card, quantize, targets, overwrite):
     try:
         saved = scratch / "saved_model"
         formats.write_saved_model(model, saved, endpoints)
+        _describe_outputs(saved, card)
         if format == "saved_model":
             formats.attach_saved_model_card(saved, card)
             formats.move_folder_into_place(saved, path, overwrite)
@@ -205,6 +206,18 @@ def _write(model, path, format, endpoints, card, quantize, targets, overwrite):
                 Path(tmp).write_bytes(blob)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _describe_outputs(saved, card):
+    """Adds each signature's outputs (names, shapes, dtypes) to the card, as traced."""
+    import tensorflow as tf
+
+    from zoo.export.endpoints import spec_of
+
+    signatures = tf.saved_model.load(str(saved)).signatures
+    for name, entry in card["signatures"].items():
+        outputs = signatures[name].structured_outputs
+        entry["outputs"] = {key: spec_of(value) for key, value in sorted(outputs.items())}
 
 
 def read_card(path):
