@@ -143,12 +143,19 @@ def export(model, path, format="saved_model", batch=None, steps=None, streaming=
     full_card = _jsonable({
         "zoo_export": 1, "format": format, "quantize": quantize, "zoo_version": _version(),
         "model": {"class": type(model).__name__, "name": model.name,
-                  "config": model.get_config()},
+                  "config": _config(model)},
         "signatures": signatures,
         "files": {name: target.name for name, target in targets.items()},
         **(card or {})})
     _write(model, path, format, endpoints, full_card, quantize, targets, overwrite)
     return full_card
+
+
+def _config(model):
+    try:
+        return model.get_config()
+    except NotImplementedError:  # a subclassed model without get_config: the card says so
+        return None
 
 
 def _recurrent_layers(model):
