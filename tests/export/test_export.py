@@ -206,3 +206,31 @@ def test_bad_requests_are_refused_before_anything_is_written(tmp_path, capsys):
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 3 and all(line.startswith("zoo: ") for line in err), err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["e.tflite"]
+
+
+def test_a_keras_file_exports_from_the_command_line(tmp_path, capsys):
+    model = zoo.get("gru_regressor", input_dim=5, outputs=2, units=4)
+    model.save(tmp_path / "mine.keras")
+    out = tmp_path / "mine.onnx"
+    assert main(["export", str(tmp_path / "mine.keras"), "--format", "onnx", "--steps", "6",
+                 "--no-streaming", "--out", str(out)]) == 0
+    card = read_card(out)
+    assert card["source"] == "mine.keras" and len(card["source_sha256"]) == 64
+    assert set(card["signatures"]) == {"serve"} and not (tmp_path / "mine.step.onnx").exists()
+    x = inputs_for("gru_regressor", np.random.default_rng(4), steps=6)
+    np.testing.assert_allclose(Runtime(out, "onnx").run("serve", sequences=x)["output"],
+                               np.asarray(model(x)), atol=1e-4)
+    capsys.readouterr()
+    assert main(["export", str(tmp_path / "mine.keras"), "--format", "onnx", "--steps", "6",
+                 "--out", str(out)]) == 2
+    assert "exists" in capsys.readouterr().err
+
+
+def test_a_model_without_functional_inputs_is_refused_clearly(tmp_path):
+    class Opaque(keras.Model):
+        def call(self, x):
+            return x * 2.0
+
+    with pytest.raises(ExportError, match="export_endpoints"):
+        export(Opaque(), tmp_path / "opaque")
+    assert not list(tmp_path.iterdir())

@@ -34,6 +34,11 @@ def chain_endpoints(model, batch, steps, streaming):
     """`(endpoints, descriptions)` of a one-input model: `serve`, and `step` if causal."""
     import tensorflow as tf
 
+    inputs = getattr(model, "inputs", None)
+    if not inputs:
+        raise ExportError(f"{type(model).__name__} is not a functional model (no `inputs` to "
+                          "trace); such a model says what to export through an "
+                          "`export_endpoints(batch, steps, streaming)` method.")
     if len(model.inputs) != 1:
         raise ExportError(f"{model.name} takes {len(model.inputs)} inputs; a model with "
                           "several defines `export_endpoints`.")
