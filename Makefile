@@ -36,6 +36,9 @@ bench: $(STAMP)
 	$(PY) benchmarks/adding_problem.py
 	$(PY) benchmarks/variable_binding.py
 	$(PY) benchmarks/music.py
+	$(PY) benchmarks/tensor_cells.py
+	$(PY) benchmarks/shakespeare.py
+	$(PY) benchmarks/export.py
 
 clean:
 	rm -rf $(VENV) demo_out build *.egg-info
