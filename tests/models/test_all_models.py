@@ -16,6 +16,7 @@ TINY = {
     "emotion_blstm": {"units": 4, "depth": 1},
     "emotion_filter": {"length": 16},
     "char_lm": {"vocabulary": "abcde", "units": 4, "depth": 1, "embedding_dim": 3},
+    "bilinear_char_lm": {"vocabulary": "abcde", "units": 4, "depth": 1, "embedding_dim": 3},
     "rnnpb": {"units": 4},
     "minilm_valence": {"sequence_length": 8, "hidden": 4},
 }
@@ -40,7 +41,7 @@ def _case(name):
     if name == "minilm_valence":
         model = zoo.get(name, **overrides)
         return model, SENTENCES, np.array([[2.0], [-1.5]], "float32"), keras.losses.MeanSquaredError()
-    if name == "char_lm":
+    if name.endswith("char_lm"):
         model = zoo.get(name, **overrides)
         x = rng.integers(0, model.vocabulary_size, size=(2, LENGTH)).astype("int32")
         return model, x, np.roll(x, -1, 1), keras.losses.SparseCategoricalCrossentropy(from_logits=True)

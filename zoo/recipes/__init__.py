@@ -55,7 +55,7 @@ LICENCES = {
 }
 
 #: (model name, data) -> Recipe. `zoo train NAME --data DATA` runs these. The character
-#: model, the longest (6 to 17 minutes on 2 cores), checkpoints every epoch and resumes
+#: models, the longest (6 to 17 minutes on 2 cores each), checkpoint every epoch and resume
 #: (`zoo train ... --resume`); the others run start to end in a minute or a few.
 RECIPES = {
     ("peephole_lstm_classifier", "JapaneseVowels"): Recipe(
@@ -66,6 +66,9 @@ RECIPES = {
         motion.recipe, "basic_motions", LICENCES["BasicMotions"], motion.SETTINGS["BasicMotions"]),
     ("char_lm", "shakespeare"): Recipe(
         texts.char_lm, "shakespeare", LICENCES["shakespeare"], texts.CHAR_LM, resumable=True),
+    ("bilinear_char_lm", "shakespeare"): Recipe(
+        texts.bilinear_char_lm, "shakespeare", LICENCES["shakespeare"], texts.BILINEAR_CHAR_LM,
+        resumable=True),
     ("minilm_valence", "vader_movies"): Recipe(
         texts.minilm_valence, "vader_movies", LICENCES["vader_movies"], {"epochs": 60}),
     ("music_rnn", "bach_chorales"): Recipe(

