@@ -152,3 +152,9 @@ def test_bad_settings_are_refused(bad):
     key = next(iter(bad))
     with pytest.raises(ValueError, match=key):
         zoo.layers.GRU(8, **bad)
+
+
+@pytest.mark.parametrize("rows,cols", [(0, 4), (4, -1), (2.5, 4), (True, 4)])
+def test_tt_matrix_refuses_bad_shapes(rows, cols):
+    with pytest.raises(ValueError, match="rows|cols"):
+        TTMatrix(rows, cols)

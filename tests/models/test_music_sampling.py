@@ -59,7 +59,8 @@ def test_sampling_keeps_the_prime_is_seeded_and_causal(roll):
 
 @pytest.mark.parametrize("bad,match", [
     ({"frames": 0}, "frames"), ({"temperature": 0.0}, "temperature"),
-    ({"prime": np.zeros((3, 80))}, "prime"), ({"prime": np.zeros((0, 88))}, "prime")])
+    ({"prime": np.zeros((3, 80))}, "prime"), ({"prime": np.zeros((0, 88))}, "prime"),
+    ({"prime": np.full((2, 88), np.nan)}, "0 and 1")])
 def test_bad_sampling_settings_are_refused(bad, match):
     kwargs = {"frames": 4, "prime": np.zeros((2, 88)), **bad}
     with pytest.raises(ValueError, match=match):

@@ -95,6 +95,9 @@ class TTMatrix(keras.layers.Layer):
                  **kwargs):
         super().__init__(**kwargs)
         check_tt("tt", "tt", rank, cores)
+        for name, value in (("rows", rows), ("cols", cols)):
+            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+                raise ValueError(f"`{name}` must be an int >= 1. Received: {name}={value!r}")
         self.rows, self.cols, self.rank, self.cores = int(rows), int(cols), rank, cores
         self.gain = float(gain)
         self.regularizer = keras.regularizers.get(regularizer)

@@ -99,6 +99,8 @@ def sample_rolls(model, frames, prime, temperature=1.0, seed=None):
     if rolls.ndim != 3 or rolls.shape[1] < 1 or rolls.shape[2] != KEYS:
         raise ValueError(f"`prime` must be (frames >= 1, {KEYS}) or (n, frames >= 1, {KEYS}). "
                          f"Received shape {prime.shape}.")
+    if not np.isin(rolls, (0.0, 1.0)).all():
+        raise ValueError("`prime` must be a piano roll of 0 and 1 (no NaN, no velocities).")
     rng = np.random.default_rng(seed)
     start = rolls.shape[1]
     out = np.zeros((len(rolls), start + frames, KEYS), "float32")
