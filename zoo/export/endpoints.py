@@ -63,11 +63,9 @@ def chain_endpoints(model, batch, steps, streaming):
         frame = tf.TensorSpec((batch, *frame_shape), dtype, name="frame")
         states = [tf.TensorSpec((batch, *shape), "float32", name=f"state_{i}")
                   for i, shape in enumerate(step.state_shapes)]
-        per_frame = len(model.outputs[0].shape) == 3
-
         def step_fn(frame, *state):
             y, new = step(frame, list(state))
-            out = {"output": y[:, 0] if per_frame else y}
+            out = {"output": y}
             out.update({f"next_state_{i}": s for i, s in enumerate(new)})
             return out
 

@@ -134,8 +134,10 @@ class StepFunction:
         return [ops.zeros((batch_size, *shape), dtype="float32") for shape in self.state_shapes]
 
     def __call__(self, frame, states):
-        """One frame `(batch, *features)` -> output for it, and the new states."""
+        """One frame `(batch, *features)` -> the output for it `(batch, *outputs)` (without
+        a time axis), and the new states."""
         x = ops.expand_dims(frame, 1)                    # a time axis of length 1
+        timed = True
         new_states = list(states)
         for layer, kind, first, count in self.plan:
             if kind == "identity":
@@ -149,9 +151,10 @@ class StepFunction:
                 cell_states = cell_states if isinstance(cell_states, (list, tuple)) else [cell_states]
                 new_states[first:first + count] = list(cell_states)
                 x = ops.expand_dims(output, 1) if layer.return_sequences else output
+                timed = timed and layer.return_sequences
             else:
                 x, new_states[first] = self._conv_step(layer, x, states[first])
-        return x, new_states
+        return (x[:, 0] if timed else x), new_states
 
     @staticmethod
     def _conv_step(layer, x, history):
@@ -175,5 +178,5 @@ def stream(model, sequence, states=None):
     outputs = []
     for t in range(sequence.shape[1]):
         y, states = step(sequence[:, t], states)
-        outputs.append(y[:, 0] if len(y.shape) == 3 else y)
+        outputs.append(y)
     return ops.stack(outputs, axis=1), states
