@@ -45,6 +45,20 @@ def test_bad_rolls_and_paths_are_refused(roll, tmp_path):
     assert not list(tmp_path.iterdir())
 
 
+def test_reading_an_empty_or_foreign_score_is_a_clear_error(tmp_path):
+    import music21
+
+    empty = music21.stream.Stream()
+    empty.append(music21.note.Rest())
+    empty.write("midi", fp=str(tmp_path / "rest.mid"))
+    with pytest.raises(ValueError, match="no notes"):
+        read_roll(tmp_path / "rest.mid")
+    high = music21.stream.Stream([music21.note.Note(120)])
+    high.write("midi", fp=str(tmp_path / "high.mid"))
+    with pytest.raises(ValueError, match="outside the 88"):
+        read_roll(tmp_path / "high.mid")
+
+
 def test_sampling_keeps_the_prime_is_seeded_and_causal(roll):
     model = zoo.get("music_rnn", units=8)
     a = sample_rolls(model, 6, roll[:3], seed=1)

@@ -109,6 +109,11 @@ def read_roll(path, quarter_length=1.0):
         score = _music21().converter.parse(str(path))
         notes = [(float(n.offset), float(n.offset + n.quarterLength), p.midi)
                  for n in score.flatten().notes for p in n.pitches]
+    if not notes:
+        raise ValueError(f"{path} holds no notes.")
+    outside = sorted({p for _, _, p in notes if not LOWEST_PITCH <= p < LOWEST_PITCH + KEYS})
+    if outside:
+        raise ValueError(f"{path} has notes outside the 88 piano keys (MIDI pitches {outside}).")
     end = max(stop for _, stop, _ in notes)
     roll = np.zeros((int(round(end / quarter_length)), KEYS), "float32")
     for start, stop, pitch in notes:

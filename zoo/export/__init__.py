@@ -21,7 +21,6 @@ Nothing is written until the conversion has succeeded; files and folders are the
 into place in one step, and an existing one is replaced only with `overwrite=True`.
 """
 
-import importlib.metadata
 import json
 import shutil
 import tempfile
@@ -33,19 +32,13 @@ from zoo.export import formats
 from zoo.export.endpoints import ExportError, chain_endpoints
 from zoo.export.streaming import NotCausalError, StepFunction, stream
 from zoo.files import atomic_path
+from zoo.pretrained.export import zoo_version
 
 FORMATS = ("saved_model", "litert", "onnx")
 QUANTIZE = ("float16", "int8")
 
 __all__ = ["export", "read_card", "ExportError", "NotCausalError", "StepFunction", "stream",
            "FORMATS"]
-
-
-def _version():
-    try:
-        return importlib.metadata.version("zoo")
-    except importlib.metadata.PackageNotFoundError:
-        return "unknown"
 
 
 def _jsonable(value):
@@ -141,7 +134,7 @@ def export(model, path, format="saved_model", batch=None, steps=None, streaming=
             raise FileExistsError(f"{target} exists; pass overwrite=True (--overwrite) to "
                                   "replace it.")
     full_card = _jsonable({
-        "zoo_export": 1, "format": format, "quantize": quantize, "zoo_version": _version(),
+        "zoo_export": 1, "format": format, "quantize": quantize, "zoo_version": zoo_version(),
         "model": {"class": type(model).__name__, "name": model.name,
                   "config": _config(model)},
         "signatures": signatures,
@@ -179,14 +172,14 @@ def _onnx(model, endpoints, card):
     `steps` (tf2onnx turns a time `while_loop` into an ONNX `Loop` that onnxruntime refuses
     on a counter-type mismatch, and cannot inline the nested XLA loop at all)."""
     layers = _recurrent_layers(model)
-    saved = [(layer.unroll, getattr(layer, "jit_inference", None)) for layer in layers]
+    unrolled = [layer.unroll for layer in layers]
     try:
         for layer in layers:
             layer.unroll = True
         return [formats.attach_onnx_card(formats.convert_onnx(fn, signature), card)
                 .SerializeToString() for fn, signature in endpoints.values()]
     finally:
-        for layer, (unroll, _) in zip(layers, saved):
+        for layer, unroll in zip(layers, unrolled):
             layer.unroll = unroll
         _fresh_traces(model)
 
@@ -196,15 +189,18 @@ def _write(model, path, format, endpoints, card, quantize, targets, overwrite):
     _fresh_traces(model)
     scratch = Path(tempfile.mkdtemp(dir=path.parent, prefix=f".{path.name}.export-"))
     try:
+        import tensorflow as tf
+
         saved = scratch / "saved_model"
         formats.write_saved_model(model, saved, endpoints)
-        _describe_outputs(saved, card)
+        loaded = tf.saved_model.load(str(saved))        # read once: outputs, then LiteRT
+        _describe_outputs(loaded, card)
         if format == "saved_model":
             formats.attach_saved_model_card(saved, card)
             formats.move_folder_into_place(saved, path, overwrite)
             return
         if format == "litert":
-            flat = formats.convert_litert(saved, list(endpoints), quantize)
+            flat = formats.convert_litert(loaded, list(endpoints), quantize)
             blobs = [formats.attach_litert_card(flat, card)]
         else:
             blobs = _onnx(model, endpoints, card)
@@ -215,13 +211,11 @@ def _write(model, path, format, endpoints, card, quantize, targets, overwrite):
         shutil.rmtree(scratch, ignore_errors=True)
 
 
-def _describe_outputs(saved, card):
+def _describe_outputs(loaded, card):
     """Adds each signature's outputs (names, shapes, dtypes) to the card, as traced."""
-    import tensorflow as tf
-
     from zoo.export.endpoints import spec_of
 
-    signatures = tf.saved_model.load(str(saved)).signatures
+    signatures = loaded.signatures
     for name, entry in card["signatures"].items():
         outputs = signatures[name].structured_outputs
         entry["outputs"] = {key: spec_of(value) for key, value in sorted(outputs.items())}

@@ -8,11 +8,10 @@ import shutil
 import tempfile
 from pathlib import Path
 
+from zoo.export.endpoints import ExportError
+
 CARD_NAME = "zoo_card"
 CARD_FILE = "zoo_card.json"
-
-
-from zoo.export.endpoints import ExportError
 
 
 # -- SavedModel ---------------------------------------------------------------------------------
@@ -54,15 +53,15 @@ def move_folder_into_place(scratch, path, overwrite):
 # -- LiteRT -----------------------------------------------------------------------------------
 
 
-def convert_litert(saved_model, signature_keys, quantize=None):
-    """LiteRT flatbuffer bytes of `saved_model`'s signatures, builtin ops only (no Flex).
+def convert_litert(loaded, signature_keys, quantize=None):
+    """LiteRT flatbuffer bytes of a loaded SavedModel's signatures, builtin ops only (no
+    Flex).
 
     The signatures are converted as concrete functions (the SavedModel route keeps only the
     default signature when there are several) and then given their own names back.
     """
     import tensorflow as tf
 
-    loaded = tf.saved_model.load(str(saved_model))
     functions = [loaded.signatures[key] for key in signature_keys]
     converter = tf.lite.TFLiteConverter.from_concrete_functions(functions, loaded)
     converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS]

@@ -95,8 +95,6 @@ class StepFunction:
             sizes = self._state_sizes(layer, kind)
             self.plan.append((layer, kind, len(self.state_shapes), len(sizes)))
             self.state_shapes += sizes
-        self.frame_shape = tuple(model.inputs[0].shape[2:])
-        self.frame_dtype = model.inputs[0].dtype
 
     @staticmethod
     def _kind(layer):

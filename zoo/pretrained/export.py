@@ -15,7 +15,8 @@ from zoo.pretrained.manifest import FORMAT, LOCK, MANIFEST, read_manifest, check
 from zoo.registry import factory
 
 
-def _version():
+def zoo_version():
+    """The installed zoo's version, written on cards ("unknown" from a bare source tree)."""
     try:
         return importlib.metadata.version("zoo")
     except importlib.metadata.PackageNotFoundError:
@@ -68,7 +69,7 @@ def export(model, name, tag, out, **card_fields):
         "file": file,
         "sha256": sha256(out / file),
         "bytes": (out / file).stat().st_size,
-        "zoo_version": _version(),
+        "zoo_version": zoo_version(),
         **card_fields,
     }
     # The outputs the entry gives as `zoo.get(name, weights=tag)` builds it (with the card's
