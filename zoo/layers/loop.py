@@ -2,8 +2,9 @@
 
 Every model runs its cells through these functions, so the loop is written once:
 
-- `scan`: the `tf.while_loop` over a sequence with Keras's mask rules, what the zoo
-  recurrent layers run (compiled with XLA for inference by `RecurrentLayer`);
+- `scan`: the loop over a sequence with Keras's mask rules, what the zoo recurrent layers
+  run: on TensorFlow a `tf.while_loop` (compiled with XLA for inference by
+  `RecurrentLayer`), elsewhere `keras.ops.scan` (`portable_scan`, the reference);
 - `unrolled`: straight-line code over a short, static time axis, for compiled updates
   that are themselves inside a loop (RNNPB recognition: XLA cannot differentiate a time
   `while_loop` nested in another loop);
@@ -13,11 +14,13 @@ Every model runs its cells through these functions, so the loop is written once:
 
 A cell here is a zoo `RecurrentCell`: `cell.step(x, states, bias, recurrent_mask)` returns
 `(output, new_states)`, with `bias` everything constant over the sequence (see
-`RecurrentCell.input_bias`). The loops are TensorFlow code because speed is their point.
+`RecurrentCell.input_bias`). The TensorFlow loops are TensorFlow code because speed is
+their point; `zoo.backend.fast_loops()` switches between them and the portable ones.
 """
 
-import tensorflow as tf
 from keras import ops
+
+from zoo import backend
 
 
 def scan(cell, x, states, bias=None, mask=None, recurrent_mask=None, go_backwards=False,
@@ -31,6 +34,42 @@ def scan(cell, x, states, bias=None, mask=None, recurrent_mask=None, go_backward
         `(last_output, outputs, states)`: `outputs` is `(batch, time, units)`, or the last
         output as `(batch, 1, units)` when `return_sequences` is False.
     """
+    run = _tf_scan if backend.fast_loops() else portable_scan
+    return run(cell, x, states, bias, mask, recurrent_mask, go_backwards,
+               zero_output_for_mask, return_sequences)
+
+
+def portable_scan(cell, x, states, bias=None, mask=None, recurrent_mask=None,
+                  go_backwards=False, zero_output_for_mask=False, return_sequences=True):
+    """`scan` in `keras.ops` (`ops.scan`: `lax.scan` on JAX, a loop on PyTorch)."""
+    xs = ops.transpose(x, (1, 0, 2))
+    if mask is not None:
+        xs = (xs, ops.expand_dims(ops.transpose(mask, (1, 0)), -1))
+    if go_backwards:
+        xs = (ops.flip(xs[0], 0), ops.flip(xs[1], 0)) if mask is not None else ops.flip(xs, 0)
+    last = ops.zeros((ops.shape(x)[0], cell.output_size), dtype=x.dtype)
+    states = [ops.cast(s, x.dtype) for s in states]
+
+    def body(carry, inputs):
+        last, states = carry
+        x_t = inputs[0] if mask is not None else inputs
+        output, new_states = cell.step(x_t, list(states), bias, recurrent_mask)
+        if mask is not None:
+            keep = inputs[1]
+            fallback = ops.zeros_like(output) if zero_output_for_mask else last
+            output = ops.where(keep, output, fallback)
+            new_states = [ops.where(keep, n, o) for n, o in zip(new_states, states)]
+        return (output, list(new_states)), output
+
+    (last, states), outputs = ops.scan(body, (last, states), xs)
+    sequence = ops.transpose(outputs, (1, 0, 2)) if return_sequences else last[:, None, :]
+    return last, sequence, states
+
+
+def _tf_scan(cell, x, states, bias, mask, recurrent_mask, go_backwards, zero_output_for_mask,
+             return_sequences):
+    import tensorflow as tf
+
     xt = tf.transpose(x, [1, 0, 2])
     if mask is not None:
         mt = tf.transpose(mask, [1, 0])[:, :, None]
@@ -97,6 +136,10 @@ def closed_loop(cell, readout, primer, steps, bias=None):
     Returns:
         `(batch, steps, features)`: the predictions after the primer.
     """
+    if not backend.fast_loops():
+        return portable_closed_loop(cell, readout, primer, steps, bias)
+    import tensorflow as tf
+
     states = [tf.convert_to_tensor(s) for s in cell.get_initial_state(tf.shape(primer)[0])]
     primer = tf.transpose(primer, [1, 0, 2])
 
@@ -121,6 +164,29 @@ def closed_loop(cell, readout, primer, steps, bias=None):
     _, _, outputs, *_ = tf.while_loop(lambda t, *_: t < steps, free,
                                       (tf.constant(0), y, outputs, *states))
     return tf.transpose(outputs.stack(), [1, 0, 2])
+
+
+def portable_closed_loop(cell, readout, primer, steps, bias=None):
+    """`closed_loop` in `keras.ops`."""
+    states = list(cell.get_initial_state(ops.shape(primer)[0]))
+
+    def read(x, states):
+        output, states = cell.step(x, list(states), bias)
+        return readout(output), list(states)
+
+    def warm(carry, x):
+        _, states = carry
+        return read(x, states), None
+
+    y0 = ops.zeros_like(primer[:, 0])
+    (y, states), _ = ops.scan(warm, (y0, states), ops.transpose(primer, (1, 0, 2)))
+
+    def free(carry, _):
+        y, states = carry
+        return read(y, states), y
+
+    _, outputs = ops.scan(free, (y, states), None, length=steps)
+    return ops.transpose(outputs, (1, 0, 2))
 
 
 def step_stack(cells, x, states):

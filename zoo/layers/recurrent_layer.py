@@ -7,9 +7,9 @@ measurements behind the loop's design.
 """
 
 import keras
-import tensorflow as tf
 from keras import ops
 
+from zoo import backend
 from zoo.layers import loop
 
 
@@ -22,9 +22,10 @@ class RecurrentLayer(keras.layers.RNN):
 
     Args:
         cell: a built or unbuilt zoo `RecurrentCell`.
-        jit_inference: bool, default True. Compile the inference loop with XLA
-            (measured 1.5-2x faster on CPU; training stays uncompiled, where XLA was
-            slower). The loop is compiled once per input shape.
+        jit_inference: bool, default True. On TensorFlow, compile the inference loop
+            with XLA (measured 1.5-2x faster on CPU; training stays uncompiled, where XLA
+            was slower). The loop is compiled once per input shape. JAX compiles the
+            whole step anyway and PyTorch runs eagerly, so it changes nothing there.
         **kwargs: `return_sequences`, `return_state`, `go_backwards`, `stateful`,
             `unroll`, `zero_output_for_mask`, `name`, ... as for `keras.layers.RNN`.
 
@@ -105,7 +106,9 @@ class RecurrentLayer(keras.layers.RNN):
         if cell.pb_dim:
             x, pb = sequences[..., : cell.input_dim], sequences[:, 0, cell.input_dim :]
         bias = cell.input_bias(pb)
-        if bias is not None:
+        if bias is not None and backend.fast_loops():
+            import tensorflow as tf
+
             bias = tf.identity(bias)  # a tensor: tf.function cannot take a Keras variable
         input_mask, recurrent_mask = cell.dropout_masks(ops.shape(sequences)[0], sequences.dtype, training)
         if input_mask is not None:
@@ -113,8 +116,11 @@ class RecurrentLayer(keras.layers.RNN):
         if mask is not None:
             mask = ops.cast(mask, "bool")
         loop = self._loop
-        if self.jit_inference and not training and recurrent_mask is None:
+        if (self.jit_inference and backend.fast_loops() and not training
+                and recurrent_mask is None):
             if self._jit_loop is None:
+                import tensorflow as tf
+
                 self._jit_loop = tf.function(self._loop, jit_compile=True, autograph=False)
             loop = self._jit_loop
         return loop(x, initial_state, bias, mask, recurrent_mask)

@@ -1,7 +1,8 @@
 """Generation mode of the RNNPB: closed loop from a PB (eq. 11 of seed `000_*`)."""
 
 import numpy as np
-import tensorflow as tf
+
+from zoo import backend
 
 from zoo.data.sequences import as_sequence_list
 from zoo.layers import loop
@@ -31,8 +32,8 @@ def generate(model, pb, initial_input, steps):
     as_sequence_list(primer, model.channels, min_length=1, name="initial_input")
     z0 = np.asarray(model.to_features(primer))
     cell = model.rnn.cell
-    fn = model.compiled_function(("generate", steps), lambda: tf.function(
-        lambda z0, pb: loop.closed_loop(cell, model.readout, z0, steps, cell.input_bias(pb)),
-        jit_compile=True, reduce_retracing=True, autograph=False))
+    fn = model.compiled_function(("generate", steps), lambda: backend.function(
+        model, lambda z0, pb: loop.closed_loop(cell, model.readout, z0, steps,
+                                               cell.input_bias(pb))))
     frames = np.asarray(model.to_channels(fn(z0, pb)))
     return frames[0] if single and np.asarray(initial_input).ndim < 3 else frames

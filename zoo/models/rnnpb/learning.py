@@ -13,6 +13,7 @@ import numpy as np
 import tensorflow as tf
 from keras import ops
 
+from zoo import backend
 from zoo.data.sequences import as_sequence_list, pad
 from zoo.models.rnnpb.optimizers import pb_adagrad
 from zoo.validation import check_positive
@@ -46,9 +47,10 @@ class Learning:
             raise ValueError("An RNNPB learns with its own loss (eq. 2); do not pass `loss`.")
         if optimizer is None:
             optimizer = keras.optimizers.Adagrad(learning_rate=0.05)
-        # XLA cannot compile the gradient of the recurrent loop inside Keras's train
-        # function ("TensorList crossing the XLA/TF boundary").
-        kwargs.setdefault("jit_compile", False)
+        # XLA cannot compile TensorFlow's gradient of the recurrent loop inside Keras's
+        # train function ("TensorList crossing the XLA/TF boundary"); JAX compiles it.
+        if backend.fast_loops():
+            kwargs.setdefault("jit_compile", False)
         super().compile(optimizer=optimizer, **kwargs)
 
     def compile_from_config(self, config):
@@ -68,36 +70,47 @@ class Learning:
 
     def _learn(self, z, mask, ids):
         """One update of the weights and of the PB rows `ids`; returns per-sequence errors."""
+        ids = ops.convert_to_tensor(ids, "int32")
         pb = ops.take(self.pb_table, ids, axis=0)
         weights = self.trainable_weights
-        with tf.GradientTape() as tape:
-            tape.watch(pb)
+
+        def loss(pb):
             errors = self.sequence_errors(z, mask, pb, training=True)
-            loss = ops.mean(errors)
-        grads = tape.gradient(loss, [pb] + weights)
-        self.optimizer.apply(grads[1:], weights)
-        # Each PB follows the gradient of its own sequence's error, not the batch mean.
-        pb_grad = grads[0] * ops.cast(ops.shape(ids)[0], pb.dtype)
-        accumulator = ops.take(self.pb_accumulator, ids, axis=0)
-        pb, accumulator = pb_adagrad(pb, accumulator, pb_grad, self.pb_learning_rate,
-                                     self.pb_epsilon)
-        rows = ops.expand_dims(ids, -1)
-        self.pb_table.assign(tf.tensor_scatter_nd_update(self.pb_table.value, rows, pb))
-        self.pb_accumulator.assign(
-            tf.tensor_scatter_nd_update(self.pb_accumulator.value, rows, accumulator))
+            return ops.mean(errors), errors
+
+        _, errors, (pb_grad,), grads = backend.value_and_grad(loss, [pb], weights, model=self)
+        with backend.no_grad():
+            self.optimizer.apply(grads, weights)
+            # Each PB follows the gradient of its own sequence's error, not the batch mean.
+            pb_grad = pb_grad * ops.cast(ops.shape(ids)[0], pb.dtype)
+            accumulator = ops.take(self.pb_accumulator, ids, axis=0)
+            pb, accumulator = pb_adagrad(pb, accumulator, pb_grad, self.pb_learning_rate,
+                                         self.pb_epsilon)
+            rows = ops.expand_dims(ids, -1)
+            self.pb_table.assign(ops.scatter_update(self.pb_table.value, rows, pb))
+            self.pb_accumulator.assign(
+                ops.scatter_update(self.pb_accumulator.value, rows, accumulator))
         return errors
 
-    def train_step(self, data):
+    def _train_step(self, data):
         z, mask, ids = data
         errors = self._learn(z, mask, ids)
         self._loss_tracker.update_state(errors, sample_weight=None)
         return {"loss": self._loss_tracker.result()}
 
-    def test_step(self, data):
+    def _test_step(self, data):
         z, mask, ids = data
         errors = self.sequence_errors(z, mask, ops.take(self.pb_table, ids, axis=0))
         self._loss_tracker.update_state(errors)
         return {"loss": self._loss_tracker.result()}
+
+    # Keras's trainers call `train_step(data)` (TensorFlow, PyTorch) or
+    # `train_step(state, data)` (JAX); `zoo.backend` runs the stateful step either way.
+    def train_step(self, *args):
+        return backend.train_step(self, self._train_step, args)
+
+    def test_step(self, *args):
+        return backend.test_step(self, self._test_step, args)
 
     def fit(
         self,
@@ -183,7 +196,10 @@ class Learning:
     def _fit_algorithm_1(self, z, mask, epochs, threshold, max_iterations, callbacks, verbose,
                          seed):
         check_positive(max_iterations=max_iterations)
-        learn = self.compiled_function("learn", lambda: tf.function(self._learn, reduce_retracing=True))
+        learn = self._learn  # eager on JAX and PyTorch: the update assigns variables
+        if backend.fast_loops():
+            learn = self.compiled_function(
+                "learn", lambda: tf.function(self._learn, reduce_retracing=True))
         callbacks = keras.callbacks.CallbackList(
             callbacks, add_history=True, add_progbar=verbose not in (0, "auto") and bool(verbose),
             model=self, verbose=verbose, epochs=epochs, steps=len(z),

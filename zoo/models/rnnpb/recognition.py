@@ -9,15 +9,17 @@ Speed is the point here, so the updates are compiled with XLA. Windows up to
 unrolled (measured 0.24 ms an update on a 30-frame window, against about 1 ms for a call
 per update: Python's dispatch costs 0.2-0.3 ms a call). Longer sequences run one compiled
 update per call, the time loop a `while_loop` (XLA cannot differentiate a `while_loop`
-nested in another). `run_updates` is the one entry point: `recognize` calls it on whole
-sequences and `PBStream` on its sliding window.
+nested in another). That is TensorFlow's speed path; on JAX and PyTorch `portable_updates`
+runs a chunk of updates as `ops.fori_loop` over the model's time loop (`lax.scan` on JAX,
+which differentiates inside another loop; eager on PyTorch). `run_updates` is the one
+entry point: `recognize` calls it on whole sequences and `PBStream` on its sliding window.
 """
 
 import keras
 import numpy as np
-import tensorflow as tf
 from keras import ops
 
+from zoo import backend
 from zoo.models.rnnpb.optimizers import adadelta, check_adadelta
 from zoo.validation import check_positive
 
@@ -30,23 +32,39 @@ _INT32 = {}
 def _int32(value):
     """A cached int32 scalar tensor: creating one per call costs as much as a small update."""
     if value not in _INT32:
-        _INT32[value] = tf.constant(value, tf.int32)
+        _INT32[value] = ops.convert_to_tensor(value, "int32")
     return _INT32[value]
 
 
 def adadelta_step(model, z, mask, pb, msg, msd, rho, epsilon, rate, unroll=False):
     """One Adadelta update of `pb` on `(z, mask)`; returns the new state and the errors."""
-    with tf.GradientTape() as tape:
-        tape.watch(pb)
+
+    def total(pb):
         error = model.sequence_errors(z, mask, pb, unroll=unroll)
-        total = ops.sum(error)  # each PB follows its own sequence's error
-    grad = tape.gradient(total, pb)
+        return ops.sum(error), error  # each PB follows its own sequence's error
+
+    _, error, (grad,), _ = backend.value_and_grad(total, [pb])
     pb, msg, msd = adadelta(pb, msg, msd, grad, rho, epsilon, rate)
     return pb, msg, msd, error
 
 
+def portable_updates(model, z, mask, pb, msg, msd, rho, epsilon, rate, count, size):
+    """`count <= size` updates in `keras.ops`: `(pb, msg, msd, errors (size, batch))`."""
+
+    def body(i, carry):
+        pb, msg, msd, errors = carry
+        pb, msg, msd, error = adadelta_step(model, z, mask, pb, msg, msd, rho, epsilon, rate)
+        errors = ops.slice_update(errors, (i, 0), ops.expand_dims(error, 0))
+        return pb, msg, msd, errors
+
+    errors = ops.zeros((size, ops.shape(z)[0]), dtype=z.dtype)
+    return ops.fori_loop(0, count, body, (pb, msg, msd, errors))
+
+
 def _adadelta_steps(model, z, mask, pb, msg, msd, rho, epsilon, rate, count, size):
     """`count <= size` updates in one compiled call, the window unrolled."""
+    import tensorflow as tf
+
     errors = tf.TensorArray(z.dtype, size=size)
 
     def body(i, pb, msg, msd, errors):
@@ -72,14 +90,19 @@ def run_updates(model, z, mask, state, settings, count, size):
         count: updates to run, at most `size`.
         size: updates per compiled call (one compilation per size).
     """
+    if not backend.fast_loops():
+        fn = model.compiled_function(("updates", size), lambda: backend.function(
+            model, lambda *args: portable_updates(model, *args, size=size)))
+        count_arg = count if backend.name() == "torch" else _int32(count)
+        *state, errors = fn(z, mask, *state, *settings, count_arg)
+        return list(state), np.asarray(errors)[:count]
     if z.shape[1] - 1 <= UNROLL_MAX:
-        fn = model.compiled_function(("updates", size), lambda: tf.function(
-            lambda *args: _adadelta_steps(model, *args, size=size), jit_compile=True,
-            autograph=False))
+        fn = model.compiled_function(("updates", size), lambda: backend.function(
+            model, lambda *args: _adadelta_steps(model, *args, size=size)))
         *state, errors = fn(z, mask, *state, *settings, _int32(count))
         return state, np.asarray(errors)[:count]
-    fn = model.compiled_function("update", lambda: tf.function(
-        lambda *args: adadelta_step(model, *args), jit_compile=True, autograph=False))
+    fn = model.compiled_function("update", lambda: backend.function(
+        model, lambda *args: adadelta_step(model, *args)))
     errors = []
     for _ in range(count):
         *state, error = fn(z, mask, *state, *settings)
@@ -110,9 +133,9 @@ def recognize(model, sequences, steps=300, rho=0.9, epsilon=1e-4, learning_rate=
         pb = np.concatenate([pb] + [np.repeat(o[None], n, axis=0) for o in origins[1:]])
         z, mask = np.tile(z, (starts, 1, 1)), np.tile(mask, (starts, 1))
     progress = keras.utils.Progbar(steps, unit_name="update") if verbose not in (0, False) else None
-    settings = [tf.constant(v, "float32") for v in (rho, epsilon, learning_rate)]
-    state = [tf.constant(v) for v in (pb, np.zeros_like(pb), np.zeros_like(pb))]
-    z, mask = tf.constant(z), tf.constant(mask)
+    settings = [ops.convert_to_tensor(v, "float32") for v in (rho, epsilon, learning_rate)]
+    state = [ops.convert_to_tensor(v) for v in (pb, np.zeros_like(pb), np.zeros_like(pb))]
+    z, mask = ops.convert_to_tensor(z), ops.convert_to_tensor(mask)
     trace = []
     done = 0
     while done < steps:

@@ -7,7 +7,7 @@ behaviour as it changes. `recognize_stream` runs one over a recorded stream.
 
 import keras
 import numpy as np
-import tensorflow as tf
+from keras import ops
 
 from zoo.data.sequences import as_sequence_list
 from zoo.models.rnnpb import frames as frame_transform
@@ -50,7 +50,7 @@ class PBStream:
         self.model = model
         self.window = window
         self.updates = updates
-        self.settings = [tf.constant(v, "float32") for v in (rho, epsilon, learning_rate)]
+        self.settings = [ops.convert_to_tensor(v, "float32") for v in (rho, epsilon, learning_rate)]
         start = model.initial_pb(1) if initial_pb is None else np.asarray(
             model.check_pb(np.asarray(initial_pb, "float32").reshape(1, -1), 1), "float32")
         self.initial = start
@@ -65,7 +65,7 @@ class PBStream:
         self.buffer = np.zeros((1, self.window, self.model.features), dtype="float32")
         self.mask = np.zeros((1, self.window), dtype="float32")
         self.count = 0
-        self.state = [tf.constant(v) for v in (self.initial, np.zeros_like(self.initial),
+        self.state = [ops.convert_to_tensor(v) for v in (self.initial, np.zeros_like(self.initial),
                                                np.zeros_like(self.initial))]
         self.error = float("nan")
 
@@ -91,7 +91,8 @@ class PBStream:
             self.buffer[0, -1] = z
         if self.count >= 2:
             self.state, errors = run_updates(
-                self.model, tf.constant(self.buffer), tf.constant(self.mask), self.state,
+                self.model, ops.convert_to_tensor(self.buffer), ops.convert_to_tensor(self.mask),
+                self.state,
                 self.settings, self.updates, self.updates)
             self.error = float(errors[-1, 0])
         return self.pb

@@ -1,0 +1,130 @@
+"""zoo on TensorFlow, JAX and PyTorch: the few things `keras.ops` does not say.
+
+Every zoo layer, loss, metric and model is written in `keras.ops`, so it runs on the
+Keras backend chosen at import (`KERAS_BACKEND`). Three needs fall outside `keras.ops`,
+and each goes through this module rather than through backend tests spread over the
+models:
+
+- `value_and_grad`: the gradient of a function with respect to chosen tensors (the RNNPB's
+  parametric bias) and, optionally, variables, outside Keras's `fit`
+  (`tf.GradientTape`, `jax.value_and_grad`, `torch.autograd.grad`);
+- `function`: a compiled function that reads a model's variables when called, not when
+  traced (`tf.function` with XLA, `jax.jit` over the variables' values, plain eager
+  PyTorch);
+- `train_step` / `test_step`: one custom training step written once, statefully, and run
+  as Keras's trainer of each backend calls it (JAX's trainer is stateless:
+  `train_step(state, data)` returns the new state).
+
+The TensorFlow-only speed paths (the XLA `while_loop` in `zoo.layers.loop`) are chosen by
+`fast_loops()`; everything else runs the portable path, which is also the reference that
+tests hold the fast path to. `require` names the backend a TensorFlow-only feature needs.
+"""
+
+import contextlib
+import importlib
+
+import keras
+
+__all__ = [
+    "BackendError",
+    "name",
+    "fast_loops",
+    "float64_available",
+    "require",
+    "value_and_grad",
+    "function",
+    "train_step",
+    "test_step",
+    "no_grad",
+]
+
+
+class BackendError(RuntimeError):
+    """A feature used on a Keras backend it does not run on."""
+
+
+def name():
+    """The Keras backend in use: `"tensorflow"`, `"jax"` or `"torch"`."""
+    return keras.backend.backend()
+
+
+def _impl():
+    backend = name()
+    if backend not in ("tensorflow", "jax", "torch"):
+        raise BackendError(
+            f"zoo runs on the tensorflow, jax and torch Keras backends; this process uses "
+            f"{backend!r} (KERAS_BACKEND)."
+        )
+    return importlib.import_module(f"zoo.backend._{backend}")
+
+
+def fast_loops():
+    """True where zoo's hand-tuned TensorFlow loops (XLA-compiled `while_loop`) run."""
+    return name() == "tensorflow"
+
+
+def float64_available():
+    """Whether float64 tensors keep float64 precision (JAX drops to float32 unless
+    `jax_enable_x64` is set)."""
+    return _impl().float64_available()
+
+
+def require(feature, backend="tensorflow"):
+    """Raises `BackendError` unless the process runs on `backend`.
+
+    Args:
+        feature: what the user asked for, as they would name it (`"zoo.export"`).
+        backend: the backend it needs.
+    """
+    if name() != backend:
+        raise BackendError(
+            f"{feature} needs the {backend} Keras backend; this process runs on "
+            f"{name()!r}. Start Python with KERAS_BACKEND={backend} to use it (the "
+            "backend is chosen when Keras is first imported)."
+        )
+
+
+def value_and_grad(fn, tensors, variables=(), model=None):
+    """Evaluates `fn(*tensors)` and its gradient.
+
+    Args:
+        fn: returns `(scalar, aux)`.
+        tensors: the tensors to differentiate with respect to.
+        variables: Keras variables to differentiate with respect to as well.
+        model: the layer or model `fn` reads (JAX: its other variables keep the values
+            they hold in the enclosing stateless scope).
+
+    Returns:
+        `(scalar, aux, tensor_grads, variable_grads)`.
+    """
+    return _impl().value_and_grad(fn, list(tensors), list(variables), model)
+
+
+def function(model, fn, jit=True):
+    """`fn` compiled for repeated calls; it reads `model`'s variables at each call.
+
+    TensorFlow: `tf.function` (XLA when `jit`). JAX: `jax.jit`, the variables' values
+    passed in at every call so later training is seen. PyTorch: `fn` itself (eager).
+    """
+    return _impl().function(model, fn, jit)
+
+
+def train_step(model, step, args):
+    """Runs a stateful `step(data) -> logs` as the backend's Keras trainer calls
+    `model.train_step(*args)`; returns what the trainer expects."""
+    return _impl().train_step(model, step, args)
+
+
+def test_step(model, step, args):
+    """`train_step` for `model.test_step(*args)`."""
+    return _impl().test_step(model, step, args)
+
+
+def no_grad():
+    """A context in which variable updates are not recorded for differentiation
+    (PyTorch's `torch.no_grad`; nothing elsewhere)."""
+    if name() == "torch":
+        import torch
+
+        return torch.no_grad()
+    return contextlib.nullcontext()
