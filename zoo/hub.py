@@ -30,6 +30,8 @@ from pathlib import Path
 import keras
 import tensorflow as tf
 
+from zoo import backend
+
 #: Environment variable with trusted hub handles (folders or URLs), `os.pathsep`-separated.
 TRUST_ENV = "ZOO_TRUSTED_HUB"
 _TRUSTED = []
@@ -127,6 +129,7 @@ def load_module(handle):
         ValueError: a missing path, a URL that cannot be fetched, a folder without a
             SavedModel.
     """
+    backend.require("A TensorFlow Hub module (zoo.hub)")
     if not isinstance(handle, (str, os.PathLike)):
         raise TypeError(f"A hub handle is a path or a URL. Received: {handle!r}")
     handle = os.fspath(handle)
@@ -221,6 +224,7 @@ class HubEncoder(keras.layers.Layer):
 
     def __init__(self, handle, trainable=False, endpoint=None, output_key=None, train_only=None,
                  **kwargs):
+        backend.require("zoo.hub.HubEncoder (a TensorFlow Hub SavedModel)")
         self._train_only = train_only
         source = kwargs.pop("_source", None)
         super().__init__(trainable=trainable, **kwargs)

@@ -9,6 +9,8 @@ import keras
 import numpy as np
 from keras import ops
 
+from zoo import backend
+
 EPSILON = 1e-8
 _UNITS = ("sequence", "batch")
 
@@ -59,12 +61,20 @@ def select(weights, *values):
 
 
 def _moments(y_true, y_pred, weights, axis):
-    # Float64 statistics: in float32, the rounding of a constant sequence's mean leaves
-    # variances near 1e-13 that the epsilon does not swamp, so constant inputs would score
-    # noise instead of 0.
+    # Float64 statistics where the backend has float64 (JAX keeps float32 unless
+    # `jax_enable_x64`). Each sequence is shifted by one of its own valid frames first,
+    # so a constant sequence becomes exact zeros: in float32, the rounding of its mean
+    # would leave variances near 1e-13 that the epsilon does not swamp, and constant
+    # inputs would score noise instead of 0. CCC does not change under a common shift,
+    # so the shift is held out of the gradient.
     dtype = y_pred.dtype
-    y_true, y_pred, weights = (ops.cast(v, "float64") for v in (y_true, y_pred, weights))
+    compute = "float64" if backend.float64_available() else "float32"
+    y_true, y_pred, weights = (ops.cast(v, compute) for v in (y_true, y_pred, weights))
     weights, y_true, y_pred = select(weights, y_true, y_pred)
+    anchor = ops.expand_dims(ops.argmax(weights, axis=axis), axis)
+    shift_t, shift_p = (ops.stop_gradient(ops.take_along_axis(v, anchor, axis=axis))
+                        for v in (y_true, y_pred))
+    y_true, y_pred = y_true - shift_t, y_pred - shift_p
     n = ops.sum(weights, axis=axis, keepdims=True)
     safe_n = ops.maximum(n, EPSILON)
     mean_t = ops.sum(weights * y_true, axis=axis, keepdims=True) / safe_n
@@ -74,7 +84,8 @@ def _moments(y_true, y_pred, weights, axis):
     var_t = ops.sum(weights * dt * dt, axis=axis, keepdims=True) / safe_n
     var_p = ops.sum(weights * dp * dp, axis=axis, keepdims=True) / safe_n
     cov = ops.sum(weights * dt * dp, axis=axis, keepdims=True) / safe_n
-    ccc = 2.0 * cov / (var_t + var_p + ops.square(mean_t - mean_p) + EPSILON)
+    gap = (mean_t - mean_p) + (shift_t - shift_p)
+    ccc = 2.0 * cov / (var_t + var_p + ops.square(gap) + EPSILON)
     return (ops.cast(ops.squeeze(ccc, axis=axis), dtype),
             ops.cast(ops.squeeze(n, axis=axis), dtype))
 

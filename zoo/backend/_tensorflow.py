@@ -8,6 +8,7 @@ def float64_available():
 
 
 def value_and_grad(fn, tensors, variables, model):
+    tensors = [tf.convert_to_tensor(t) for t in tensors]
     with tf.GradientTape() as tape:
         for tensor in tensors:
             tape.watch(tensor)

@@ -28,6 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
+from zoo import backend
 from zoo.export import formats
 from zoo.export.endpoints import ExportError, chain_endpoints
 from zoo.export.streaming import NotCausalError, StepFunction, stream
@@ -94,6 +95,8 @@ def export(model, path, format="saved_model", batch=None, steps=None, streaming=
            quantize=None, card=None, overwrite=False):
     """Writes `model` in `format` to `path`, with its card and, if causal, its step.
 
+    Needs the TensorFlow Keras backend: every format is written from a TensorFlow graph.
+
     Args:
         model: a built `keras.Model` of one input (every zoo sequence model).
         path: the folder (SavedModel) or file (`.tflite`, `.onnx`) to write.
@@ -116,6 +119,7 @@ def export(model, path, format="saved_model", batch=None, steps=None, streaming=
     zoo.export.export(model, "vowels.tflite", format="litert", steps=29)
     ```
     """
+    backend.require("zoo.export")
     _check(model, format, batch, steps, quantize, streaming)
     path = Path(path)
     if format == "litert":

@@ -256,5 +256,5 @@ def peephole_from_lstm(lstm, **kwargs):
     layer.cell.recurrent_kernel.assign(cell.recurrent_kernel)
     layer.cell.bias.assign(cell.bias)
     for peephole in (layer.cell.peephole_i, layer.cell.peephole_f, layer.cell.peephole_o):
-        peephole.assign(ops.zeros_like(peephole))
+        peephole.assign(ops.zeros(peephole.shape, peephole.dtype))
     return layer

@@ -7,9 +7,9 @@ feeds each sampled character back in, with temperature, top-k or greedy choice.
 
 import keras
 import numpy as np
-import tensorflow as tf
 from keras import ops
 
+from zoo import backend
 from zoo.layers import loop
 from zoo.models.base import SequenceModel
 from zoo.models.recurrent import REFERENCES, _stack
@@ -144,7 +144,7 @@ class CharLM(SequenceModel):
         if top_k is not None and not 0 < top_k <= self.vocabulary_size:
             raise ValueError(f"`top_k` must be in 1..{self.vocabulary_size}. Received: {top_k}")
         if self._step_fn is None:
-            self._step_fn = tf.function(self._step, reduce_retracing=True)
+            self._step_fn = backend.function(self, self._step, jit=False)
         rng = np.random.default_rng(seed)
         states = [cell.get_initial_state(1) for cell in self._recurrent_cells()]
         ids = self.encode(prompt)

@@ -17,6 +17,7 @@ import numpy as np
 import tensorflow as tf
 from keras import ops
 
+from zoo import backend
 from zoo.hub import export_encoder
 from zoo.registry import register_model
 
@@ -149,9 +150,12 @@ def minilm_encoder(sequence_length=128, pretrained=True, normalize=True, seed=0)
         normalize: unit-length embeddings, as sentence-transformers returns them.
         seed: initialisation seed when `pretrained=False`.
 
+    Needs the TensorFlow Keras backend (its tokenizer runs on TensorFlow strings).
+
     Returns:
         A `keras.Model` taking a `(batch,)` string tensor, returning `(batch, 384)`.
     """
+    backend.require("The MiniLM sentence encoder (zoo.models.text)")
     keras_hub = _keras_hub()
     folder = str(minilm_directory())
     tokenizer = keras_hub.models.BertTokenizer.from_preset(folder)
@@ -201,6 +205,7 @@ class TextRegressor(_TakesStrings, keras.Model):
 
     def __init__(self, encoder="all-minilm-l6-v2", outputs=1, hidden=128, dropout=0.1,
                  train_encoder=False, sequence_length=128, **kwargs):
+        backend.require("The text models (zoo.models.text)")
         super().__init__(**kwargs)
         self.encoder_name = encoder if isinstance(encoder, str) else None
         if self.encoder_name is not None:
