@@ -4,9 +4,17 @@ import keras
 import numpy as np
 import pandas as pd
 import pytest
+from keras import ops
 
 import zoo
 from zoo.models.rnnpb import RNNPB
+
+from tests.portable import numpy
+from zoo import backend
+
+# Learning, recognition, streaming and generation on every Keras backend.
+pytestmark = pytest.mark.portable
+RTOL = 1e-12 if backend.float64_available() else 1e-6
 from zoo.models.rnnpb.optimizers import adadelta as _adadelta, pb_adagrad as _pb_adagrad
 from zoo.models.rnnpb.pb_space import (class_means, diagonal_is_smallest, nearest_class_mean,
                           pb_distance_table, plot_pb_space)
@@ -37,7 +45,14 @@ def trained():
     patterns = periodic_patterns()
     model = zoo.get("rnnpb", units=48, pb_dim=2)
     model.compile(optimizer=keras.optimizers.Adam(3e-3))
-    model.fit(patterns, labels=["a", "b", "c"], epochs=600, batch_size=3, verbose=0)
+    model.fit(patterns, labels=["a", "b", "c"], epochs=1, batch_size=3, verbose=0)
+    # The same starting weights on every backend (their random streams differ), so
+    # every backend trains the same toy model.
+    rng = np.random.default_rng(0)
+    for weight in model.trainable_weights:
+        bound = np.sqrt(3.0 / weight.shape[0]) if len(weight.shape) == 2 else 0.0
+        weight.assign(rng.uniform(-bound, bound, size=weight.shape).astype("float32"))
+    model.fit(patterns, epochs=599, batch_size=3, verbose=0)
     return model, patterns
 
 
@@ -50,7 +65,7 @@ def test_adadelta_matches_numpy_eqs_8_to_10():
     rng = np.random.default_rng(0)
     pb = rng.normal(size=(3, 2))
     msg, msd = np.zeros_like(pb), np.zeros_like(pb)
-    t_pb, t_msg, t_msd = pb.copy(), msg.copy(), msd.copy()
+    t_pb, t_msg, t_msd = (ops.convert_to_tensor(v) for v in (pb, msg, msd))
     rho, eps = 0.9, 1e-4
     for _ in range(5):
         g = rng.normal(size=pb.shape)
@@ -58,21 +73,21 @@ def test_adadelta_matches_numpy_eqs_8_to_10():
         delta = -np.sqrt(msd + eps) / np.sqrt(msg + eps) * g
         msd = rho * msd + (1 - rho) * delta**2
         pb = pb + delta
-        t_pb, t_msg, t_msd = _adadelta(t_pb, t_msg, t_msd, g, rho, eps, 1.0)
-    np.testing.assert_allclose(np.asarray(t_pb), pb, rtol=1e-12)
-    np.testing.assert_allclose(np.asarray(t_msd), msd, rtol=1e-12)
+        t_pb, t_msg, t_msd = _adadelta(t_pb, t_msg, t_msd, ops.convert_to_tensor(g), rho, eps, 1.0)
+    np.testing.assert_allclose(numpy(t_pb), pb, rtol=RTOL)
+    np.testing.assert_allclose(numpy(t_msd), msd, rtol=RTOL)
 
 
 def test_pb_adagrad_matches_numpy_eqs_6_and_7():
     rng = np.random.default_rng(1)
     pb, acc = rng.normal(size=(4, 2)), np.zeros((4, 2))
-    t_pb, t_acc = pb.copy(), acc.copy()
+    t_pb, t_acc = ops.convert_to_tensor(pb), ops.convert_to_tensor(acc)
     for _ in range(4):
         g = rng.normal(size=pb.shape)
         acc = acc + g**2
         pb = pb - 0.1 * g / np.sqrt(acc + 1e-8)
-        t_pb, t_acc = _pb_adagrad(t_pb, t_acc, g, 0.1, 1e-8)
-    np.testing.assert_allclose(np.asarray(t_pb), pb, rtol=1e-12)
+        t_pb, t_acc = _pb_adagrad(t_pb, t_acc, ops.convert_to_tensor(g), 0.1, 1e-8)
+    np.testing.assert_allclose(numpy(t_pb), pb, rtol=RTOL)
 
 
 def test_sequence_error_is_eq_2_per_frame_and_channel_and_ignores_padding():
@@ -83,13 +98,13 @@ def test_sequence_error_is_eq_2_per_frame_and_channel_and_ignores_padding():
     model.fit(seqs, epochs=1, verbose=0)
     pb = model.pb_table.numpy()
     z, mask = model.features_of(seqs)
-    errors = np.asarray(model.sequence_errors(z, mask, pb))
+    errors = numpy(model.sequence_errors(z, mask, pb))
     for i, seq in enumerate(seqs):
-        zi = np.asarray(model.to_features(seq))[None]
-        prediction = np.asarray(model.predict_features(zi[:, :-1], pb[i : i + 1]))
+        zi = numpy(model.to_features(seq))[None]
+        prediction = numpy(model.predict_features(zi[:, :-1], pb[i : i + 1]))
         expected = np.mean((prediction - zi[:, 1:]) ** 2)
         np.testing.assert_allclose(errors[i], expected, rtol=1e-5)
-    unrolled = np.asarray(model.sequence_errors(z, mask, pb, unroll=True))
+    unrolled = numpy(model.sequence_errors(z, mask, pb, unroll=True))
     np.testing.assert_allclose(unrolled, errors, rtol=1e-5)
 
 
@@ -100,20 +115,20 @@ def test_standardisation_and_pca_are_fit_on_training_frames():
     model = small_model()
     model.fit(seqs, epochs=1, verbose=0)
     frames = np.concatenate(seqs)
-    z = np.asarray(model.to_features(frames))
+    z = numpy(model.to_features(frames))
     np.testing.assert_allclose(z.mean(0), 0, atol=1e-4)
     np.testing.assert_allclose(z.std(0), 1, atol=1e-4)
-    np.testing.assert_allclose(np.asarray(model.to_channels(z)), frames, rtol=1e-4, atol=1e-4)
+    np.testing.assert_allclose(numpy(model.to_channels(z)), frames, rtol=1e-4, atol=1e-4)
     compressed = small_model(compress=0.5)
     compressed.fit(seqs, epochs=1, verbose=0)
-    z = np.asarray(compressed.to_features(frames))
+    z = numpy(compressed.to_features(frames))
     np.testing.assert_allclose(z.std(0), 1, atol=1e-4)
-    np.testing.assert_allclose(np.asarray(compressed.to_channels(z)), frames, rtol=1e-3, atol=1e-3)
+    np.testing.assert_allclose(numpy(compressed.to_channels(z)), frames, rtol=1e-3, atol=1e-3)
     reduced = small_model(pca_components=2)
     reduced.fit(seqs, epochs=1, verbose=0)
     components = reduced.components.numpy()
     np.testing.assert_allclose(components.T @ components, np.eye(2), atol=1e-5)
-    assert np.asarray(reduced(( frames[None], reduced.pb_table.numpy()[:1]))).shape == (1, 120, 4)
+    assert numpy(reduced(( frames[None], reduced.pb_table.numpy()[:1]))).shape == (1, 120, 4)
 
 
 # -- learning mode -----------------------------------------------------------------------
@@ -203,7 +218,7 @@ def test_generation_is_the_model_fed_its_own_output(trained):
     primer = patterns[1][:5]
     frames = model.generate(pb, primer, 4)
     sequence = np.concatenate([primer, frames[:3]])
-    prediction = np.asarray(model((sequence[None], pb[None])))[0]
+    prediction = numpy(model((sequence[None], pb[None])))[0]
     np.testing.assert_allclose(frames, prediction[4:], atol=1e-4)
     batched = model.generate(np.stack([pb, pb]), np.stack([primer, primer]), 4)
     assert batched.shape == (2, 4, CHANNELS)

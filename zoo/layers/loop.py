@@ -59,11 +59,24 @@ def portable_scan(cell, x, states, bias=None, mask=None, recurrent_mask=None,
             fallback = ops.zeros_like(output) if zero_output_for_mask else last
             output = ops.where(keep, output, fallback)
             new_states = [ops.where(keep, n, o) for n, o in zip(new_states, states)]
-        return (output, list(new_states)), output
+        carry = (output, list(new_states))
+        return carry, _per_step(carry, output)
 
     (last, states), outputs = ops.scan(body, (last, states), xs)
+    outputs = _stacked(outputs)
     sequence = ops.transpose(outputs, (1, 0, 2)) if return_sequences else last[:, None, :]
     return last, sequence, states
+
+
+# Keras's TensorFlow `ops.scan` stacks per-step values shaped like the carry, so there
+# (the portable loop run on TensorFlow, as a reference for the XLA loop) the whole carry
+# is stacked and the first entry kept; elsewhere only the output is.
+def _per_step(carry, output):
+    return carry if backend.name() == "tensorflow" else output
+
+
+def _stacked(values):
+    return values[0] if backend.name() == "tensorflow" else values
 
 
 def _tf_scan(cell, x, states, bias, mask, recurrent_mask, go_backwards, zero_output_for_mask,
@@ -175,18 +188,19 @@ def portable_closed_loop(cell, readout, primer, steps, bias=None):
         return readout(output), list(states)
 
     def warm(carry, x):
-        _, states = carry
-        return read(x, states), None
+        carry = read(x, carry[1])
+        return carry, _per_step(carry, carry[0])
 
     y0 = ops.zeros_like(primer[:, 0])
     (y, states), _ = ops.scan(warm, (y0, states), ops.transpose(primer, (1, 0, 2)))
 
     def free(carry, _):
         y, states = carry
-        return read(y, states), y
+        new = read(y, states)
+        return new, _per_step(carry, y)
 
     _, outputs = ops.scan(free, (y, states), None, length=steps)
-    return ops.transpose(outputs, (1, 0, 2))
+    return ops.transpose(_stacked(outputs), (1, 0, 2))
 
 
 def step_stack(cells, x, states):

@@ -153,7 +153,7 @@ class CharLM(SequenceModel):
         token, out = int(ids[-1]), []
         for _ in range(length):
             logits, states = self._step_fn(ops.convert_to_tensor([token]), states)
-            logits = np.asarray(logits, dtype="float64")[0]
+            logits = ops.convert_to_numpy(logits).astype("float64")[0]
             logits[UNKNOWN] = -np.inf
             if greedy:
                 token = int(np.argmax(logits))

@@ -31,7 +31,7 @@ def nll_per_timestep(model, x, y, mask, batch_size=32):
     if mask.sum() <= 0:
         raise ValueError("`mask` marks no real frame: there is nothing to score.")
     logits = model.predict(x, batch_size=batch_size, verbose=0)
-    nll = np.asarray(frame_nll(y, ops.convert_to_tensor(logits)))
+    nll = ops.convert_to_numpy(frame_nll(y, ops.convert_to_tensor(logits)))
     return float((nll * mask).sum() / mask.sum())
 
 
@@ -106,7 +106,7 @@ def sample_rolls(model, frames, prime, temperature=1.0, seed=None):
     out = np.zeros((len(rolls), start + frames, KEYS), "float32")
     out[:, :start] = rolls
     for t in range(start, start + frames):
-        logits = np.asarray(model(out[:, :-1], training=False))[:, t - 1]
+        logits = ops.convert_to_numpy(model(out[:, :-1], training=False))[:, t - 1]
         p = 1.0 / (1.0 + np.exp(-logits / temperature))
         out[:, t] = rng.random(p.shape) < p
     return out[0] if single else out

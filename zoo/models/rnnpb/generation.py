@@ -1,6 +1,7 @@
 """Generation mode of the RNNPB: closed loop from a PB (eq. 11 of seed `000_*`)."""
 
 import numpy as np
+from keras import ops
 
 from zoo import backend
 
@@ -30,10 +31,10 @@ def generate(model, pb, initial_input, steps):
         primer = np.repeat(primer[None], len(pb), axis=0)
     model.check_pb(pb, len(primer))
     as_sequence_list(primer, model.channels, min_length=1, name="initial_input")
-    z0 = np.asarray(model.to_features(primer))
+    z0 = ops.convert_to_numpy(model.to_features(primer))
     cell = model.rnn.cell
     fn = model.compiled_function(("generate", steps), lambda: backend.function(
         model, lambda z0, pb: loop.closed_loop(cell, model.readout, z0, steps,
                                                cell.input_bias(pb))))
-    frames = np.asarray(model.to_channels(fn(z0, pb)))
+    frames = ops.convert_to_numpy(model.to_channels(fn(z0, pb)))
     return frames[0] if single and np.asarray(initial_input).ndim < 3 else frames

@@ -176,7 +176,7 @@ class Learning:
             self.fit_frame_transform(sequences)
         if not self.compiled:
             self.compile()
-        z, mask = pad([np.asarray(self.to_features(s)) for s in sequences])
+        z, mask = pad([ops.convert_to_numpy(self.to_features(s)) for s in sequences])
         ids = np.arange(len(sequences), dtype="int32")
         if until is None:
             check_positive(batch_size=batch_size)

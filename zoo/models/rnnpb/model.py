@@ -208,7 +208,7 @@ class RNNPB(Deployment, Learning, keras.Model):
     def features_of(self, sequences, name="sequences"):
         """`(z, mask)`: sequences checked, transformed to features and end-padded."""
         sequences = as_sequence_list(sequences, self.channels, name=name)
-        return pad([np.asarray(self.to_features(s)) for s in sequences])
+        return pad([ops.convert_to_numpy(self.to_features(s)) for s in sequences])
 
     # -- the network ------------------------------------------------------------------
     def predict_features(self, z, pb, training=False):
@@ -255,6 +255,7 @@ class RNNPB(Deployment, Learning, keras.Model):
         With `unroll`, a window of at most `UNROLL_MAX` frames runs as straight-line
         code (`zoo.layers.loop.unrolled`), which compiled recognition needs.
         """
+        z, mask = ops.convert_to_tensor(z), ops.convert_to_tensor(mask)
         if unroll and z.shape[1] is not None and z.shape[1] - 1 <= UNROLL_MAX:
             cell = self.rnn.cell
             outputs, _ = loop.unrolled(cell, z[:, :-1], cell.input_bias(pb))
@@ -280,7 +281,7 @@ class RNNPB(Deployment, Learning, keras.Model):
     def initial_pb(self, count):
         """Where recognition starts: the mean of the PB table, `(count, pb_dim)`."""
         centre = ops.mean(self.pb_table, axis=0, keepdims=True)
-        return np.repeat(np.asarray(centre), count, axis=0)
+        return np.repeat(ops.convert_to_numpy(centre), count, axis=0)
 
     def spread_pbs(self, count):
         """`count` starting PBs: the table mean, then table rows far from those chosen."""

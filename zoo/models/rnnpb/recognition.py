@@ -95,19 +95,19 @@ def run_updates(model, z, mask, state, settings, count, size):
             model, lambda *args: portable_updates(model, *args, size=size)))
         count_arg = count if backend.name() == "torch" else _int32(count)
         *state, errors = fn(z, mask, *state, *settings, count_arg)
-        return list(state), np.asarray(errors)[:count]
+        return list(state), ops.convert_to_numpy(errors)[:count]
     if z.shape[1] - 1 <= UNROLL_MAX:
         fn = model.compiled_function(("updates", size), lambda: backend.function(
             model, lambda *args: _adadelta_steps(model, *args, size=size)))
         *state, errors = fn(z, mask, *state, *settings, _int32(count))
-        return state, np.asarray(errors)[:count]
+        return state, ops.convert_to_numpy(errors)[:count]
     fn = model.compiled_function("update", lambda: backend.function(
         model, lambda *args: adadelta_step(model, *args)))
     errors = []
     for _ in range(count):
         *state, error = fn(z, mask, *state, *settings)
         errors.append(error)
-    return state, np.stack([np.asarray(e) for e in errors])
+    return state, np.stack([ops.convert_to_numpy(e) for e in errors])
 
 
 def spread_pbs(table, count):
@@ -145,7 +145,7 @@ def recognize(model, sequences, steps=300, rho=0.9, epsilon=1e-4, learning_rate=
         done += count
         if progress is not None:
             progress.update(done, [("error", float(np.mean(trace[-1][-1])))])
-    pb, trace = np.asarray(state[0]), np.concatenate(trace, axis=0)
+    pb, trace = ops.convert_to_numpy(state[0]), np.concatenate(trace, axis=0)
     if starts > 1:
         final = trace[-1].reshape(starts, n)
         best = final.argmin(axis=0)

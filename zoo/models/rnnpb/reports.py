@@ -12,6 +12,7 @@ space: each channel scaled by the training data's spread), so every channel coun
 import time
 
 import numpy as np
+from keras import ops
 
 from zoo.models.rnnpb.pb_space import diagonal_is_smallest, nearest_class_mean, pb_distance_table
 
@@ -108,7 +109,7 @@ def continuation_report(model, test, context=60, horizon=20, steps=400, starts=8
     generated = model.generate(pbs, np.stack(heads), horizon)
 
     def features(frames):
-        return np.asarray(model.to_features(np.asarray(frames, "float32")))
+        return ops.convert_to_numpy(model.to_features(np.asarray(frames, "float32")))
 
     truth = features(np.stack(tails))
     repeat = features(np.repeat(np.stack(heads)[:, -1:], horizon, axis=1))

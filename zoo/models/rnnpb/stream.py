@@ -71,7 +71,7 @@ class PBStream:
 
     @property
     def pb(self):
-        return np.asarray(self.state[0])[0]
+        return ops.convert_to_numpy(self.state[0])[0]
 
     def push(self, frame):
         """Adds one `(channels,)` frame; returns the PB after this frame's updates."""
