@@ -18,9 +18,13 @@ demo: $(STAMP)
 	$(VENV)/bin/zoo demo --out demo_out
 
 # Two worker processes: the suite is mostly single-threaded Python and process start-up,
-# so on 2 cores it finishes in about half the time of one process.
+# so on 2 cores it finishes in about half the time of one process. Then the tests marked
+# `portable` again on JAX and on PyTorch, one process each (the backend is chosen when
+# Keras is imported; tests/conftest.py keeps only the portable tests there).
 test: $(STAMP)
 	$(PY) -m pytest -q -n 2 -m "not recipe" tests
+	KERAS_BACKEND=jax $(PY) -m pytest -q -n 2 -m "not recipe" -p no:cacheprovider tests
+	KERAS_BACKEND=torch $(PY) -m pytest -q -n 2 -m "not recipe" -p no:cacheprovider tests
 
 test-fast: $(STAMP)
 	$(PY) -m pytest -q -n 2 -m "not slow and not recipe" tests
@@ -39,6 +43,7 @@ bench: $(STAMP)
 	$(PY) benchmarks/tensor_cells.py
 	$(PY) benchmarks/shakespeare.py
 	$(PY) benchmarks/export.py
+	$(PY) benchmarks/backends.py
 
 clean:
 	rm -rf $(VENV) demo_out build *.egg-info

@@ -41,6 +41,7 @@ def test_manifest_lists_the_issue_entries():
         assert pretrained.sha256(Path(card["directory"]) / card["file"]) == card["sha256"]
 
 
+@pytest.mark.portable  # every entry but MiniLM loads on every backend
 @pytest.mark.parametrize("key", SHIPPED)
 def test_entry_loads_and_reproduces_its_stored_predictions(key):
     name, tag = key.split(".", 1)
@@ -52,6 +53,7 @@ def test_entry_loads_and_reproduces_its_stored_predictions(key):
     assert expected.std() > 1e-3
 
 
+@pytest.mark.portable
 def test_rnnpb_entry_is_ready_for_recognition():
     model = zoo.get("rnnpb", weights="basic_motions")
     assert model.num_sequences == 40 and len(model.sequence_labels) == 40

@@ -6,6 +6,9 @@ import pytest
 
 import zoo.finetune as ft
 
+# Plain Keras: the fine-tuning helpers run on every backend.
+pytestmark = pytest.mark.portable
+
 
 def small_model():
     inputs = keras.Input((8,))

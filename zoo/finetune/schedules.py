@@ -81,6 +81,8 @@ class LayerwiseOptimizer(keras.optimizers.Optimizer):
             optimizer.build([v for v in variables if self._owner.get(id(v)) == name])
 
     def apply(self, grads, trainable_variables=None):
+        if trainable_variables is None:  # JAX's stateless_apply passes the gradients only
+            trainable_variables = self._trainable_variables
         if not self.built:
             self.build(trainable_variables)
         grads, trainable_variables = list(grads), list(trainable_variables)

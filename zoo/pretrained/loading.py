@@ -7,6 +7,7 @@ import importlib.metadata
 import tempfile
 from pathlib import Path
 
+import keras
 import numpy as np
 
 from zoo.pretrained.manifest import FREE_SETTINGS, card
@@ -165,4 +166,4 @@ def example_inputs(entry):
 def predict_examples(model, entry):
     """The model's outputs on the card's example inputs, as a float64 array."""
     inputs = example_inputs(entry)
-    return np.asarray(model(inputs, training=False), dtype="float64")
+    return keras.ops.convert_to_numpy(model(inputs, training=False)).astype("float64")
