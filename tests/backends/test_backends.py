@@ -26,7 +26,7 @@ tensorflow_run = pytest.mark.skipif(backend.name() != "tensorflow",
 
 def _on(name, *args, timeout=600):
     """Runs `python -m tests.backends.exchange ARGS` under backend `name`; started, not waited."""
-    env = {**os.environ, "KERAS_BACKEND": name, "TF_CPP_MIN_LOG_LEVEL": "3",
+    env = {**os.environ, "KERAS_BACKEND": name, "TF_CPP_MIN_LOG_LEVEL": "3", "OMP_NUM_THREADS": "1",
            "CUDA_VISIBLE_DEVICES": "", "JAX_PLATFORMS": "cpu"}
     return subprocess.Popen([sys.executable, "-m", "tests.backends.exchange", *map(str, args)],
                             cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,

@@ -171,7 +171,7 @@ class RNNPB(Deployment, Learning, keras.Model):
         self.pb_accumulator = self.add_weight(shape=(num_sequences, self.pb_dim),
                                               initializer="zeros", trainable=False,
                                               name="pb_accumulator")
-        self.epochs_trained = self.add_weight(shape=(), initializer="zeros", dtype="int64",
+        self.epochs_trained = self.add_weight(shape=(), initializer="zeros", dtype="int32",
                                               trainable=False, name="epochs_trained")
         self.rnn.build((None, None, features))
         self.readout = keras.layers.Dense(features, name="readout")
