@@ -12,6 +12,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import keras
 import numpy as np
 import pytest
 
@@ -87,3 +88,60 @@ def test_tensorflow_only_features_name_their_backend(tmp_path):
         zoo.hub.load_module(str(tmp_path))
     with pytest.raises(backend.BackendError, match=needs):
         zoo.get("minilm_valence")
+
+
+@tensorflow_run
+@pytest.mark.parametrize("cell", ["peephole_lstm", "gru", "jordan", "gated_bilinear"])
+def test_the_portable_loops_are_the_reference_for_tensorflows_fast_ones(cell):
+    """On TensorFlow, the XLA `while_loop` and the portable `ops.scan` loop agree: masks,
+    `go_backwards`, PB, and the RNNPB's closed loop."""
+    from zoo.layers import loop
+    from zoo.layers.recurrent import RecurrentLayer
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(3, 7, 4)).astype("float32")
+    pb = rng.normal(size=(3, 2)).astype("float32")
+    mask = np.ones((3, 7), bool)
+    mask[0, 5:] = False
+    mask[2, :2] = False
+    make = {"peephole_lstm": zoo.layers.PeepholeLSTM, "gru": zoo.layers.GRU,
+            "gated_bilinear": zoo.layers.GatedBilinear,
+            "jordan": lambda units, **kw: zoo.layers.Jordan(units, output_units=3, **kw)}[cell]
+    for go_backwards in (False, True):
+        layer = make(5, pb_dim=2, return_sequences=True, go_backwards=go_backwards)
+        assert isinstance(layer, RecurrentLayer)
+        fast = np.asarray(layer(x, pb=pb, mask=mask))
+        bias = layer.cell.input_bias(pb)
+        states = layer.cell.get_initial_state(3)
+        _, portable, _ = loop.portable_scan(layer.cell, x, states, bias, mask=mask,
+                                            go_backwards=go_backwards)
+        np.testing.assert_allclose(np.asarray(portable), fast, atol=1e-6)
+    cell = make(5, pb_dim=2).cell
+    cell.build((None, 4 + 2))
+    bias = cell.input_bias(pb)
+    head = keras.layers.Dense(4)  # the cell's output to the next input, as the RNNPB's readout
+    head.build((None, cell.output_size))
+    np.testing.assert_allclose(
+        np.asarray(loop.portable_closed_loop(cell, head, x[:, :3], 5, bias)),
+        np.asarray(loop.closed_loop(cell, head, x[:, :3], 5, bias)), atol=1e-6)
+
+
+@tensorflow_run
+def test_portable_rnnpb_recognition_matches_tensorflows_compiled_updates():
+    from zoo.backend import _tensorflow
+    from zoo.models.rnnpb import recognition
+
+    model = zoo.get("rnnpb", weights="basic_motions")
+    test = zoo.data.load_uea("BasicMotions", "test")
+    z, mask = model.features_of(test.sequences[:3])
+    state = [np.asarray(v, "float32") for v in (model.initial_pb(3), np.zeros((3, 2)),
+                                               np.zeros((3, 2)))]
+    settings = [np.float32(v) for v in (0.9, 1e-4, 1.0)]
+    fast, fast_errors = recognition.run_updates(model, z, mask, state, settings, 6, 6)
+    # The portable loop as JAX and PyTorch run it, in TensorFlow's graph mode (XLA cannot
+    # compile the gradient of a loop inside a loop).
+    portable = _tensorflow.function(model, lambda *a: recognition.portable_updates(
+        model, *a, size=6), jit=False)
+    *state_p, errors_p = portable(z, mask, *state, *settings, 6)
+    np.testing.assert_allclose(np.asarray(state_p[0]), np.asarray(fast[0]), atol=1e-5)
+    np.testing.assert_allclose(np.asarray(errors_p), fast_errors, atol=1e-6)
