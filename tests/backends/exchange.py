@@ -4,8 +4,8 @@
     python -m tests.backends.exchange load FOLDER   # every other backend's files, here
     python -m tests.backends.exchange recognise OUT # pretrained RNNPB on BasicMotions
 
-`save` writes `<backend>/<model>.keras`, `.weights.h5` and the predictions on a fixed
-input; `load` loads both files of every other backend and writes the largest prediction
+`save` trains every model briefly on this backend and writes `<backend>/<model>.keras`,
+`.weights.h5` and the predictions on a fixed input; `load` loads both files of every other backend and writes the largest prediction
 difference per file to `<backend>.load.json`.
 """
 
@@ -30,17 +30,28 @@ def _predict(model, x):
     return ops.convert_to_numpy(model(x, training=False)).astype("float64")
 
 
+def _train(name, model, x, y, loss):
+    """One epoch of the fit `test_all_models` runs."""
+    if name == "rnnpb":
+        model.compile(optimizer="adam")
+        model.fit(x["frames"], epochs=1, verbose=0)
+    else:
+        model.compile(optimizer="adam", loss=loss)
+        model.fit(x, y, epochs=1, verbose=0)
+
+
 def save(folder):
     here = Path(folder) / keras.backend.backend()
     here.mkdir(parents=True)
     for name in EXCHANGED:
         keras.utils.set_random_seed(0)
-        model, x, _, _ = _case(name)
+        model, x, y, loss = _case(name)
         _predict(model, x)  # builds
         rng = np.random.default_rng(1)
         for weight in model.weights:  # the same non-trivial weights on every backend
             if weight.trainable:
                 weight.assign(rng.normal(scale=0.3, size=weight.shape).astype(weight.dtype))
+        _train(name, model, x, y, loss)  # then trained on this backend
         model.save(here / f"{name}.keras")
         model.save_weights(here / f"{name}.weights.h5")
         np.save(here / f"{name}.npy", _predict(model, x))
@@ -59,7 +70,11 @@ def load(folder):
             keras.utils.set_random_seed(0)
             model, x, _, _ = _case(name)
             want = np.load(folder / other / f"{name}.npy")
-            loaded = keras.models.load_model(folder / other / f"{name}.keras")
+            # A compiled file from PyTorch names Keras's torch optimizer module
+            # (keras.src.backend.torch.optimizers), which other backends cannot use:
+            # such files load without their training configuration.
+            loaded = keras.models.load_model(folder / other / f"{name}.keras",
+                                             compile=other != "torch")
             _predict(model, x)
             model.load_weights(folder / other / f"{name}.weights.h5")
             report[f"{other}/{name}.keras"] = float(np.abs(_predict(loaded, x) - want).max())
