@@ -1,12 +1,13 @@
 """Run by `test_backends.py` in a process of its own per backend (`KERAS_BACKEND`):
 
     python -m tests.backends.exchange save FOLDER   # every model, saved by this backend
-    python -m tests.backends.exchange load FOLDER   # every other backend's files, here
-    python -m tests.backends.exchange recognise OUT # pretrained RNNPB on BasicMotions
+    python -m tests.backends.exchange load FOLDER   # every other backend's files, here,
+                                                    # and the pretrained RNNPB's recognition
 
 `save` trains every model briefly on this backend and writes `<backend>/<model>.keras`,
 `.weights.h5` and the predictions on a fixed input; `load` loads both files of every other backend and writes the largest prediction
-difference per file to `<backend>.load.json`.
+difference per file to `<backend>.load.json`, then recognises the BasicMotions test split
+with the pretrained RNNPB (`<backend>.recognise.json`).
 """
 
 import json
@@ -80,6 +81,7 @@ def load(folder):
             report[f"{other}/{name}.keras"] = float(np.abs(_predict(loaded, x) - want).max())
             report[f"{other}/{name}.weights.h5"] = float(np.abs(_predict(model, x) - want).max())
     (folder / f"{mine}.load.json").write_text(json.dumps(report, indent=1))
+    recognise(folder / f"{mine}.recognise.json")
 
 
 def recognise(out):
@@ -94,4 +96,4 @@ def recognise(out):
 
 if __name__ == "__main__":
     command, path = sys.argv[1:3]
-    {"save": save, "load": load, "recognise": recognise}[command](path)
+    {"save": save, "load": load}[command](path)

@@ -46,7 +46,9 @@ def _wait_all(processes, timeout=600):
 
 
 @tensorflow_run
-def test_files_saved_on_each_backend_load_on_every_other_with_the_same_predictions(tmp_path):
+def test_trained_files_and_the_pretrained_rnnpb_agree_across_backends(tmp_path):
+    """Each backend trains and saves every model; each loads the others' files (and
+    recognises BasicMotions with the pretrained RNNPB, in the same process)."""
     _wait_all({name: _on(name, "save", tmp_path) for name in BACKENDS})
     _wait_all({name: _on(name, "load", tmp_path) for name in BACKENDS})
     worst = {}
@@ -55,14 +57,9 @@ def test_files_saved_on_each_backend_load_on_every_other_with_the_same_predictio
         assert len(report) == 2 * 2 * len(list((tmp_path / "tensorflow").glob("*.keras")))
         worst.update({f"{key} -> {name}": value for key, value in report.items()})
     bad = {key: value for key, value in worst.items() if not value <= 1e-5}
-    assert not bad, bad
-
-
-@tensorflow_run
-def test_the_pretrained_rnnpb_recognises_basic_motions_alike_on_every_backend(tmp_path):
-    processes = {name: _on(name, "recognise", tmp_path / f"{name}.json") for name in BACKENDS}
-    _wait_all(processes)
-    accuracy = {name: json.loads((tmp_path / f"{name}.json").read_text())["accuracy"]
+    assert not bad, f"predictions differ across backends: {bad}"
+    # The TensorFlow-trained RNNPB, 400 updates x 8 starts on the 40 test sequences.
+    accuracy = {name: json.loads((tmp_path / f"{name}.recognise.json").read_text())["accuracy"]
                 for name in BACKENDS}
     card = zoo.pretrained.card("rnnpb.basic_motions")["metrics"]["nearest_class_accuracy"]
     for name in ("jax", "torch"):
