@@ -14,10 +14,8 @@ each backend's ratio to TensorFlow measured in the same run.
 import argparse
 import json
 import os
-import statistics
 import subprocess
 import sys
-import time
 
 BACKENDS = ("tensorflow", "jax", "torch")
 CASES = ("peephole_lstm", "gru", "emotion_downup")
@@ -48,14 +46,9 @@ def _case(name):
 
 
 def _rate(run, batch, repeats, batches):
-    run()  # warm-up: tracing and compilation
-    rates = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        for _ in range(batches):
-            run()
-        rates.append(batch * batches / (time.perf_counter() - start))
-    return statistics.median(rates)
+    from rnn_cells import median_rate  # this folder is on the path of a script run
+
+    return median_rate(run, repeats, batches, batch=batch)[0]
 
 
 def measure(repeats, batches):

@@ -24,14 +24,15 @@ import zoo  # noqa: E402
 BATCH, STEPS, INPUTS, UNITS = 32, 200, 40, 128
 
 
-def median_rate(run, repeats, batches):
+def median_rate(run, repeats, batches, batch=BATCH):
+    """Sequences per second of `run` (one batch of `batch`): median of the repeats, all."""
     run()  # warm-up: tracing and compilation
     rates = []
     for _ in range(repeats):
         start = time.perf_counter()
         for _ in range(batches):
             run()
-        rates.append(BATCH * batches / (time.perf_counter() - start))
+        rates.append(batch * batches / (time.perf_counter() - start))
     return statistics.median(rates), rates
 
 
