@@ -20,7 +20,6 @@ The TensorFlow-only speed paths (the XLA `while_loop` in `zoo.layers.loop`) are 
 tests hold the fast path to. `require` names the backend a TensorFlow-only feature needs.
 """
 
-import contextlib
 import importlib
 
 import keras
@@ -123,8 +122,4 @@ def test_step(model, step, args):
 def no_grad():
     """A context in which variable updates are not recorded for differentiation
     (PyTorch's `torch.no_grad`; nothing elsewhere)."""
-    if name() == "torch":
-        import torch
-
-        return torch.no_grad()
-    return contextlib.nullcontext()
+    return _impl().no_grad()

@@ -5,6 +5,8 @@ when traced; these helpers pass the values in at each call instead, and collect 
 updates a stateful step makes (`optimizer.apply`, `variable.assign`) from the scope.
 """
 
+import contextlib
+
 import jax
 import keras
 
@@ -60,11 +62,8 @@ def _run(groups, step, data):
     mapping = [pair for variables, values in groups for pair in zip(variables, values)]
     with keras.StatelessScope(mapping) as scope:
         logs = step(data)
-    new = []
-    for variables, values in groups:
-        new.append([scope.get_current_value(v) if scope.get_current_value(v) is not None
-                    else value for v, value in zip(variables, values)])
-    return logs, new
+    # Every variable is in the mapping, so the scope holds each one's value after the step.
+    return logs, [[scope.get_current_value(v) for v in variables] for variables, _ in groups]
 
 
 def train_step(model, step, args):
@@ -86,3 +85,6 @@ def test_step(model, step, args):
               (model.metrics_variables, metric_values)]
     logs, new = _run(groups, step, data)
     return logs, tuple(new)
+
+
+no_grad = contextlib.nullcontext

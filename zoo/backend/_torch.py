@@ -22,6 +22,9 @@ def function(model, fn, jit):
     return fn
 
 
+no_grad = torch.no_grad
+
+
 def train_step(model, step, args):
     (data,) = args
     return step(data)

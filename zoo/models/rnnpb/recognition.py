@@ -93,8 +93,7 @@ def run_updates(model, z, mask, state, settings, count, size):
     if not backend.fast_loops():
         fn = model.compiled_function(("updates", size), lambda: backend.function(
             model, lambda *args: portable_updates(model, *args, size=size)))
-        count_arg = count if backend.name() == "torch" else _int32(count)
-        *state, errors = fn(z, mask, *state, *settings, count_arg)
+        *state, errors = fn(z, mask, *state, *settings, _int32(count))
         return list(state), ops.convert_to_numpy(errors)[:count]
     if z.shape[1] - 1 <= UNROLL_MAX:
         fn = model.compiled_function(("updates", size), lambda: backend.function(
