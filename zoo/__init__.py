@@ -18,7 +18,7 @@ if _quiet.running_the_command_line():
     _quiet.import_tensorflow()  # before anything imports TensorFlow: no start-up log lines
 
 from zoo import data, finetune, hub, layers, losses, metrics, models  # noqa: E402
-from zoo import export, pretrained, recipes  # noqa: E402
+from zoo import distribute, export, pretrained, recipes  # noqa: E402
 from zoo.catalog import get, info  # noqa: E402
 from zoo.pretrained import list_pretrained  # noqa: E402
 from zoo.registry import list_models, register_model  # noqa: E402
@@ -30,5 +30,5 @@ except _metadata.PackageNotFoundError:  # running from a source tree that is not
 
 __all__ = ["get", "info", "list_models", "list_pretrained", "register_model", "data",
            "layers", "losses", "metrics", "models", "pretrained", "recipes", "finetune", "hub",
-           "export",
+           "export", "distribute",
            "__version__"]

@@ -13,7 +13,10 @@ models:
   PyTorch);
 - `train_step` / `test_step`: one custom training step written once, statefully, and run
   as Keras's trainer of each backend calls it (JAX's trainer is stateless:
-  `train_step(state, data)` returns the new state).
+  `train_step(state, data)` returns the new state);
+- `replicas` / `all_gather`: what a custom step needs under `tf.distribute`, where each
+  replica sees its own part of the batch (JAX's `keras.distribution` compiles one global
+  program, so there both are trivial).
 
 The TensorFlow-only speed paths (the XLA `while_loop` in `zoo.layers.loop`) are chosen by
 `fast_loops()`; everything else runs the portable path, which is also the reference that
@@ -35,6 +38,8 @@ __all__ = [
     "train_step",
     "test_step",
     "no_grad",
+    "replicas",
+    "all_gather",
 ]
 
 
@@ -123,3 +128,19 @@ def no_grad():
     """A context in which variable updates are not recorded for differentiation
     (PyTorch's `torch.no_grad`; nothing elsewhere)."""
     return _impl().no_grad()
+
+
+def replicas():
+    """How many replicas share the step being traced: a `tf.distribute` strategy's
+    `num_replicas_in_sync` inside its replica context, else 1.
+
+    A custom step divides its loss by this before gradients are summed across replicas,
+    as Keras's own losses do.
+    """
+    return _impl().replicas()
+
+
+def all_gather(values):
+    """The per-replica tensors `values` concatenated over replicas along axis 0 (each
+    replica receives all), under a `tf.distribute` strategy; unchanged elsewhere."""
+    return _impl().all_gather(list(values))

@@ -88,3 +88,11 @@ def test_step(model, step, args):
 
 
 no_grad = contextlib.nullcontext
+
+
+def replicas():
+    return 1
+
+
+def all_gather(values):
+    return values

@@ -34,3 +34,22 @@ test_step = train_step
 
 
 no_grad = contextlib.nullcontext
+
+
+def _replica_context():
+    context = tf.distribute.get_replica_context()
+    if context is None or context.num_replicas_in_sync == 1:
+        return None
+    return context
+
+
+def replicas():
+    context = _replica_context()
+    return 1 if context is None else context.num_replicas_in_sync
+
+
+def all_gather(values):
+    context = _replica_context()
+    if context is None:
+        return values
+    return [context.all_gather(v, axis=0) for v in values]

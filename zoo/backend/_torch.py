@@ -31,3 +31,11 @@ def train_step(model, step, args):
 
 
 test_step = train_step
+
+
+def replicas():
+    return 1
+
+
+def all_gather(values):
+    return values

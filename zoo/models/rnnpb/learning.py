@@ -73,19 +73,25 @@ class Learning:
         ids = ops.convert_to_tensor(ids, "int32")
         pb = ops.take(self.pb_table, ids, axis=0)
         weights = self.trainable_weights
+        # Under a `tf.distribute` strategy each replica holds part of the batch and the
+        # optimizer sums the replicas' gradients: each divides its mean by the replica
+        # count, as Keras's losses do, so the sum is the gradient of the global mean.
+        replicas = backend.replicas()
 
         def loss(pb):
             errors = self.sequence_errors(z, mask, pb, training=True)
-            return ops.mean(errors), errors
+            return ops.mean(errors) / replicas, errors
 
         _, errors, (pb_grad,), grads = backend.value_and_grad(loss, [pb], weights, model=self)
         with backend.no_grad():
             self.optimizer.apply(grads, weights)
             # Each PB follows the gradient of its own sequence's error, not the batch mean.
-            pb_grad = pb_grad * ops.cast(ops.shape(ids)[0], pb.dtype)
+            pb_grad = pb_grad * ops.cast(ops.shape(ids)[0] * replicas, pb.dtype)
             accumulator = ops.take(self.pb_accumulator, ids, axis=0)
             pb, accumulator = pb_adagrad(pb, accumulator, pb_grad, self.pb_learning_rate,
                                          self.pb_epsilon)
+            # Every replica writes every replica's rows, so the copies of the table agree.
+            ids, pb, accumulator = backend.all_gather([ids, pb, accumulator])
             rows = ops.expand_dims(ids, -1)
             self.pb_table.assign(ops.scatter_update(self.pb_table.value, rows, pb))
             self.pb_accumulator.assign(

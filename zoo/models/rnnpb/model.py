@@ -166,11 +166,15 @@ class RNNPB(Deployment, Learning, keras.Model):
             trainable=False, name="components",
         )
         # The PB table is learnt by its own rule (eqs. 6-7), not by the weights' optimizer.
+        # Under a `tf.distribute` strategy every replica assigns the same gathered rows;
+        # the first replica's value is the one kept.
         self.pb_table = self.add_weight(shape=(num_sequences, self.pb_dim), initializer="zeros",
-                                        trainable=False, name="pb_table")
+                                        trainable=False, name="pb_table",
+                                        aggregation="only_first_replica")
         self.pb_accumulator = self.add_weight(shape=(num_sequences, self.pb_dim),
                                               initializer="zeros", trainable=False,
-                                              name="pb_accumulator")
+                                              name="pb_accumulator",
+                                              aggregation="only_first_replica")
         self.epochs_trained = self.add_weight(shape=(), initializer="zeros", dtype="int32",
                                               trainable=False, name="epochs_trained")
         self.rnn.build((None, None, features))

@@ -1,0 +1,161 @@
+"""Several devices and processes: the same losses, metrics and weights as one device on the
+same global batch (TensorFlow's MirroredStrategy over 2 logical CPUs, JAX's DataParallel
+over 2 host devices, 2 JAX processes over localhost), and clear errors for bad settings.
+
+Every run is its own process (devices are fixed when a backend starts), under a hard
+timeout; all of them start from the TensorFlow suite.
+"""
+
+import json
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import zoo
+from zoo import backend, distribute
+from zoo.data import shards, synthetic
+
+ROOT = Path(__file__).resolve().parents[2]
+tensorflow_run = pytest.mark.skipif(backend.name() != "tensorflow",
+                                    reason="starts its own processes from the TensorFlow run")
+TIMEOUT = 300
+
+
+def _free_port():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _start(args, backend_name="tensorflow", devices=1):
+    env = {**os.environ, "KERAS_BACKEND": backend_name, "TF_CPP_MIN_LOG_LEVEL": "3",
+           "CUDA_VISIBLE_DEVICES": "", "JAX_PLATFORMS": "cpu", "OMP_NUM_THREADS": "1"}
+    env.pop("XLA_FLAGS", None)
+    if backend_name == "jax" and devices > 1:
+        env["XLA_FLAGS"] = f"--xla_force_host_platform_device_count={devices}"
+    return subprocess.Popen([sys.executable, "-m", "tests.distribute.worker", *map(str, args)],
+                            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            text=True)
+
+
+def _finish(processes, timeout=TIMEOUT):
+    outputs = {}
+    for name, process in processes.items():
+        try:
+            outputs[name], _ = process.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            for other in processes.values():
+                other.kill()
+            pytest.fail(f"{name} did not finish within {timeout} s")
+        assert process.returncode == 0, f"{name} failed:\n{outputs[name][-4000:]}"
+    return outputs
+
+
+def _compare(path):
+    results = np.load(path)
+    assert int(results["used"]) == 2
+    keys = [k[4:] for k in results.files if k.startswith("one:")]
+    models = {k.split("/")[0] for k in keys}
+    assert models == {"emotion_downup", "emotion_dilated", "gru_regressor", "gru_classifier",
+                      "peephole_lstm_classifier", "rnnpb"}
+    worst = {}
+    for key in keys:
+        one, several = results[f"one:{key}"], results[f"several:{key}"]
+        assert one.shape == several.shape, key
+        worst[key] = float(np.max(np.abs(one - several))) if one.size else 0.0
+    scores = {k: v for k, v in worst.items() if "/weight/" not in k}
+    weights = {k: v for k, v in worst.items() if "/weight/" in k}
+    assert max(scores.values()) <= 1e-5, sorted(scores.items(), key=lambda kv: -kv[1])[:5]
+    assert max(weights.values()) <= 2e-5, sorted(weights.items(), key=lambda kv: -kv[1])[:5]
+    # The runs learnt something, so agreement is not that of two untouched models.
+    assert results["one:gru_regressor/history/loss"][-1] < results["one:gru_regressor/history/loss"][0]
+
+
+@tensorflow_run
+def test_two_devices_match_one_device_on_tensorflow_and_jax(tmp_path):
+    """Emotion regressors with CCCLoss/CCC/RMSE, recurrent classifiers and the RNNPB
+    (learning, then recognition): fit, evaluate and weights on 2 devices against 1."""
+    _finish({"tensorflow": _start(["devices", tmp_path / "tf.npz", 2]),
+             "jax": _start(["devices", tmp_path / "jax.npz", 2], "jax", devices=2)})
+    _compare(tmp_path / "tf.npz")
+    _compare(tmp_path / "jax.npz")
+
+
+def _corpus():
+    x, y = [], []
+    rng = np.random.default_rng(0)
+    for _ in range(8):
+        features = rng.normal(size=(48, 6)).astype("float32")
+        x.append(features)
+        y.append(np.tanh(np.cumsum(features[:, :2], axis=0) / 6).astype("float32"))
+    return zoo.data.Corpus([f"train_{i}" for i in range(8)], x, y)
+
+
+@tensorflow_run
+def test_two_jax_processes_match_one(tmp_path):
+    """Two processes over localhost, each feeding half of every global batch from the same
+    shards, end with identical weights, equal to one process on the same global batch."""
+    shards.pack(_corpus(), tmp_path / "shards", shard_bytes=4096)
+    port = _free_port()
+    runs = {f"process {i}": _start(["process", tmp_path / f"p{i}.npz", tmp_path / "shards",
+                                    i, 2, port], "jax") for i in range(2)}
+    runs["single"] = _start(["process", tmp_path / "single.npz", tmp_path / "shards", 0, 1, 0],
+                            "jax")
+    _finish(runs)
+    p0, p1, single = (np.load(tmp_path / f"{n}.npz") for n in ("p0", "p1", "single"))
+    weights = [k for k in single.files if k.startswith("weight/")]
+    for key in weights:
+        np.testing.assert_array_equal(p0[key], p1[key], err_msg=key)
+        np.testing.assert_allclose(p0[key], single[key], atol=2e-5, err_msg=key)
+    np.testing.assert_allclose(p0["loss"], single["loss"], atol=1e-5)
+    assert single["loss"][-1] < single["loss"][0]
+
+
+@tensorflow_run
+def test_a_peer_that_never_comes_is_a_clear_error_within_the_timeout(tmp_path):
+    import time
+
+    start = time.monotonic()
+    _finish({"late": _start(["late", tmp_path / "late.json", _free_port()], "jax")}, timeout=120)
+    error = json.loads((tmp_path / "late.json").read_text())["error"]
+    assert "process(es) [1] of 2 did not reach the coordinator" in error
+    assert time.monotonic() - start < 60
+
+
+def test_bad_distribution_settings_are_named(monkeypatch):
+    with pytest.raises(distribute.DistributedError, match="devices must be 'all' or a positive"):
+        with distribute.devices(0):
+            pass
+    with pytest.raises(distribute.DistributedError, match="devices asked for; this process sees"):
+        with distribute.devices(64):
+            pass
+    if backend.name() == "tensorflow":
+        with pytest.raises(backend.BackendError, match="KERAS_BACKEND=jax"):
+            distribute.initialize("127.0.0.1:1234", 2, 0)
+    assert distribute.worker() is None
+
+
+def test_initialize_reads_and_checks_its_settings(monkeypatch):
+    monkeypatch.setattr(backend, "name", lambda: "jax")
+    for name in ("ZOO_COORDINATOR", "JAX_COORDINATOR_ADDRESS", "ZOO_NUM_PROCESSES",
+                 "JAX_NUM_PROCESSES", "ZOO_PROCESS_ID", "JAX_PROCESS_ID"):
+        monkeypatch.delenv(name, raising=False)
+    with pytest.raises(distribute.DistributedError, match="no coordinator: pass it, or set"):
+        distribute.initialize()
+    monkeypatch.setenv("ZOO_COORDINATOR", "localhost")
+    monkeypatch.setenv("ZOO_NUM_PROCESSES", "2")
+    monkeypatch.setenv("JAX_PROCESS_ID", "0")
+    with pytest.raises(distribute.DistributedError, match="coordinator must be HOST:PORT"):
+        distribute.initialize()
+    monkeypatch.setenv("ZOO_COORDINATOR", "127.0.0.1:5000")
+    monkeypatch.setenv("JAX_PROCESS_ID", "two")
+    with pytest.raises(distribute.DistributedError, match="JAX_PROCESS_ID='two' is not a valid"):
+        distribute.initialize()
+    with pytest.raises(distribute.DistributedError, match="process id 3 is not in 0..1"):
+        distribute.initialize(process_id=3)
+    distribute.initialize(num_processes=1, process_id=0)  # one process: nothing to join

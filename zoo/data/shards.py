@@ -1,0 +1,400 @@
+"""Corpora larger than memory: sharded TFRecord files that `tf.data` streams.
+
+`pack` writes a corpus once into a folder of shards and an index; `stream` reads it back as
+a `tf.data.Dataset` that every Keras backend's `fit` takes, without ever holding the corpus
+in memory::
+
+    SHARDS/index.json             what the pack holds: kind, sizes, splits, one line per shard
+    SHARDS/shard-00000.tfrecord   records of whole recordings, one `tf.train.Example` each
+    SHARDS/shard-00001.tfrecord   ...
+
+A record holds one recording: its frames as raw float32 bytes, its length, its split
+(`train`, `dev`, `test`: the AVEC name prefix, or the split of a UEA set), its name, and
+either frame labels (`kind="frames"`, AVEC-layout corpora, for the regressors) or one
+class index (`kind="classes"`, UEA `.ts` sets, for the classifiers). Raw bytes rather than
+float lists keep parsing to one `decode_raw` per record.
+
+The index carries each shard's size and sha256, so a shard that was cut short, altered, or
+copied in from another pack is named before training starts, not found as a CRC error
+half-way through an epoch.
+"""
+
+import hashlib
+import json
+import os
+import shutil
+import uuid
+from pathlib import Path
+
+import numpy as np
+
+from zoo.files import write_text
+
+FORMAT = "zoo-shards"
+VERSION = 1
+INDEX = "index.json"
+KINDS = ("frames", "classes")
+#: Default shard size: large enough for sequential reads, small enough for many workers.
+SHARD_BYTES = 64 * 2**20
+
+
+class ShardError(ValueError):
+    """A shard folder that cannot be streamed: missing, empty, mixed, corrupt."""
+
+
+def _shard_name(number):
+    return f"shard-{number:05d}.tfrecord"
+
+
+def _sha256(path, chunk=2**22):
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        while block := handle.read(chunk):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _records_of(source):
+    """`(kind, meta, records)` of a corpus, labelled sequences, or a path naming one."""
+    from zoo.data.avec import Corpus, load_avec
+    from zoo.data.uea import BUNDLED, LabelledSequences, load_uea, read_ts
+
+    if isinstance(source, (str, os.PathLike)):
+        spec = str(source)
+        if spec in BUNDLED:
+            train, test = load_uea(spec, "train"), load_uea(spec, "test")
+            return _records_of([("train", train), ("test", test)])
+        path = Path(spec.split(":", 1)[1] if spec.startswith("avec2016:") else spec)
+        if path.is_dir():
+            return _records_of(load_avec(path))
+        if path.is_file() and path.suffix.lower() == ".ts":
+            return _records_of([("train", read_ts(path))])
+        raise ShardError(
+            f"{spec}: not an AVEC-layout folder, a .ts file, or a bundled set "
+            f"({', '.join(BUNDLED)}).")
+    if isinstance(source, Corpus):
+        if source.labels is None:
+            raise ShardError("The corpus has no labels; pack labelled recordings.")
+        meta = {"kind": "frames", "input_dim": int(source.input_dim),
+                "dimensions": list(source.dimensions)}
+
+        def split_of(name):
+            return name.split("_", 1)[0] if "_" in name else "train"
+
+        records = ((split_of(n), n, x, y, None)
+                   for n, x, y in zip(source.names, source.features, source.labels))
+        return "frames", meta, records
+    if isinstance(source, LabelledSequences):
+        source = [("train", source)]
+    if isinstance(source, list) and all(isinstance(s, LabelledSequences) for _, s in source):
+        first = source[0][1]
+        for split, part in source:
+            if part.channels != first.channels or tuple(part.classes) != tuple(first.classes):
+                raise ShardError(
+                    f"The {split} split has {part.channels} channels and classes "
+                    f"{list(part.classes)[:5]}; the {source[0][0]} split has "
+                    f"{first.channels} and {list(first.classes)[:5]}.")
+        meta = {"kind": "classes", "input_dim": int(first.channels),
+                "classes": [str(c) for c in first.classes]}
+        records = ((split, f"{part.name or split}_{i}", x, None, int(label))
+                   for split, part in source
+                   for i, (x, label) in enumerate(zip(part.sequences, part.labels)))
+        return "classes", meta, records
+    raise ShardError(
+        "pack takes a zoo.data.Corpus, zoo.data.LabelledSequences, an AVEC-layout folder, a "
+        f".ts file or a bundled set name. Received: {type(source).__name__}")
+
+
+def _example(split, name, x, y, label):
+    import tensorflow as tf
+
+    def bytes_(value):
+        return tf.train.Feature(bytes_list=tf.train.BytesList(value=[value]))
+
+    def int_(value):
+        return tf.train.Feature(int64_list=tf.train.Int64List(value=[value]))
+
+    x = np.ascontiguousarray(x, dtype="<f4")
+    features = {"x": bytes_(x.tobytes()), "length": int_(len(x)),
+                "split": bytes_(split.encode()), "name": bytes_(name.encode())}
+    if y is not None:
+        features["y"] = bytes_(np.ascontiguousarray(y, dtype="<f4").tobytes())
+    if label is not None:
+        features["label"] = int_(label)
+    return tf.train.Example(features=tf.train.Features(feature=features)).SerializeToString()
+
+
+def pack(source, out, shard_bytes=SHARD_BYTES, overwrite=False):
+    """Writes a labelled corpus into a folder of TFRecord shards and an index.
+
+    The folder is built beside `out` and renamed into place when every shard is written
+    and indexed: an interrupted pack leaves nothing that `stream` would read.
+
+    Args:
+        source: a `zoo.data.Corpus` (frame labels; split = the recording name's prefix),
+            `zoo.data.LabelledSequences` (one class per sequence), a list of
+            `(split, LabelledSequences)`, or a path: an AVEC-layout folder (read with
+            per-speaker z-normalisation, as `load_avec` does), a `.ts` file, or the name
+            of a bundled UEA set (both its splits).
+        out: the shard folder to create.
+        shard_bytes: target size of one shard (default 64 MiB); a recording never spans
+            two shards.
+        overwrite: replace an existing non-empty `out`.
+
+    Returns:
+        The index (a dict), also written as `out/index.json`.
+
+    Raises:
+        ShardError: an unreadable source, or an existing `out` without `overwrite`.
+    """
+    import tensorflow as tf
+
+    out = Path(out)
+    if out.exists() and (not out.is_dir() or any(out.iterdir())) and not overwrite:
+        raise ShardError(f"{out} already exists and is not empty; pass overwrite=True "
+                         "(--overwrite) to replace it.")
+    if int(shard_bytes) <= 0:
+        raise ShardError(f"shard_bytes must be positive. Received: {shard_bytes!r}")
+    kind, meta, records = _records_of(source)
+    staging = out.with_name(f".{out.name}.partial-{uuid.uuid4().hex[:8]}")
+    staging.mkdir(parents=True)
+    try:
+        shards, writer, current = [], None, None
+
+        def close():
+            writer.close()
+            path = staging / current["file"]
+            current.update(bytes=path.stat().st_size, sha256=_sha256(path))
+            shards.append(current)
+
+        lengths = []
+        for split, name, x, y, label in records:
+            if writer is None or writer_bytes >= shard_bytes:
+                if writer is not None:
+                    close()
+                current = {"file": _shard_name(len(shards)), "records": 0, "frames": 0,
+                           "splits": {}}
+                writer = tf.io.TFRecordWriter(str(staging / current["file"]))
+                writer_bytes = 0
+            record = _example(split, name, x, y, label)
+            writer.write(record)
+            writer_bytes += len(record)
+            current["records"] += 1
+            current["frames"] += len(x)
+            current["splits"][split] = current["splits"].get(split, 0) + 1
+            lengths.append(len(x))
+        if writer is None:
+            raise ShardError("The source holds no recordings.")
+        close()
+        index = {"format": FORMAT, "version": VERSION, "pack": uuid.uuid4().hex, **meta,
+                 "records": len(lengths), "frames": int(np.sum(lengths)),
+                 "length_quantiles": [int(q) for q in np.quantile(lengths, np.linspace(0, 1, 11))],
+                 "shards": shards}
+        write_text(staging / INDEX, json.dumps(index, indent=1))
+        if out.exists():
+            trash = out.with_name(f".{out.name}.old-{uuid.uuid4().hex[:8]}")
+            out.rename(trash)
+            staging.rename(out)
+            shutil.rmtree(trash, ignore_errors=True)
+        else:
+            out.parent.mkdir(parents=True, exist_ok=True)
+            staging.rename(out)
+    finally:
+        if staging.exists():
+            shutil.rmtree(staging, ignore_errors=True)
+    return index
+
+
+def read_index(folder, verify=True):
+    """The index of a shard folder, after checking that every shard is whole and its own.
+
+    Args:
+        verify: True (default) compares each shard's sha256 with the index (about 1 s per
+            GB); "size" compares sizes only; False skips the shard checks.
+
+    Raises:
+        ShardError: naming the folder or the shard: no index, an index of another format
+            or version, a shard missing, cut short, altered, or not listed in the index
+            (a shard copied in from another pack).
+    """
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise ShardError(f"{folder}: no such shard folder (write one with `zoo data pack`).")
+    path = folder / INDEX
+    shard_files = sorted(p.name for p in folder.glob("shard-*.tfrecord"))
+    if not path.is_file():
+        what = f"{len(shard_files)} shard files but" if shard_files else "empty:"
+        raise ShardError(f"{folder} is {what} no {INDEX}; write shards with `zoo data pack`.")
+    try:
+        index = json.loads(path.read_text())
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise ShardError(f"{path}: not a readable index ({error}).") from None
+    if not isinstance(index, dict) or index.get("format") != FORMAT:
+        raise ShardError(f"{path}: not a zoo shard index (no \"format\": \"{FORMAT}\").")
+    if index.get("version") != VERSION:
+        raise ShardError(
+            f"{path}: shards of format version {index.get('version')!r}; this zoo reads "
+            f"version {VERSION}. Pack the corpus again with this zoo.")
+    if index.get("kind") not in KINDS or not index.get("shards"):
+        raise ShardError(f"{path}: the index lists no shards or an unknown kind "
+                         f"{index.get('kind')!r}.")
+    listed = {s["file"] for s in index["shards"]}
+    strays = [name for name in shard_files if name not in listed]
+    if strays:
+        raise ShardError(
+            f"{folder / strays[0]} is not listed in {INDEX} (of pack {index['pack'][:8]}): "
+            "shards of different packs are mixed in one folder. Keep one pack per folder.")
+    for shard in index["shards"]:
+        shard_path = folder / shard["file"]
+        if not shard_path.is_file():
+            raise ShardError(f"{shard_path}: listed in {INDEX} but missing.")
+        if verify and shard_path.stat().st_size != shard["bytes"]:
+            raise ShardError(
+                f"{shard_path}: {shard_path.stat().st_size} bytes where the index says "
+                f"{shard['bytes']}; the shard is cut short or altered. Pack again.")
+        if verify is True and _sha256(shard_path) != shard["sha256"]:
+            raise ShardError(
+                f"{shard_path}: its sha256 differs from the index; the shard is corrupt or "
+                "comes from another pack. Pack again.")
+    return index
+
+
+def _bucket_boundaries(index, buckets):
+    quantiles = np.quantile(index["length_quantiles"], np.linspace(0, 1, buckets + 1)[1:-1])
+    return sorted({int(q) + 1 for q in quantiles})
+
+
+def stream(folder, split=None, batch_size=32, shuffle=True, shuffle_buffer=1024, seed=0,
+           buckets=8, pad_to=None, repeat=False, workers=None, verify=True, reads=4):
+    """A `tf.data.Dataset` of padded batches read from a shard folder.
+
+    The corpus is never held in memory: shards are read in parallel and interleaved, records
+    are shuffled in a bounded buffer, batches gather recordings of similar length (padding
+    only to the longest of their bucket, not of the corpus) and are prefetched.
+
+    Args:
+        folder: written by `pack` / `zoo data pack`.
+        split: keep only records of this split ("train", "dev", "test"); None keeps all.
+        batch_size: recordings per batch (per worker when `workers` is given).
+        shuffle: shuffle the shard order and the records (in a buffer of
+            `shuffle_buffer`), reshuffled every epoch, from `seed`.
+        buckets: number of length buckets (boundaries from the pack's length quantiles);
+            1 pads every batch to its own longest recording.
+        pad_to: None (default: bucketing as above), an int, or "longest" (the pack's
+            longest recording): every batch padded to that many frames (longer
+            recordings are cut).
+        repeat: repeat forever (pass `steps_per_epoch` to `fit`).
+        workers: None, or `(count, index)` for multi-process training, where each process
+            feeds its own part of every global batch: this process keeps every `count`-th
+            record of the split from `index`, the same number on every process (the
+            remainder is left out), in batches of `batch_size` all padded alike
+            (`pad_to`, default "longest"), so that every process takes the same steps.
+            `zoo.distribute.worker()` gives it for the running process.
+        verify: as in `read_index`: True checks every shard's sha256 first.
+        reads: shards read in parallel.
+
+    Returns:
+        For `kind="frames"` packs: `(x, y, mask)` batches, `x` `(batch, time, input_dim)`,
+        `y` `(batch, time, outputs)` and the float32 frame mask, which `fit` takes as
+        sample weights. For `kind="classes"`: `(x, label)` batches, zero-padded.
+
+    Raises:
+        ShardError: see `read_index`; a split the pack does not hold.
+    """
+    import tensorflow as tf
+
+    from zoo.validation import check_positive
+
+    check_positive(batch_size=batch_size, buckets=buckets, reads=reads)
+    folder = Path(folder)
+    index = read_index(folder, verify=verify)
+    shards = index["shards"]
+    if split is not None:
+        shards = [s for s in shards if s["splits"].get(split)]
+        if not shards:
+            held = sorted({k for s in index["shards"] for k in s["splits"]})
+            raise ShardError(f"{folder} holds no '{split}' records; splits: {held}.")
+    files = [str(folder / s["file"]) for s in shards]
+    if workers is not None:
+        count, worker = (int(v) for v in workers)
+        if not 0 <= worker < count:
+            raise ShardError(f"workers=(count, index) needs 0 <= index < count. "
+                             f"Received: {workers!r}")
+        held = sum(s["splits"].get(split, 0) if split else s["records"] for s in shards)
+        per_worker = held // count
+        if per_worker < batch_size:
+            raise ShardError(
+                f"{folder}: {held} records{f' of {split!r}' if split else ''} give each of "
+                f"{count} workers {per_worker}, fewer than one batch of {batch_size}.")
+        pad_to = "longest" if pad_to is None else pad_to
+        shuffle_files = False  # every worker sees the records in the same order
+    else:
+        shuffle_files = shuffle and len(files) > 1
+    channels = index["input_dim"]
+    frames_kind = index["kind"] == "frames"
+    outputs = len(index.get("dimensions", ()))
+    spec = {"x": tf.io.FixedLenFeature([], tf.string),
+            "split": tf.io.FixedLenFeature([], tf.string),
+            "length": tf.io.FixedLenFeature([], tf.int64)}
+    if frames_kind:
+        spec["y"] = tf.io.FixedLenFeature([], tf.string)
+    else:
+        spec["label"] = tf.io.FixedLenFeature([], tf.int64)
+
+    def parse(record):
+        example = tf.io.parse_single_example(record, spec)
+        x = tf.reshape(tf.io.decode_raw(example["x"], tf.float32), (-1, channels))
+        if frames_kind:
+            y = tf.reshape(tf.io.decode_raw(example["y"], tf.float32), (-1, outputs))
+            return example["split"], (x, y, tf.ones(tf.shape(x)[:1], tf.float32))
+        return example["split"], (x, tf.cast(example["label"], tf.int32))
+
+    data = tf.data.Dataset.from_tensor_slices(files)
+    if shuffle_files:
+        data = data.shuffle(len(files), seed=seed, reshuffle_each_iteration=True)
+    deterministic = not shuffle or workers is not None
+    data = data.interleave(tf.data.TFRecordDataset, cycle_length=min(reads, len(files)),
+                           num_parallel_calls=tf.data.AUTOTUNE, deterministic=deterministic)
+    data = data.map(parse, num_parallel_calls=tf.data.AUTOTUNE, deterministic=deterministic)
+    if split is not None:
+        wanted = tf.constant(split.encode())
+        data = data.filter(lambda s, _: tf.equal(s, wanted))
+    data = data.map(lambda _, item: item)
+    if workers is not None:
+        data = data.shard(count, worker).take(per_worker)
+    if shuffle:
+        data = data.shuffle(shuffle_buffer, seed=seed, reshuffle_each_iteration=True)
+    if repeat:
+        data = data.repeat()
+    shapes = ((None, channels), (None, outputs), (None,)) if frames_kind else ((None, channels), ())
+    if pad_to is not None:
+        length = index["length_quantiles"][-1] if pad_to == "longest" else int(pad_to)
+        if length < 1:
+            raise ShardError(f"pad_to must be 'longest' or a positive int. Received: {pad_to!r}")
+        data = data.map(lambda x, *rest: (x[:length], *(r[:length] if frames_kind else r
+                                                         for r in rest)))
+        shapes = tuple((length, *s[1:]) if s else s for s in shapes)
+    padded = tuple(tf.TensorShape(s) for s in shapes)
+    drop = workers is not None
+    boundaries = _bucket_boundaries(index, buckets) if buckets > 1 and pad_to is None else []
+    if boundaries:
+        data = data.bucket_by_sequence_length(
+            lambda x, *_: tf.shape(x)[0], boundaries, [batch_size] * (len(boundaries) + 1),
+            padded_shapes=padded)
+    else:
+        data = data.padded_batch(batch_size, padded_shapes=padded, drop_remainder=drop)
+    return data.prefetch(tf.data.AUTOTUNE)
+
+
+def describe(index):
+    """A short human summary of an index."""
+    splits = {}
+    for shard in index["shards"]:
+        for split, n in shard["splits"].items():
+            splits[split] = splits.get(split, 0) + n
+    size = sum(s["bytes"] for s in index["shards"]) / 2**20
+    what = (f"{index['input_dim']} features -> {', '.join(index['dimensions'])}"
+            if index["kind"] == "frames" else
+            f"{index['input_dim']} channels, {len(index['classes'])} classes")
+    return (f"{index['records']} recordings ({', '.join(f'{k} {v}' for k, v in sorted(splits.items()))}), "
+            f"{index['frames']} frames, {what}; {len(index['shards'])} shards, {size:.1f} MiB")

@@ -1,0 +1,285 @@
+"""Training on several devices of one machine, and on several machines.
+
+One machine, several devices::
+
+    with zoo.distribute.devices("all"):          # or devices(2)
+        model = zoo.get("emotion_downup", input_dim=160, outputs=2)
+        model.compile(optimizer="adam", loss=zoo.losses.CCCLoss())
+        model.fit(zoo.data.stream("shards/", split="train", batch_size=8), epochs=30)
+
+On TensorFlow this is `tf.distribute.MirroredStrategy` (build, compile and fit inside it);
+on JAX, `keras.distribution.DataParallel`. Each batch is split over the devices and the
+gradients summed, so N devices on a global batch of B give the loss, metrics and weights of
+one device on the same B (to float tolerance; tested for the emotion regressors with
+`CCCLoss`/`CCC`, the recurrent classifiers and the RNNPB).
+
+Several machines go through JAX: `initialize()` joins this process to the others
+(`jax.distributed`) and `devices("all")` then spans every process's devices. Each process
+reads its own part of the data (`zoo.data.stream(..., workers=zoo.distribute.worker())`).
+TensorFlow's multi-worker strategy does not work with Keras 3's `fit` (keras-team/keras
+#20585), and zoo does not write a training loop of its own around it.
+"""
+
+import contextlib
+import os
+import socket
+import time
+
+from zoo import backend
+
+ENV = {"coordinator": ("ZOO_COORDINATOR", "JAX_COORDINATOR_ADDRESS"),
+       "num_processes": ("ZOO_NUM_PROCESSES", "JAX_NUM_PROCESSES"),
+       "process_id": ("ZOO_PROCESS_ID", "JAX_PROCESS_ID")}
+
+
+_STRATEGIES = {}
+
+
+class DistributedError(RuntimeError):
+    """Several devices or processes that cannot be used as asked."""
+
+
+def split_cpu(count):
+    """Splits the CPU into `count` devices, for trying multi-device training on one CPU.
+
+    TensorFlow: `count` logical CPU devices (call before TensorFlow runs anything). JAX:
+    needs `XLA_FLAGS=--xla_force_host_platform_device_count=N` in the environment before
+    JAX starts, which this checks.
+    """
+    if backend.name() == "tensorflow":
+        import tensorflow as tf
+
+        cpu = tf.config.list_physical_devices("CPU")[0]
+        try:
+            tf.config.set_logical_device_configuration(
+                cpu, [tf.config.LogicalDeviceConfiguration()] * int(count))
+        except RuntimeError:
+            if len(tf.config.list_logical_devices("CPU")) != count:
+                raise DistributedError(
+                    "split_cpu must run before TensorFlow initialises its devices (before "
+                    "the first model or tensor).") from None
+    elif backend.name() == "jax":
+        import jax
+
+        have = len(jax.devices("cpu"))
+        if have < count:
+            raise DistributedError(
+                f"JAX sees {have} CPU device(s); start Python with XLA_FLAGS="
+                f"--xla_force_host_platform_device_count={count} to get {count}.")
+    else:
+        _unsupported("several devices")
+
+
+def _unsupported(what):
+    raise backend.BackendError(
+        f"{what}: zoo distributes on the tensorflow (tf.distribute) and jax "
+        f"(keras.distribution) Keras backends; this process runs on {backend.name()!r}.")
+
+
+def _accelerators_or_cpus():
+    if backend.name() == "tensorflow":
+        import tensorflow as tf
+
+        found = tf.config.list_logical_devices("GPU") or tf.config.list_logical_devices("CPU")
+        return [d.name for d in found]
+    import jax
+
+    return list(jax.devices())
+
+
+def available():
+    """The devices `devices("all")` would use: accelerators if any, else CPU devices (all
+    processes' devices on JAX after `initialize`)."""
+    return _accelerators_or_cpus()
+
+
+def _pick(count):
+    found = _accelerators_or_cpus()
+    if count == "all":
+        return found
+    if not isinstance(count, int) or isinstance(count, bool) or count < 1:
+        raise DistributedError(f"devices must be 'all' or a positive int. Received: {count!r}")
+    if count > len(found):
+        hint = (" (split one CPU with zoo.distribute.split_cpu to try several)"
+                if len(found) == 1 else "")
+        raise DistributedError(
+            f"{count} devices asked for; this process sees {len(found)}{hint}.")
+    return found[:count]
+
+
+@contextlib.contextmanager
+def devices(count="all"):
+    """Build, compile and fit inside this block to train data-parallel over `count` devices.
+
+    Args:
+        count: "all" or a positive int.
+
+    Yields:
+        The `tf.distribute.MirroredStrategy` (TensorFlow) or `keras.distribution.DataParallel`
+        (JAX) in force.
+
+    Raises:
+        DistributedError: more devices than this process sees.
+        zoo.backend.BackendError: on PyTorch.
+    """
+    if backend.name() == "tensorflow":
+        import tensorflow as tf
+
+        chosen = tuple(_pick(count))
+        # One strategy per device set and process: strategies created afresh for each
+        # model reuse collective instance keys, and their all-reduces then collide.
+        if chosen not in _STRATEGIES:
+            _STRATEGIES[chosen] = tf.distribute.MirroredStrategy(list(chosen))
+        strategy = _STRATEGIES[chosen]
+        with strategy.scope():
+            yield strategy
+    elif backend.name() == "jax":
+        import keras
+
+        distribution = keras.distribution.DataParallel(devices=_pick(count),
+                                                       auto_shard_dataset=False)
+        previous = keras.distribution.distribution()
+        keras.distribution.set_distribution(distribution)
+        try:
+            yield distribution
+        finally:
+            keras.distribution.set_distribution(previous)
+    else:
+        _unsupported("zoo.distribute.devices")
+
+
+def _setting(key, value, cast=str):
+    if value is not None:
+        return value
+    for name in ENV[key]:
+        if os.environ.get(name):
+            try:
+                return cast(os.environ[name])
+            except ValueError:
+                raise DistributedError(
+                    f"{name}={os.environ[name]!r} is not a valid {key.replace('_', ' ')}."
+                ) from None
+    raise DistributedError(
+        f"no {key.replace('_', ' ')}: pass it, or set {' or '.join(ENV[key])}.")
+
+
+def _address(coordinator):
+    host, sep, port = str(coordinator).rpartition(":")
+    if not sep or not host or not port.isdigit():
+        raise DistributedError(f"coordinator must be HOST:PORT. Received: {coordinator!r}")
+    return host, int(port)
+
+
+def rendezvous(coordinator, num_processes, process_id, timeout=60.0):
+    """Waits until all `num_processes` processes have reached the coordinator address.
+
+    Process 0 listens on the coordinator's port; the others connect (retrying) and are
+    released together once everyone has arrived. A peer that never arrives is reported
+    here, naming the processes missing, instead of as a fatal abort inside JAX.
+
+    Raises:
+        DistributedError: not everyone arrived within `timeout` seconds.
+    """
+    host, port = _address(coordinator)
+    deadline = time.monotonic() + float(timeout)
+    if process_id == 0:
+        server = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            server.bind((host, port))
+        except OSError as error:
+            raise DistributedError(f"cannot listen on {coordinator}: {error.strerror}.") from None
+        server.listen(num_processes)
+        peers = {}
+        try:
+            while len(peers) < num_processes - 1:
+                server.settimeout(max(deadline - time.monotonic(), 0.01))
+                try:
+                    connection, _ = server.accept()
+                except socket.timeout:
+                    missing = sorted(set(range(1, num_processes)) - set(peers))
+                    raise DistributedError(
+                        f"process(es) {missing} of {num_processes} did not reach the "
+                        f"coordinator {coordinator} within {timeout:g} s.") from None
+                connection.settimeout(5.0)
+                try:
+                    peer = int(connection.recv(16).decode() or -1)
+                except (OSError, ValueError):
+                    connection.close()
+                    continue
+                if not 0 < peer < num_processes or peer in peers:
+                    connection.close()
+                    continue
+                peers[peer] = connection
+            for connection in peers.values():
+                connection.sendall(b"go")
+        finally:
+            for connection in peers.values():
+                connection.close()
+            server.close()
+        return
+    while True:
+        try:
+            with socket.create_connection((host, port), timeout=1.0) as connection:
+                connection.sendall(str(process_id).encode())
+                connection.settimeout(max(deadline - time.monotonic(), 0.01))
+                if connection.recv(2) == b"go":
+                    return
+        except (ConnectionError, socket.timeout, OSError):
+            pass
+        if time.monotonic() >= deadline:
+            raise DistributedError(
+                f"process {process_id} of {num_processes}: the coordinator {coordinator} "
+                f"did not gather every process within {timeout:g} s.")
+        time.sleep(0.2)
+
+
+def initialize(coordinator=None, num_processes=None, process_id=None, timeout=60.0):
+    """Joins this process to a multi-process JAX run (one process per machine, or several
+    on one machine for testing).
+
+    Call before any JAX computation. Settings not passed are read from ZOO_COORDINATOR /
+    JAX_COORDINATOR_ADDRESS (HOST:PORT of process 0), ZOO_NUM_PROCESSES / JAX_NUM_PROCESSES
+    and ZOO_PROCESS_ID / JAX_PROCESS_ID.
+
+    Raises:
+        DistributedError: missing or invalid settings, or peers that do not all arrive
+            within `timeout` seconds.
+        zoo.backend.BackendError: not on JAX.
+    """
+    if backend.name() != "jax":
+        raise backend.BackendError(
+            "multi-process training runs on the jax Keras backend (keras.distribution with "
+            "jax.distributed); Keras 3's fit does not support TensorFlow's multi-worker "
+            f"strategy. This process runs on {backend.name()!r}: start it with "
+            "KERAS_BACKEND=jax.")
+    coordinator = _setting("coordinator", coordinator)
+    num_processes = _setting("num_processes", num_processes, int)
+    process_id = _setting("process_id", process_id, int)
+    _address(coordinator)
+    if num_processes < 1 or not 0 <= process_id < num_processes:
+        raise DistributedError(
+            f"process id {process_id} is not in 0..{num_processes - 1} ({num_processes} "
+            "processes).")
+    if num_processes == 1:
+        return
+    import jax
+
+    rendezvous(coordinator, num_processes, process_id, timeout)
+    jax.config.update("jax_cpu_collectives_implementation", "gloo")
+    jax.distributed.initialize(coordinator_address=coordinator, num_processes=num_processes,
+                               process_id=process_id,
+                               initialization_timeout=max(int(timeout), 1))
+    from keras.src.backend.jax.distribution_lib import initialize_rng
+
+    initialize_rng()
+
+
+def worker():
+    """`(process_count, process_index)` of a multi-process JAX run, else None: pass it as
+    `zoo.data.stream(..., workers=...)` so each process reads its own part."""
+    if backend.name() != "jax":
+        return None
+    import jax
+
+    return None if jax.process_count() == 1 else (jax.process_count(), jax.process_index())
