@@ -116,6 +116,33 @@ def test_two_jax_processes_match_one(tmp_path):
     assert single["loss"][-1] < single["loss"][0]
 
 
+def _cli(args, port, process_id):
+    env = {**os.environ, "KERAS_BACKEND": "jax", "TF_CPP_MIN_LOG_LEVEL": "3",
+           "JAX_PLATFORMS": "cpu", "OMP_NUM_THREADS": "1", "ZOO_COORDINATOR": f"127.0.0.1:{port}",
+           "ZOO_NUM_PROCESSES": "2", "ZOO_PROCESS_ID": str(process_id)}
+    env.pop("XLA_FLAGS", None)
+    return subprocess.Popen([sys.executable, "-m", "zoo.cli", *map(str, args)], cwd=ROOT,
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+
+@tensorflow_run
+def test_zoo_train_distributed_runs_two_processes_over_localhost(tmp_path):
+    """`zoo train --distributed`: settings from the environment, both processes finish with
+    the same weights, process 0 alone writes OUT."""
+    shards.pack(_corpus(), tmp_path / "shards", shard_bytes=4096)
+    args = ["train", "gru_regressor", "--data", f"shards:{tmp_path / 'shards'}", "--distributed",
+            "--epochs", "2", "--batch-size", "4", "--set", "units=4", "--quiet"]
+    port = _free_port()
+    outputs = _finish({f"process {i}": _cli([*args, "--out", tmp_path / f"run{i}"], port, i)
+                       for i in range(2)})
+    prints = [[line for line in outputs[f"process {i}"].splitlines()
+               if "weights fingerprint" in line] for i in range(2)]
+    assert all(len(p) == 1 for p in prints), outputs
+    assert prints[0][0].split()[-1] == prints[1][0].split()[-1]
+    assert "2 process(es)" in prints[0][0]
+    assert (tmp_path / "run0" / "model.keras").is_file() and not (tmp_path / "run1").exists()
+
+
 @tensorflow_run
 def test_a_peer_that_never_comes_is_a_clear_error_within_the_timeout(tmp_path):
     import time

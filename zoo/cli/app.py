@@ -21,7 +21,9 @@ from zoo.data.uea import BUNDLED
 from zoo.cli import export as cli_export
 from zoo.cli.args import (Interrupted, Parser, UsageError, learning_rate,
                           positive_int)
+from zoo.backend import BackendError
 from zoo.cli.train import TRAIN_DEFAULTS, cmd_demo, cmd_train, load_corpus
+from zoo.distribute import DistributedError
 from zoo.files import LockedError, write_text
 from zoo.models.emotion.evaluation import score_corpus
 from zoo.models.rnnpb import RNNPB, pb_space, reports
@@ -124,6 +126,22 @@ def cmd_recognize(args):
     print(f"wrote {out / 'pb.csv'}{extra}")
 
 
+def cmd_data_pack(args):
+    from zoo.data import shards
+
+    index = shards.pack(args.source, args.out, shard_bytes=args.shard_mb * 2**20,
+                        overwrite=args.overwrite)
+    print(f"wrote {args.out}: {shards.describe(index)}")
+    print(f"train on it with: zoo train NAME --data shards:{args.out}")
+
+
+def cmd_data_info(args):
+    from zoo.data import shards
+
+    print(f"{args.folder}: {shards.describe(shards.read_index(args.folder))}; every shard "
+          "matches its sha256")
+
+
 def build_parser():
     parser = Parser(prog="zoo", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
@@ -148,8 +166,8 @@ def build_parser():
 
     recipes_help = "; ".join(f"{n} --data {d}" for n, d in recipes.RECIPES)
     p = sub.add_parser(
-        "train", help="train a model: a pretrained entry's recipe, or a regressor on "
-        "AVEC-layout recordings (train_* / dev_*)",
+        "train", help="train a model: a pretrained entry's recipe, a regressor on "
+        "AVEC-layout recordings (train_* / dev_*), or any model on packed shards",
         description="Train a model. Nothing already made is lost: every argument is checked "
                     "before training; the run works in .OUT.partial/ beside OUT and appears as "
                     "OUT whole when it ends; an existing non-empty OUT is refused unless "
@@ -164,8 +182,9 @@ def build_parser():
                     "`zoo evaluate` and `zoo recognize`).")
     p.add_argument("name", help="a registered model name (see `zoo list`)")
     p.add_argument("--data", required=True,
-                   help="AVEC 2016-layout folder (or avec2016:PATH), 'recola_like', or the "
-                        f"bundled data of a recipe ({recipes_help})")
+                   help="AVEC 2016-layout folder (or avec2016:PATH), 'recola_like', "
+                        "shards:PATH (a folder from `zoo data pack`, streamed from disk), or "
+                        f"the bundled data of a recipe ({recipes_help})")
     p.add_argument("--out", required=True,
                    help="folder for model.keras, metrics.json, predictions.png; with a recipe "
                         "and --export-pretrained, the manifest folder that gains the entry")
@@ -189,7 +208,50 @@ def build_parser():
                    help="random seed of the weights and of each epoch's data order")
     p.add_argument("--set", action="append", metavar="KEY=VALUE",
                    help="model hyperparameter override, e.g. --set filters=64")
+    p.add_argument("--batch-size", type=positive_int, default=8,
+                   help="recordings per global batch, with --data shards:PATH")
+    p.add_argument("--devices", metavar="all|N",
+                   help="with --data shards:PATH, train data-parallel over N devices (or all): "
+                        "tf.distribute.MirroredStrategy on TensorFlow, "
+                        "keras.distribution.DataParallel on JAX")
+    p.add_argument("--distributed", action="store_true",
+                   help="with --data shards:PATH on KERAS_BACKEND=jax, join a multi-process "
+                        "run (jax.distributed); every process runs the same command with its "
+                        "own --process-id; process 0 writes OUT")
+    p.add_argument("--coordinator", metavar="HOST:PORT",
+                   help="address of process 0 (default: $ZOO_COORDINATOR or "
+                        "$JAX_COORDINATOR_ADDRESS)")
+    p.add_argument("--num-processes", type=positive_int,
+                   help="processes in the run (default: $ZOO_NUM_PROCESSES or "
+                        "$JAX_NUM_PROCESSES)")
+    p.add_argument("--process-id", type=int,
+                   help="this process, 0..N-1 (default: $ZOO_PROCESS_ID or $JAX_PROCESS_ID)")
+    p.add_argument("--timeout", type=float, default=120.0,
+                   help="seconds to wait for every process to arrive")
     p.set_defaults(func=cmd_train)
+
+    p = sub.add_parser("data", help="pack a corpus into shards that training streams from "
+                                    "disk; describe and check a shard folder",
+                       description="`zoo data pack SOURCE --out SHARDS` writes an AVEC-layout "
+                                   "folder, a .ts file or a bundled UEA set into TFRecord "
+                                   "shards and an index (sizes, sha256); `zoo data info SHARDS` "
+                                   "checks every shard and describes the pack. Train with "
+                                   "`zoo train NAME --data shards:SHARDS`.")
+    verbs = p.add_subparsers(dest="data_command", required=True, parser_class=Parser)
+    q = verbs.add_parser("pack", help="write a corpus into shards",
+                         description="Write a corpus into TFRecord shards and an index; the "
+                                     "folder appears whole when every shard is written.")
+    q.add_argument("source", help="AVEC 2016-layout folder (or avec2016:PATH), a .ts file, or "
+                                  f"a bundled UEA set ({', '.join(BUNDLED)})")
+    q.add_argument("--out", required=True, help="the shard folder to write")
+    q.add_argument("--shard-mb", type=positive_int, default=64, help="target MiB per shard")
+    q.add_argument("--overwrite", action="store_true", help="replace a non-empty OUT")
+    q.set_defaults(func=cmd_data_pack)
+    q = verbs.add_parser("info", help="check a shard folder and describe it",
+                         description="Check every shard against the index (size and sha256) "
+                                     "and print what the pack holds.")
+    q.add_argument("folder", help="a folder written by `zoo data pack`")
+    q.set_defaults(func=cmd_data_info)
 
     cli_export.add_parser(sub, _load_model)
 
@@ -243,7 +305,7 @@ def build_parser():
 
 #: What a user can cause with a bad argument or file; reported in one line, exit status 2.
 USER_ERRORS = (UsageError, ValueError, TypeError, OSError, EOFError, ImportError, RunError,
-               LockedError, TrainingDiverged)
+               LockedError, TrainingDiverged, DistributedError, BackendError)
 
 
 def main(argv=None):

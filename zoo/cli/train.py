@@ -1,5 +1,6 @@
 """`zoo train` and `zoo demo`: run folders, recipes, and training on AVEC-layout corpora."""
 
+import contextlib
 import json
 from pathlib import Path
 
@@ -53,9 +54,12 @@ def _corpus_command(args):
 
 def _run_settings(args):
     """What identifies a run, for `--resume` to compare against."""
-    return {"name": args.name, "data": args.data, "epochs": args.epochs, "lr": args.lr,
-            "seed": args.seed, "set": parse_overrides(args.set),
-            "export_pretrained": args.export_pretrained}
+    settings = {"name": args.name, "data": args.data, "epochs": args.epochs, "lr": args.lr,
+                "seed": args.seed, "set": parse_overrides(args.set),
+                "export_pretrained": args.export_pretrained}
+    if args.data.startswith("shards:"):
+        settings["batch_size"] = args.batch_size
+    return settings
 
 
 def _interrupted(run):
@@ -110,11 +114,74 @@ def _train_recipe(args):
     print(f"wrote {Path(args.out) / 'model.keras'}")
 
 
+def _devices(text):
+    if text is None or text == "all":
+        return text
+    try:
+        count = int(text)
+    except ValueError:
+        count = 0
+    if count < 1:
+        raise UsageError(f"--devices must be 'all' or a positive whole number. Received {text!r}.")
+    return count
+
+
+def _train_shards(args):
+    """`zoo train NAME --data shards:PATH`: streamed from disk, on one or more devices or
+    processes (`--devices`, `--distributed`)."""
+    from zoo import distribute
+    from zoo.recipes.shards import train_on_shards
+
+    folder = args.data.split(":", 1)[1]
+    devices = _devices(args.devices)
+    if args.distributed:
+        distribute.initialize(args.coordinator, args.num_processes, args.process_id,
+                              timeout=args.timeout)
+        devices = devices or "all"
+    worker = distribute.worker()
+    lead = worker is None or worker[1] == 0  # only process 0 writes
+    overrides = parse_overrides(args.set)
+    run = RunFolder(args.out, _run_settings(args), overwrite=args.overwrite,
+                    resume=args.resume) if lead else None
+    if run is not None:
+        run.check()
+    with run if run is not None else contextlib.nullcontext():
+        try:
+            _, summary = train_on_shards(
+                args.name, folder, run.path if run else None, args.epochs, args.lr, overrides,
+                args.seed, verbose=verbosity(args) if lead else 0,
+                checkpoint=run.checkpoint if run else None, batch_size=args.batch_size,
+                devices=devices)
+        except KeyboardInterrupt:
+            raise _interrupted(run) from None
+        if run is not None:
+            run.publish()
+    where = f"{summary['processes']} process(es), devices: {summary['devices']}"
+    print(f"trained {args.name} on {summary['train_records']} recordings ({where}) in "
+          f"{summary['train_seconds']:.0f} s; weights fingerprint {summary['fingerprint']}")
+    for key, value in summary.get("validation_scores", {}).items():
+        print(f"  {summary['validation']} {key}: {value:.4f}")
+    if lead:
+        print(f"wrote {args.out}/model.keras, metrics.json")
+
+
 def cmd_train(args):
     if (args.name, args.data) in recipes.RECIPES:
+        if args.devices or args.distributed:
+            raise UsageError("--devices and --distributed train on your own data "
+                             "(--data shards:PATH); recipes run on one device.")
         return _train_recipe(args)
     args.epochs = TRAIN_DEFAULTS["epochs"] if args.epochs is None else args.epochs
     args.lr = TRAIN_DEFAULTS["lr"] if args.lr is None else args.lr
+    if args.data.startswith("shards:"):
+        if args.export_pretrained:
+            raise UsageError("--export-pretrained: train on shards, then export the "
+                             "model.keras it writes with `zoo export`.")
+        return _train_shards(args)
+    if args.devices or args.distributed:
+        raise UsageError("--devices and --distributed stream the data from shards: pack it "
+                         "with `zoo data pack SOURCE --out SHARDS`, then pass "
+                         "--data shards:SHARDS.")
     if args.export_pretrained:
         pretrained.check_tag(args.export_pretrained)
     overrides = parse_overrides(args.set)

@@ -285,10 +285,11 @@ def stream(folder, split=None, batch_size=32, shuffle=True, shuffle_buffer=1024,
             recordings are cut).
         repeat: repeat forever (pass `steps_per_epoch` to `fit`).
         workers: None, or `(count, index)` for multi-process training, where each process
-            feeds its own part of every global batch: this process keeps every `count`-th
-            record of the split from `index`, the same number on every process (the
-            remainder is left out), in batches of `batch_size` all padded alike
-            (`pad_to`, default "longest"), so that every process takes the same steps.
+            feeds its own part of every global batch: every process shuffles the split
+            alike (same `seed`) and keeps every `count`-th record from `index`, the same
+            number on every process (the remainder is left out), in batches of
+            `batch_size` all padded alike (`pad_to`, default "longest"), so every process
+            takes the same steps and the global batches are those of `workers=(1, 0)`.
             `zoo.distribute.worker()` gives it for the running process.
         verify: as in `read_index`: True checks every shard's sha256 first.
         reads: shards read in parallel.
@@ -361,11 +362,19 @@ def stream(folder, split=None, batch_size=32, shuffle=True, shuffle_buffer=1024,
         data = data.filter(lambda s, _: tf.equal(s, wanted))
     data = data.map(lambda _, item: item)
     if workers is not None:
-        data = data.shard(count, worker).take(per_worker)
-    if shuffle:
-        data = data.shuffle(shuffle_buffer, seed=seed, reshuffle_each_iteration=True)
-    if repeat:
-        data = data.repeat()
+        # Every worker draws the same order (same seed) and keeps its own records of it:
+        # the global batches are those of one process reading everything.
+        data = data.take(per_worker * count)
+        if repeat:
+            data = data.repeat()
+        if shuffle:
+            data = data.shuffle(shuffle_buffer, seed=seed, reshuffle_each_iteration=True)
+        data = data.shard(count, worker)
+    else:
+        if shuffle:
+            data = data.shuffle(shuffle_buffer, seed=seed, reshuffle_each_iteration=True)
+        if repeat:
+            data = data.repeat()
     shapes = ((None, channels), (None, outputs), (None,)) if frames_kind else ((None, channels), ())
     if pad_to is not None:
         length = index["length_quantiles"][-1] if pad_to == "longest" else int(pad_to)

@@ -1,0 +1,192 @@
+"""Packed corpora: what `pack` writes `stream` gives back, in buckets and worker parts, and
+every damaged folder is named before training starts."""
+
+import json
+import shutil
+
+import numpy as np
+import pytest
+
+import zoo
+from zoo.cli import main
+from zoo.data import shards
+from zoo.data.synthetic import recola_like
+
+
+@pytest.fixture(scope="module")
+def corpus():
+    rng = np.random.default_rng(0)
+    names, xs, ys = [], [], []
+    for i, length in enumerate([30, 31, 45, 60, 61, 90, 120, 121, 33, 70]):
+        names.append(f"{'train' if i < 8 else 'dev'}_{i}")
+        xs.append(rng.normal(size=(length, 5)).astype("float32"))
+        ys.append(rng.normal(size=(length, 2)).astype("float32"))
+    return zoo.data.Corpus(names, xs, ys)
+
+
+@pytest.fixture(scope="module")
+def packed(corpus, tmp_path_factory):
+    folder = tmp_path_factory.mktemp("packs") / "shards"
+    index = shards.pack(corpus, folder, shard_bytes=2000)
+    return folder, index
+
+
+def _records(data):
+    """Every real frame of a stream, by the sum of its features (order-free)."""
+    seen = []
+    for x, y, mask in data:
+        x, y, mask = (np.asarray(v) for v in (x, y, mask))
+        for i in range(len(x)):
+            n = int(mask[i].sum())
+            assert not x[i, n:].any() and not mask[i, n:].any()  # padding is zeros
+            seen.append((n, round(float(x[i, :n].sum()), 3), round(float(y[i, :n].sum()), 3)))
+    return sorted(seen)
+
+
+def _expected(corpus, prefix):
+    return sorted((len(x), round(float(x.sum()), 3), round(float(y.sum()), 3))
+                  for n, x, y in zip(corpus.names, corpus.features, corpus.labels)
+                  if n.startswith(prefix))
+
+
+@pytest.mark.portable
+def test_stream_gives_back_every_recording_of_a_split(corpus, packed):
+    folder, index = packed
+    assert index["records"] == 10 and len(index["shards"]) > 2  # small shards: several
+    assert index["frames"] == sum(len(x) for x in corpus.features)
+    for split in ("train", "dev"):
+        for buckets in (1, 4):
+            data = shards.stream(folder, split, batch_size=3, buckets=buckets, seed=1)
+            assert _records(data) == _expected(corpus, split)
+
+
+def test_buckets_pad_less_than_one_batch_of_everything(packed):
+    folder, _ = packed
+    padded = {b: sum(int(np.prod(x.shape[:2])) for x, _, _ in
+                     shards.stream(folder, "train", batch_size=2, buckets=b, shuffle=False))
+              for b in (1, 4)}
+    real = sum(int(m.numpy().sum()) for _, _, m in shards.stream(folder, "train", batch_size=2))
+    assert real == 30 + 31 + 45 + 60 + 61 + 90 + 120 + 121
+    assert padded[4] < padded[1]
+    assert (padded[4] - real) / real < 0.1  # lengths of a bucket are close
+
+
+def test_workers_split_a_split_into_equal_disjoint_parts(corpus, packed):
+    folder, _ = packed
+    parts = [_records(shards.stream(folder, "train", batch_size=2, shuffle=False,
+                                    workers=(2, w))) for w in range(2)]
+    assert len(parts[0]) == len(parts[1]) == 4
+    assert sorted(parts[0] + parts[1]) == _expected(corpus, "train")
+    shapes = {tuple(x.shape) for w in range(2) for x, _, _ in
+              shards.stream(folder, "train", batch_size=2, shuffle=False, workers=(2, w))}
+    assert shapes == {(2, 121, 5)}  # every process steps on the same shapes
+    with pytest.raises(shards.ShardError, match="fewer than one batch of 8"):
+        shards.stream(folder, "train", batch_size=8, workers=(2, 0))
+
+
+@pytest.mark.portable
+def test_keras_fit_takes_the_stream(packed):
+    folder, _ = packed
+    model = zoo.get("gru_regressor", input_dim=5, outputs=2, units=4)
+    model.compile(optimizer="adam", loss=zoo.losses.CCCLoss(),
+                  weighted_metrics=[zoo.metrics.CCC()])
+    history = model.fit(shards.stream(folder, "train", batch_size=4), epochs=2, verbose=0,
+                        validation_data=shards.stream(folder, "dev", batch_size=4))
+    assert np.isfinite(history.history["val_loss"]).all()
+
+
+def test_class_packs_of_a_bundled_set(tmp_path):
+    index = shards.pack("BasicMotions", tmp_path / "bm")
+    expected = zoo.data.load_uea("BasicMotions", "test")
+    assert index["kind"] == "classes" and index["classes"] == list(expected.classes)
+    batches = list(shards.stream(tmp_path / "bm", "test", batch_size=16))
+    labels = np.concatenate([np.asarray(l) for _, l in batches])
+    assert sorted(labels.tolist()) == sorted(expected.labels.tolist())
+    sums = sorted(round(float(np.asarray(x).sum()), 2) for b, _ in batches for x in b)
+    assert sums == sorted(round(float(s.sum()), 2) for s in expected.sequences)
+
+
+def test_damaged_folders_are_named(packed, tmp_path):
+    folder, _ = packed
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    with pytest.raises(shards.ShardError, match="empty: no index.json"):
+        shards.stream(empty)
+    with pytest.raises(shards.ShardError, match="no such shard folder"):
+        shards.stream(tmp_path / "missing")
+
+    corrupt = tmp_path / "corrupt"
+    shutil.copytree(folder, corrupt)
+    shard = corrupt / "shard-00001.tfrecord"
+    data = bytearray(shard.read_bytes())
+    data[40] ^= 0xFF
+    shard.write_bytes(bytes(data))
+    with pytest.raises(shards.ShardError, match="shard-00001.tfrecord: its sha256 differs"):
+        shards.stream(corrupt)
+    shard.write_bytes(bytes(data[:-10]))
+    with pytest.raises(shards.ShardError, match="shard-00001.tfrecord: .* bytes where the index"):
+        shards.stream(corrupt)
+
+    mixed = tmp_path / "mixed"
+    shutil.copytree(folder, mixed)
+    other = tmp_path / "other"
+    shards.pack(recola_like(train=2, dev=1, length=50, input_dim=5, seed=3), other,
+                shard_bytes=10**6)
+    (mixed / "shard-00099.tfrecord").write_bytes((other / "shard-00000.tfrecord").read_bytes())
+    with pytest.raises(shards.ShardError, match="shard-00099.tfrecord is not listed in "
+                                                "index.json .* different packs are mixed"):
+        shards.stream(mixed)
+
+    old = tmp_path / "old"
+    shutil.copytree(folder, old)
+    index = json.loads((old / "index.json").read_text())
+    (old / "index.json").write_text(json.dumps({**index, "version": 0}))
+    with pytest.raises(shards.ShardError, match="format version 0; this zoo reads version 1"):
+        shards.stream(old)
+    (old / "index.json").write_text("{not json")
+    with pytest.raises(shards.ShardError, match="index.json: not a readable index"):
+        shards.stream(old)
+    with pytest.raises(shards.ShardError, match="holds no 'test' records; splits: "):
+        shards.stream(folder, "test")
+
+
+def test_pack_never_replaces_a_folder_unless_told(corpus, packed, tmp_path):
+    folder, index = packed
+    before = (folder / "index.json").read_text()
+    with pytest.raises(shards.ShardError, match="already exists and is not empty"):
+        shards.pack(corpus, folder)
+    assert (folder / "index.json").read_text() == before
+    with pytest.raises(shards.ShardError, match="not an AVEC-layout folder, a .ts file"):
+        shards.pack(str(tmp_path / "nowhere"), tmp_path / "out")
+    assert not (tmp_path / "out").exists() and not list(tmp_path.glob(".out*"))
+
+
+def test_cli_packs_checks_and_trains_on_shards(tmp_path, capsys):
+    data = tmp_path / "avec"
+    zoo.data.save_avec(recola_like(train=3, dev=2, length=80, input_dim=4, seed=0), data)
+    assert main(["data", "pack", str(data), "--out", str(tmp_path / "s")]) == 0
+    assert "5 recordings (dev 2, train 3)" in capsys.readouterr().out
+    assert main(["data", "info", str(tmp_path / "s")]) == 0
+    assert "every shard matches its sha256" in capsys.readouterr().out
+    assert main(["train", "emotion_downup", "--data", f"shards:{tmp_path / 's'}", "--epochs",
+                 "2", "--batch-size", "2", "--set", "filters=4", "--out",
+                 str(tmp_path / "run"), "--quiet"]) == 0
+    summary = json.loads((tmp_path / "run" / "metrics.json").read_text())
+    assert summary["validation"] == "dev" and "ccc" in summary["validation_scores"]
+    assert len(summary["history"]["loss"]) == 2
+    capsys.readouterr()
+    for argv, message in [
+        (["data", "pack", str(data), "--out", str(tmp_path / "s")], "already exists"),
+        (["data", "info", str(tmp_path / "nope")], "no such shard folder"),
+        (["train", "emotion_downup", "--data", str(data), "--devices", "2", "--out",
+          str(tmp_path / "r2")], "--devices and --distributed stream the data from shards"),
+        (["train", "emotion_downup", "--data", f"shards:{tmp_path / 's'}", "--devices", "x",
+          "--out", str(tmp_path / "r3")], "--devices must be 'all' or a positive"),
+        (["train", "emotion_downup", "--data", f"shards:{tmp_path / 's'}", "--devices", "64",
+          "--out", str(tmp_path / "r4")], "64 devices asked for"),
+        (["train", "emotion_downup", "--data", f"shards:{tmp_path / 's'}", "--distributed",
+          "--out", str(tmp_path / "r5")], "KERAS_BACKEND=jax"),
+    ]:
+        assert main(argv) == 2, argv
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and message in err, err

@@ -1,0 +1,117 @@
+"""Train a registered model on a packed corpus (`zoo data pack`), streamed from disk, on one
+device, several devices, or several processes.
+
+Frame-labelled packs (AVEC layout) train a regressor with `CCCLoss` and report CCC and RMSE;
+class-labelled packs (UEA `.ts`) train a classifier with cross-entropy and report accuracy.
+The `train` split is fitted; `dev` (or `test` in a class pack without `dev`) is the
+validation data whose best epoch is kept.
+"""
+
+import contextlib
+import hashlib
+import math
+import time
+from pathlib import Path
+
+import keras
+import numpy as np
+
+from zoo import distribute, losses, metrics, registry
+from zoo.data.shards import ShardError, read_index, stream
+from zoo.files import atomic_path
+from zoo.recipes.runs import fit_resumable, write_json
+
+
+def _splits(index):
+    counts = {}
+    for shard in index["shards"]:
+        for split, n in shard["splits"].items():
+            counts[split] = counts.get(split, 0) + n
+    return counts
+
+
+def _build(name, index, learning_rate, overrides):
+    if index["kind"] == "frames":
+        model = registry.build(name, input_dim=index["input_dim"],
+                               outputs=len(index["dimensions"]), **overrides)
+        model.compile(optimizer=keras.optimizers.Adam(learning_rate), loss=losses.CCCLoss(),
+                      weighted_metrics=[metrics.CCC(), metrics.RMSE()])
+    else:
+        model = registry.build(name, input_dim=index["input_dim"],
+                               classes=len(index["classes"]), **overrides)
+        model.compile(optimizer=keras.optimizers.Adam(learning_rate),
+                      loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    return model
+
+
+def train_on_shards(name, folder, out=None, epochs=30, learning_rate=1e-3, overrides=None,
+                    seed=0, verbose=1, checkpoint=None, batch_size=8, devices=None):
+    """Fits `name` on the `train` split of a shard folder; returns `(model, summary)`.
+
+    Args:
+        out: folder that receives `model.keras` and `metrics.json` (None: nothing written,
+            as on the processes other than 0 of a multi-process run).
+        batch_size: the global batch: split over devices, and over processes after
+            `zoo.distribute.initialize` (it must divide evenly among processes).
+        devices: None for one device; "all" or an int for data-parallel training
+            (`zoo.distribute.devices`).
+        checkpoint: as in `fit_resumable`; a resumed run continues from the last finished
+            epoch with the data order of seed + that epoch.
+
+    Raises:
+        ShardError: an unreadable pack, no `train` split, a batch that does not divide.
+    """
+    index = read_index(folder)
+    splits = _splits(index)
+    if "train" not in splits:
+        raise ShardError(f"{folder} holds no 'train' records; splits: {sorted(splits)}.")
+    validation = "dev" if "dev" in splits else ("test" if index["kind"] == "classes"
+                                                and "test" in splits else None)
+    workers = distribute.worker()
+    local_batch = batch_size
+    if workers is not None:
+        if batch_size % workers[0]:
+            raise ShardError(f"batch size {batch_size} does not divide among {workers[0]} "
+                             "processes.")
+        local_batch = batch_size // workers[0]
+    steps = math.ceil(splits["train"] / batch_size) if workers is None else (
+        splits["train"] // workers[0] // local_batch)
+    keras.utils.set_random_seed(seed)
+
+    def data(first_epoch):
+        return stream(folder, "train", local_batch, seed=seed + first_epoch, repeat=True,
+                      workers=workers, verify=False)
+
+    fit_kwargs = {}
+    if validation:
+        fit_kwargs["validation_data"] = stream(folder, validation, local_batch, shuffle=False,
+                                               workers=workers, verify=False)
+    context = distribute.devices(devices) if devices else contextlib.nullcontext()
+    start = time.time()
+    with context:
+        model, saver = fit_resumable(
+            lambda: _build(name, index, learning_rate, overrides or {}), data, steps, epochs,
+            checkpoint, monitor="val_loss" if validation else "loss",
+            restore_best=bool(validation), verbose=verbose, **fit_kwargs)
+    best_epoch, _ = saver.best()
+    digest = hashlib.sha256()
+    for weight in model.get_weights():
+        digest.update(np.ascontiguousarray(weight).tobytes())
+    summary = {"model": name, "data": str(folder), "kind": index["kind"], "epochs": epochs,
+               "batch_size": batch_size, "devices": devices or 1,
+               "processes": 1 if workers is None else workers[0],
+               "train_records": splits["train"], "validation": validation,
+               "best_epoch": None if best_epoch is None else best_epoch + 1,
+               "train_seconds": round(time.time() - start, 2),
+               # equal on every process of a multi-process run: they hold one model
+               "fingerprint": digest.hexdigest()[:16], "history": saver.history}
+    if validation:
+        summary["validation_scores"] = {k[4:]: v[best_epoch] for k, v in saver.history.items()
+                                        if k.startswith("val_")}
+    if out is not None:
+        out = Path(out)
+        out.mkdir(parents=True, exist_ok=True)
+        with atomic_path(out / "model.keras") as tmp:
+            model.save(tmp)
+        write_json(out / "metrics.json", summary)
+    return model, summary
