@@ -237,7 +237,8 @@ def build_parser():
                                    "shards and an index (sizes, sha256); `zoo data info SHARDS` "
                                    "checks every shard and describes the pack. Train with "
                                    "`zoo train NAME --data shards:SHARDS`.")
-    verbs = p.add_subparsers(dest="data_command", required=True, parser_class=Parser)
+    verbs = p.add_subparsers(dest="data_command", required=True, parser_class=Parser,
+                             help="pack: write shards; info: check and describe them")
     q = verbs.add_parser("pack", help="write a corpus into shards",
                          description="Write a corpus into TFRecord shards and an index; the "
                                      "folder appears whole when every shard is written.")
