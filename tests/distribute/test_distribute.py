@@ -18,7 +18,7 @@ import pytest
 
 import zoo
 from zoo import backend, distribute
-from zoo.data import shards, synthetic
+
 
 ROOT = Path(__file__).resolve().parents[2]
 tensorflow_run = pytest.mark.skipif(backend.name() != "tensorflow",
@@ -100,7 +100,7 @@ def _corpus():
 def test_two_jax_processes_match_one(tmp_path):
     """Two processes over localhost, each feeding half of every global batch from the same
     shards, end with identical weights, equal to one process on the same global batch."""
-    shards.pack(_corpus(), tmp_path / "shards", shard_bytes=4096)
+    zoo.data.pack(_corpus(), tmp_path / "shards", shard_bytes=4096)
     port = _free_port()
     runs = {f"process {i}": _start(["process", tmp_path / f"p{i}.npz", tmp_path / "shards",
                                     i, 2, port], "jax") for i in range(2)}
@@ -129,7 +129,7 @@ def _cli(args, port, process_id):
 def test_zoo_train_distributed_runs_two_processes_over_localhost(tmp_path):
     """`zoo train --distributed`: settings from the environment, both processes finish with
     the same weights, process 0 alone writes OUT."""
-    shards.pack(_corpus(), tmp_path / "shards", shard_bytes=4096)
+    zoo.data.pack(_corpus(), tmp_path / "shards", shard_bytes=4096)
     args = ["train", "gru_regressor", "--data", f"shards:{tmp_path / 'shards'}", "--distributed",
             "--epochs", "2", "--batch-size", "4", "--set", "units=4", "--quiet"]
     port = _free_port()

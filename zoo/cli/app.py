@@ -127,9 +127,9 @@ def cmd_recognize(args):
 
 
 def cmd_data_pack(args):
-    from zoo.data import shards
+    from zoo.data import packing, shards
 
-    index = shards.pack(args.source, args.out, shard_bytes=args.shard_mb * 2**20,
+    index = packing.pack(args.source, args.out, shard_bytes=args.shard_mb * 2**20,
                         overwrite=args.overwrite)
     print(f"wrote {args.out}: {shards.describe(index)}")
     print(f"train on it with: zoo train NAME --data shards:{args.out}")

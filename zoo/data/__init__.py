@@ -6,7 +6,8 @@ from zoo.data.avec import Corpus, load_avec, read_table, save_avec
 from zoo.data.chorales import Chorales, load_chorales
 from zoo.data.digits import load_sequential_digits
 from zoo.data.features import log_mel, stack_frames, znorm
-from zoo.data.shards import ShardError, pack, read_index, stream
+from zoo.data.packing import pack
+from zoo.data.shards import ShardError, read_index, stream
 from zoo.data.texts import load_play, load_shakespeare
 from zoo.data.uea import LabelledSequences, load_uea, read_ts
 from zoo.data.vader import ScoredTexts, load_vader_movies

@@ -82,11 +82,24 @@ def train_on_shards(name, folder, out=None, epochs=30, learning_rate=1e-3, overr
         return stream(folder, "train", local_batch, seed=seed + first_epoch, repeat=True,
                       workers=workers, verify=False)
 
-    fit_kwargs = {}
-    if validation:
-        fit_kwargs["validation_data"] = stream(folder, validation, local_batch, shuffle=False,
-                                               workers=workers, verify=False)
     context = distribute.devices(devices) if devices else contextlib.nullcontext()
+    replicas = len(distribute.pick(devices)) if devices else 1
+    if replicas > 1 and local_batch % replicas:
+        raise ShardError(f"batch size {batch_size} does not split evenly over {replicas} "
+                         "devices; pass a multiple of the device count.")
+    fit_kwargs, validation_records = {}, splits.get(validation, 0)
+    if validation:
+        # Several devices split every batch evenly: validation runs in whole batches of
+        # a multiple of the device count, and leaves out the few records left over.
+        kept = validation_records if workers is None else validation_records // workers[0]
+        val_batch = local_batch
+        if replicas > 1:
+            val_batch = max(replicas, min(local_batch, kept) // replicas * replicas)
+            validation_records -= kept % val_batch * (1 if workers is None else workers[0])
+        fit_kwargs["validation_data"] = stream(folder, validation, val_batch, shuffle=False,
+                                               workers=workers, verify=False,
+                                               buckets=8 if replicas == 1 else 1,
+                                               drop_remainder=replicas > 1)
     start = time.time()
     with context:
         model, saver = fit_resumable(
@@ -101,6 +114,7 @@ def train_on_shards(name, folder, out=None, epochs=30, learning_rate=1e-3, overr
                "batch_size": batch_size, "devices": devices or 1,
                "processes": 1 if workers is None else workers[0],
                "train_records": splits["train"], "validation": validation,
+               "validation_records": validation_records,
                "best_epoch": None if best_epoch is None else best_epoch + 1,
                "train_seconds": round(time.time() - start, 2),
                # equal on every process of a multi-process run: they hold one model

@@ -22,10 +22,9 @@ TensorFlow's multi-worker strategy does not work with Keras 3's `fit` (keras-tea
 
 import contextlib
 import os
-import socket
-import time
 
 from zoo import backend
+from zoo.distribute.rendezvous import DistributedError, address, rendezvous
 
 ENV = {"coordinator": ("ZOO_COORDINATOR", "JAX_COORDINATOR_ADDRESS"),
        "num_processes": ("ZOO_NUM_PROCESSES", "JAX_NUM_PROCESSES"),
@@ -33,10 +32,6 @@ ENV = {"coordinator": ("ZOO_COORDINATOR", "JAX_COORDINATOR_ADDRESS"),
 
 
 _STRATEGIES = {}
-
-
-class DistributedError(RuntimeError):
-    """Several devices or processes that cannot be used as asked."""
 
 
 def split_cpu(count):
@@ -93,7 +88,12 @@ def available():
     return _accelerators_or_cpus()
 
 
-def _pick(count):
+def pick(count):
+    """The devices `devices(count)` uses.
+
+    Raises:
+        DistributedError: `count` is not "all" or a positive int, or exceeds the devices.
+    """
     found = _accelerators_or_cpus()
     if count == "all":
         return found
@@ -125,7 +125,7 @@ def devices(count="all"):
     if backend.name() == "tensorflow":
         import tensorflow as tf
 
-        chosen = tuple(_pick(count))
+        chosen = tuple(pick(count))
         # One strategy per device set and process: strategies created afresh for each
         # model reuse collective instance keys, and their all-reduces then collide.
         if chosen not in _STRATEGIES:
@@ -136,7 +136,7 @@ def devices(count="all"):
     elif backend.name() == "jax":
         import keras
 
-        distribution = keras.distribution.DataParallel(devices=_pick(count),
+        distribution = keras.distribution.DataParallel(devices=pick(count),
                                                        auto_shard_dataset=False)
         previous = keras.distribution.distribution()
         keras.distribution.set_distribution(distribution)
@@ -163,77 +163,6 @@ def _setting(key, value, cast=str):
         f"no {key.replace('_', ' ')}: pass it, or set {' or '.join(ENV[key])}.")
 
 
-def _address(coordinator):
-    host, sep, port = str(coordinator).rpartition(":")
-    if not sep or not host or not port.isdigit():
-        raise DistributedError(f"coordinator must be HOST:PORT. Received: {coordinator!r}")
-    return host, int(port)
-
-
-def rendezvous(coordinator, num_processes, process_id, timeout=60.0):
-    """Waits until all `num_processes` processes have reached the coordinator address.
-
-    Process 0 listens on the coordinator's port; the others connect (retrying) and are
-    released together once everyone has arrived. A peer that never arrives is reported
-    here, naming the processes missing, instead of as a fatal abort inside JAX.
-
-    Raises:
-        DistributedError: not everyone arrived within `timeout` seconds.
-    """
-    host, port = _address(coordinator)
-    deadline = time.monotonic() + float(timeout)
-    if process_id == 0:
-        server = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            server.bind((host, port))
-        except OSError as error:
-            raise DistributedError(f"cannot listen on {coordinator}: {error.strerror}.") from None
-        server.listen(num_processes)
-        peers = {}
-        try:
-            while len(peers) < num_processes - 1:
-                server.settimeout(max(deadline - time.monotonic(), 0.01))
-                try:
-                    connection, _ = server.accept()
-                except socket.timeout:
-                    missing = sorted(set(range(1, num_processes)) - set(peers))
-                    raise DistributedError(
-                        f"process(es) {missing} of {num_processes} did not reach the "
-                        f"coordinator {coordinator} within {timeout:g} s.") from None
-                connection.settimeout(5.0)
-                try:
-                    peer = int(connection.recv(16).decode() or -1)
-                except (OSError, ValueError):
-                    connection.close()
-                    continue
-                if not 0 < peer < num_processes or peer in peers:
-                    connection.close()
-                    continue
-                peers[peer] = connection
-            for connection in peers.values():
-                connection.sendall(b"go")
-        finally:
-            for connection in peers.values():
-                connection.close()
-            server.close()
-        return
-    while True:
-        try:
-            with socket.create_connection((host, port), timeout=1.0) as connection:
-                connection.sendall(str(process_id).encode())
-                connection.settimeout(max(deadline - time.monotonic(), 0.01))
-                if connection.recv(2) == b"go":
-                    return
-        except (ConnectionError, socket.timeout, OSError):
-            pass
-        if time.monotonic() >= deadline:
-            raise DistributedError(
-                f"process {process_id} of {num_processes}: the coordinator {coordinator} "
-                f"did not gather every process within {timeout:g} s.")
-        time.sleep(0.2)
-
-
 def initialize(coordinator=None, num_processes=None, process_id=None, timeout=60.0):
     """Joins this process to a multi-process JAX run (one process per machine, or several
     on one machine for testing).
@@ -256,7 +185,7 @@ def initialize(coordinator=None, num_processes=None, process_id=None, timeout=60
     coordinator = _setting("coordinator", coordinator)
     num_processes = _setting("num_processes", num_processes, int)
     process_id = _setting("process_id", process_id, int)
-    _address(coordinator)
+    address(coordinator)
     if num_processes < 1 or not 0 <= process_id < num_processes:
         raise DistributedError(
             f"process id {process_id} is not in 0..{num_processes - 1} ({num_processes} "
@@ -283,3 +212,7 @@ def worker():
     import jax
 
     return None if jax.process_count() == 1 else (jax.process_count(), jax.process_index())
+
+
+__all__ = ["DistributedError", "available", "devices", "initialize", "pick", "rendezvous", "split_cpu",
+           "worker"]
