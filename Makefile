@@ -43,6 +43,7 @@ bench: $(STAMP)
 	$(PY) benchmarks/tensor_cells.py
 	$(PY) benchmarks/shakespeare.py
 	$(PY) benchmarks/export.py
+	$(PY) benchmarks/scale.py
 	$(PY) benchmarks/backends.py
 
 clean:

@@ -162,7 +162,7 @@ def _train_shards(args):
     for key, value in summary.get("validation_scores", {}).items():
         print(f"  {summary['validation']} {key}: {value:.4f}")
     if lead:
-        print(f"wrote {args.out}/model.keras, metrics.json")
+        print(f"wrote {Path(args.out) / 'model.keras'}, metrics.json")
 
 
 def cmd_train(args):
