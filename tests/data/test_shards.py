@@ -159,7 +159,7 @@ def test_pack_never_replaces_a_folder_unless_told(corpus, packed, tmp_path):
     with pytest.raises(shards.ShardError, match="already exists and is not empty"):
         zoo.data.pack(corpus, folder)
     assert (folder / "index.json").read_text() == before
-    with pytest.raises(shards.ShardError, match="not an AVEC-layout folder, a .ts file"):
+    with pytest.raises(shards.ShardError, match="not an AVEC-layout folder, a .ts or .txt file"):
         zoo.data.pack(str(tmp_path / "nowhere"), tmp_path / "out")
     assert not (tmp_path / "out").exists() and not list(tmp_path.glob(".out*"))
 
@@ -193,3 +193,42 @@ def test_cli_packs_checks_and_trains_on_shards(tmp_path, capsys):
         assert main(argv) == 2, argv
         err = capsys.readouterr().err
         assert err.count("\n") == 1 and message in err, err
+
+
+def test_a_text_packs_as_windows_of_character_ids(tmp_path, capsys):
+    text = "".join(f"line {i}: the quick brown fox jumps over the lazy dog.\n"
+                   for i in range(60))
+    (tmp_path / "t.txt").write_text(text)
+    index = zoo.data.pack(tmp_path / "t.txt", tmp_path / "s", window=50)
+    assert index["kind"] == "tokens" and index["vocabulary"] == "".join(sorted(set(text)))
+    lm = zoo.get("char_lm", vocabulary=index["vocabulary"], units=8, depth=1)
+    windows, k = {}, 0
+    for split in ("train", "dev"):
+        for x, y in shards.stream(tmp_path / "s", split, batch_size=7, shuffle=False):
+            x, y = np.asarray(x), np.asarray(y)
+            assert x.shape[1] == 50 and x.dtype == np.int32
+            np.testing.assert_array_equal(x[:, 1:], y[:, :-1])  # y is x shifted by one
+            for row_x, row_y in zip(x, y):
+                windows[split] = windows.get(split, "") + lm.decode(row_x)
+                assert lm.decode(row_y) == text[50 * k + 1 : 50 * k + 51]
+                k += 1
+    count = (len(text) - 1) // 50
+    assert len(windows["dev"]) == 50 * round(count * 0.1)
+    assert windows["train"] + windows["dev"] == text[: 50 * count]  # in order, dev at the end
+    assert main(["train", "char_lm", "--data", f"shards:{tmp_path / 's'}", "--epochs", "1",
+                 "--batch-size", "8", "--set", "units=8", "--set", "depth=1", "--out",
+                 str(tmp_path / "run"), "--quiet"]) == 0
+    assert "dev accuracy" in capsys.readouterr().out
+    (tmp_path / "bad.txt").write_bytes(b"caf\xe9")
+    with pytest.raises(shards.ShardError, match="bad.txt: not UTF-8 text"):
+        zoo.data.pack(tmp_path / "bad.txt", tmp_path / "s2")
+
+
+def test_an_avec_folder_packs_one_recording_at_a_time_as_load_avec_reads_it(tmp_path):
+    zoo.data.save_avec(recola_like(train=3, dev=2, length=60, input_dim=4, seed=1),
+                       tmp_path / "avec")
+    corpus = zoo.data.load_avec(tmp_path / "avec")  # z-normalised per recording
+    zoo.data.pack(tmp_path / "avec", tmp_path / "s")
+    for split in ("train", "dev"):
+        assert _records(shards.stream(tmp_path / "s", split, batch_size=2)) == _expected(
+            corpus, split)

@@ -130,7 +130,7 @@ def cmd_data_pack(args):
     from zoo.data import packing, shards
 
     index = packing.pack(args.source, args.out, shard_bytes=args.shard_mb * 2**20,
-                        overwrite=args.overwrite)
+                         overwrite=args.overwrite, window=args.window)
     print(f"wrote {args.out}: {shards.describe(index)}")
     print(f"train on it with: zoo train NAME --data shards:{args.out}")
 
@@ -233,7 +233,7 @@ def build_parser():
     p = sub.add_parser("data", help="pack a corpus into shards that training streams from "
                                     "disk; describe and check a shard folder",
                        description="`zoo data pack SOURCE --out SHARDS` writes an AVEC-layout "
-                                   "folder, a .ts file or a bundled UEA set into TFRecord "
+                                   "folder, a .ts or .txt file or a bundled UEA set into TFRecord "
                                    "shards and an index (sizes, sha256); `zoo data info SHARDS` "
                                    "checks every shard and describes the pack. Train with "
                                    "`zoo train NAME --data shards:SHARDS`.")
@@ -242,8 +242,11 @@ def build_parser():
     q = verbs.add_parser("pack", help="write a corpus into shards",
                          description="Write a corpus into TFRecord shards and an index; the "
                                      "folder appears whole when every shard is written.")
-    q.add_argument("source", help="AVEC 2016-layout folder (or avec2016:PATH), a .ts file, or "
-                                  f"a bundled UEA set ({', '.join(BUNDLED)})")
+    q.add_argument("source", help="AVEC 2016-layout folder (or avec2016:PATH), a .ts file, a "
+                                  "UTF-8 .txt file (windows of characters for char_lm), or a "
+                                  f"bundled UEA set ({', '.join(BUNDLED)})")
+    q.add_argument("--window", type=positive_int, default=100,
+                   help="characters per window of a .txt source")
     q.add_argument("--out", required=True, help="the shard folder to write")
     q.add_argument("--shard-mb", type=positive_int, default=64, help="target MiB per shard")
     q.add_argument("--overwrite", action="store_true", help="replace a non-empty OUT")

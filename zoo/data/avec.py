@@ -260,6 +260,42 @@ def _align(features, feature_frame, label_frame, feature_path, label_path):
     return features[idx]
 
 
+def iter_avec(directory, dimensions=DIMENSIONS, features="features", labels="labels"):
+    """Reads an AVEC 2016-layout folder one recording at a time (for corpora larger than
+    memory; `load_avec` collects them).
+
+    Yields:
+        `(name, x, y)`: float32 features aligned to the label times, and labels (None
+        without a labels folder); features not normalised.
+
+    Raises:
+        ValueError: as `load_avec`, naming the file, line and column.
+    """
+    directory = Path(directory)
+    feature_dir, label_dir = directory / features, directory / labels
+    if not feature_dir.is_dir():
+        raise ValueError(f"{directory}: no '{features}/' folder of feature files.")
+    files = _recording_files(feature_dir)
+    if not files:
+        raise ValueError(f"{feature_dir}: no .csv or .arff files.")
+    label_files = _label_files(label_dir, dimensions) if label_dir.is_dir() else None
+    first = None
+    for name, path in files.items():
+        frame = read_table(path)
+        time = _time_column(frame, path)
+        x = frame.drop(columns=[time]).to_numpy(np.float32)
+        if first is not None and x.shape[1] != first[1]:
+            raise ValueError(
+                f"{path}: {x.shape[1]} feature columns, but {first[0]} has {first[1]}."
+            )
+        first = first or (name, x.shape[1])
+        y = None
+        if label_files is not None:
+            label_frame, y, label_path = _read_labels(label_files, name, dimensions)
+            x = _align(x, frame, label_frame, path, label_path)
+        yield name, x, y
+
+
 def load_avec(directory, dimensions=DIMENSIONS, features="features", labels="labels",
               normalize=True):
     """Read every recording of an AVEC 2016-layout folder.
@@ -270,35 +306,18 @@ def load_avec(directory, dimensions=DIMENSIONS, features="features", labels="lab
         features: name of the feature subfolder. Default "features".
         labels: name of the label subfolder. Default "labels"; a missing folder gives a
             corpus without labels (for prediction).
-        normalize: per-speaker z-normalisation of the features. Default True.
+        normalize: per-speaker z-normalisation of the features (each recording is its
+            own speaker, as in RECOLA). Default True.
 
     Returns:
         A `Corpus`, features aligned frame by frame to the label times.
     """
-    directory = Path(directory)
-    feature_dir, label_dir = directory / features, directory / labels
-    if not feature_dir.is_dir():
-        raise ValueError(f"{directory}: no '{features}/' folder of feature files.")
-    files = _recording_files(feature_dir)
-    if not files:
-        raise ValueError(f"{feature_dir}: no .csv or .arff files.")
-    label_files = _label_files(label_dir, dimensions) if label_dir.is_dir() else None
     names, xs, ys = [], [], []
-    for name, path in files.items():
-        frame = read_table(path)
-        time = _time_column(frame, path)
-        x = frame.drop(columns=[time]).to_numpy(np.float32)
-        if xs and x.shape[1] != xs[0].shape[1]:
-            raise ValueError(
-                f"{path}: {x.shape[1]} feature columns, but {names[0]} has {xs[0].shape[1]}."
-            )
-        if label_files is not None:
-            label_frame, y, label_path = _read_labels(label_files, name, dimensions)
-            x = _align(x, frame, label_frame, path, label_path)
-            ys.append(y)
+    for name, x, y in iter_avec(directory, dimensions, features, labels):
         names.append(name)
         xs.append(x)
-    corpus = Corpus(names, xs, ys or None, tuple(dimensions))
+        ys.append(y)
+    corpus = Corpus(names, xs, None if ys[0] is None else ys, tuple(dimensions))
     return corpus.znorm() if normalize else corpus
 
 

@@ -1,7 +1,9 @@
-"""Writing packed corpora: `pack` turns an AVEC-layout corpus or UEA sequences into the
-TFRecord shards and index that `zoo.data.shards.stream` reads (the format is described
-there)."""
+"""Writing packed corpora: `pack` turns an AVEC-layout corpus, UEA sequences or a text into
+the TFRecord shards and index that `zoo.data.shards.stream` reads (the format is described
+there). An AVEC folder is read one recording at a time, so a corpus larger than memory
+packs too."""
 
+import itertools
 import json
 import os
 import shutil
@@ -15,9 +17,58 @@ from zoo.data.shards import (FORMAT, INDEX, SHARD_BYTES, VERSION, ShardError, _s
 from zoo.files import write_text
 
 
-def _records_of(source):
+def _split_of(name):
+    return name.split("_", 1)[0] if "_" in name else "train"
+
+
+def _avec_records(folder):
+    """An AVEC-layout folder, one recording in memory at a time, each z-normalised with its
+    own statistics (as `load_avec` does: each recording is its own speaker)."""
+    from zoo.data.avec import DIMENSIONS, iter_avec
+    from zoo.data.features import znorm
+
+    recordings = iter_avec(folder)
+    name, x, y = next(recordings)
+    if y is None:
+        raise ShardError(f"{folder}: no labels/ folder; pack labelled recordings.")
+    meta = {"kind": "frames", "input_dim": int(x.shape[1]),
+            "dimensions": list(DIMENSIONS)}
+    records = ((_split_of(n), n, znorm([x])[0], y, None)
+               for n, x, y in itertools.chain([(name, x, y)], recordings))
+    return "frames", meta, records
+
+
+#: Share of a text's windows, at its end, kept as the `dev` split.
+TEXT_DEV = 0.1
+
+
+def _text_records(path, window):
+    """A UTF-8 text as windows of `window` + 1 character ids (input and next characters);
+    ids as `zoo.models.CharLM` numbers them (0 unknown, vocabulary[i] is i + 1). The last
+    10% of the windows, a contiguous stretch, are the `dev` split."""
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except UnicodeDecodeError as error:
+        raise ShardError(f"{path}: not UTF-8 text (byte {error.start}).") from None
+    if int(window) < 1:
+        raise ShardError(f"window must be a positive int. Received: {window!r}")
+    count = (len(text) - 1) // window
+    if count < 2:
+        raise ShardError(f"{path}: {len(text)} characters; windows of {window} need at "
+                         f"least {2 * window + 1} (one to train on, one to validate).")
+    vocabulary = "".join(sorted(set(text)))
+    lookup = {c: i + 1 for i, c in enumerate(vocabulary)}
+    ids = np.fromiter((lookup[c] for c in text), dtype="<i4", count=len(text))
+    dev_from = count - max(1, int(round(count * TEXT_DEV)))
+    meta = {"kind": "tokens", "input_dim": 1, "vocabulary": vocabulary, "window": int(window)}
+    records = (("dev" if i >= dev_from else "train", f"window_{i}",
+                ids[i * window : (i + 1) * window + 1], None, None) for i in range(count))
+    return "tokens", meta, records
+
+
+def _records_of(source, window=100):
     """`(kind, meta, records)` of a corpus, labelled sequences, or a path naming one."""
-    from zoo.data.avec import Corpus, load_avec
+    from zoo.data.avec import Corpus
     from zoo.data.uea import BUNDLED, LabelledSequences, load_uea, read_ts
 
     if isinstance(source, (str, os.PathLike)):
@@ -27,22 +78,20 @@ def _records_of(source):
             return _records_of([("train", train), ("test", test)])
         path = Path(spec.split(":", 1)[1] if spec.startswith("avec2016:") else spec)
         if path.is_dir():
-            return _records_of(load_avec(path))
+            return _avec_records(path)
         if path.is_file() and path.suffix.lower() == ".ts":
             return _records_of([("train", read_ts(path))])
+        if path.is_file() and path.suffix.lower() == ".txt":
+            return _text_records(path, window)
         raise ShardError(
-            f"{spec}: not an AVEC-layout folder, a .ts file, or a bundled set "
+            f"{spec}: not an AVEC-layout folder, a .ts or .txt file, or a bundled set "
             f"({', '.join(BUNDLED)}).")
     if isinstance(source, Corpus):
         if source.labels is None:
             raise ShardError("The corpus has no labels; pack labelled recordings.")
         meta = {"kind": "frames", "input_dim": int(source.input_dim),
                 "dimensions": list(source.dimensions)}
-
-        def split_of(name):
-            return name.split("_", 1)[0] if "_" in name else "train"
-
-        records = ((split_of(n), n, x, y, None)
+        records = ((_split_of(n), n, x, y, None)
                    for n, x, y in zip(source.names, source.features, source.labels))
         return "frames", meta, records
     if isinstance(source, LabelledSequences):
@@ -63,7 +112,7 @@ def _records_of(source):
         return "classes", meta, records
     raise ShardError(
         "pack takes a zoo.data.Corpus, zoo.data.LabelledSequences, an AVEC-layout folder, a "
-        f".ts file or a bundled set name. Received: {type(source).__name__}")
+        f".ts or .txt file or a bundled set name. Received: {type(source).__name__}")
 
 
 def _example(split, name, x, y, label):
@@ -75,7 +124,7 @@ def _example(split, name, x, y, label):
     def int_(value):
         return tf.train.Feature(int64_list=tf.train.Int64List(value=[value]))
 
-    x = np.ascontiguousarray(x, dtype="<f4")
+    x = np.ascontiguousarray(x, dtype="<i4" if x.dtype.kind in "iu" else "<f4")
     features = {"x": bytes_(x.tobytes()), "length": int_(len(x)),
                 "split": bytes_(split.encode()), "name": bytes_(name.encode())}
     if y is not None:
@@ -85,7 +134,7 @@ def _example(split, name, x, y, label):
     return tf.train.Example(features=tf.train.Features(feature=features)).SerializeToString()
 
 
-def pack(source, out, shard_bytes=SHARD_BYTES, overwrite=False):
+def pack(source, out, shard_bytes=SHARD_BYTES, overwrite=False, window=100):
     """Writes a labelled corpus into a folder of TFRecord shards and an index.
 
     The folder is built beside `out` and renamed into place when every shard is written
@@ -94,13 +143,16 @@ def pack(source, out, shard_bytes=SHARD_BYTES, overwrite=False):
     Args:
         source: a `zoo.data.Corpus` (frame labels; split = the recording name's prefix),
             `zoo.data.LabelledSequences` (one class per sequence), a list of
-            `(split, LabelledSequences)`, or a path: an AVEC-layout folder (read with
-            per-speaker z-normalisation, as `load_avec` does), a `.ts` file, or the name
-            of a bundled UEA set (both its splits).
+            `(split, LabelledSequences)`, or a path: an AVEC-layout folder (read one
+            recording at a time, each z-normalised as `load_avec` does), a `.ts` file,
+            a UTF-8 `.txt` file (`kind="tokens"`: windows of character ids for
+            `char_lm`, the last 10% of them the `dev` split), or the name of a bundled
+            UEA set (both its splits).
         out: the shard folder to create.
         shard_bytes: target size of one shard (default 64 MiB); a recording never spans
             two shards.
         overwrite: replace an existing non-empty `out`.
+        window: characters per window of a text.
 
     Returns:
         The index (a dict), also written as `out/index.json`.
@@ -116,7 +168,7 @@ def pack(source, out, shard_bytes=SHARD_BYTES, overwrite=False):
                          "(--overwrite) to replace it.")
     if int(shard_bytes) <= 0:
         raise ShardError(f"shard_bytes must be positive. Received: {shard_bytes!r}")
-    kind, meta, records = _records_of(source)
+    kind, meta, records = _records_of(source, window)
     staging = out.with_name(f".{out.name}.partial-{uuid.uuid4().hex[:8]}")
     staging.mkdir(parents=True)
     try:

@@ -11,7 +11,8 @@ in memory::
 A record holds one recording: its frames as raw float32 bytes, its length, its split
 (`train`, `dev`, `test`: the AVEC name prefix, or the split of a UEA set), its name, and
 either frame labels (`kind="frames"`, AVEC-layout corpora, for the regressors) or one
-class index (`kind="classes"`, UEA `.ts` sets, for the classifiers). Raw bytes rather than
+class index (`kind="classes"`, UEA `.ts` sets, for the classifiers); a text packs as
+windows of character ids (`kind="tokens"`, for `char_lm`), its vocabulary in the index. Raw bytes rather than
 float lists keep parsing to one `decode_raw` per record.
 
 The index carries each shard's size and sha256, so a shard that was cut short, altered, or
@@ -28,7 +29,7 @@ import numpy as np
 FORMAT = "zoo-shards"
 VERSION = 1
 INDEX = "index.json"
-KINDS = ("frames", "classes")
+KINDS = ("frames", "classes", "tokens")
 #: Default shard size: large enough for sequential reads, small enough for many workers.
 SHARD_BYTES = 64 * 2**20
 #: Default memory of `stream`'s shuffle buffer.
@@ -154,7 +155,8 @@ def stream(folder, split=None, batch_size=32, shuffle=True, shuffle_buffer=None,
     Returns:
         For `kind="frames"` packs: `(x, y, mask)` batches, `x` `(batch, time, input_dim)`,
         `y` `(batch, time, outputs)` and the float32 frame mask, which `fit` takes as
-        sample weights. For `kind="classes"`: `(x, label)` batches, zero-padded.
+        sample weights. For `kind="classes"`: `(x, label)` batches, zero-padded. For
+        `kind="tokens"` (a text): `(ids, next_ids)` int32 batches `(batch, window)`.
 
     Raises:
         ShardError: see `read_index`; a split the pack does not hold.
@@ -194,17 +196,21 @@ def stream(folder, split=None, batch_size=32, shuffle=True, shuffle_buffer=None,
     check_positive(shuffle_buffer=shuffle_buffer)
     channels = index["input_dim"]
     frames_kind = index["kind"] == "frames"
+    tokens_kind = index["kind"] == "tokens"
     outputs = len(index.get("dimensions", ()))
     spec = {"x": tf.io.FixedLenFeature([], tf.string),
             "split": tf.io.FixedLenFeature([], tf.string),
             "length": tf.io.FixedLenFeature([], tf.int64)}
     if frames_kind:
         spec["y"] = tf.io.FixedLenFeature([], tf.string)
-    else:
+    elif not tokens_kind:
         spec["label"] = tf.io.FixedLenFeature([], tf.int64)
 
     def parse(record):
         example = tf.io.parse_single_example(record, spec)
+        if tokens_kind:  # a window of ids and the next character of each
+            ids = tf.io.decode_raw(example["x"], tf.int32)
+            return example["split"], (ids[:-1], ids[1:])
         x = tf.reshape(tf.io.decode_raw(example["x"], tf.float32), (-1, channels))
         if frames_kind:
             # The frame mask is made per batch from the lengths, not padded per record.
@@ -238,19 +244,23 @@ def stream(folder, split=None, batch_size=32, shuffle=True, shuffle_buffer=None,
             data = data.shuffle(shuffle_buffer, seed=seed, reshuffle_each_iteration=True)
         if repeat:
             data = data.repeat()
-    shapes = ((None, channels), (None, outputs), ()) if frames_kind else ((None, channels), ())
+    shapes = (((None, channels), (None, outputs), ()) if frames_kind else
+              ((None,), (None,)) if tokens_kind else ((None, channels), ()))
     if pad_to is not None:
         length = index["length_quantiles"][-1] if pad_to == "longest" else int(pad_to)
         if length < 1:
             raise ShardError(f"pad_to must be 'longest' or a positive int. Received: {pad_to!r}")
         if frames_kind:
             data = data.map(lambda x, y, n: (x[:length], y[:length], tf.minimum(n, length)))
+        elif tokens_kind:
+            data = data.map(lambda x, y: (x[:length], y[:length]))
         else:
             data = data.map(lambda x, label: (x[:length], label))
         shapes = tuple((length, *s[1:]) if s else s for s in shapes)
     padded = tuple(tf.TensorShape(s) for s in shapes)
     drop = workers is not None or drop_remainder
-    boundaries = _bucket_boundaries(index, buckets) if buckets > 1 and pad_to is None else []
+    bucketed = buckets > 1 and pad_to is None and not tokens_kind  # windows: one length
+    boundaries = _bucket_boundaries(index, buckets) if bucketed else []
     if boundaries:
         data = data.bucket_by_sequence_length(
             lambda x, *_: tf.shape(x)[0], boundaries, [batch_size] * (len(boundaries) + 1),
@@ -273,6 +283,11 @@ def describe(index):
     size = sum(s["bytes"] for s in index["shards"]) / 2**20
     what = (f"{index['input_dim']} features -> {', '.join(index['dimensions'])}"
             if index["kind"] == "frames" else
+            f"windows of {index['window']} characters, vocabulary of "
+            f"{len(index['vocabulary'])}" if index["kind"] == "tokens" else
             f"{index['input_dim']} channels, {len(index['classes'])} classes")
-    return (f"{index['records']} recordings ({', '.join(f'{k} {v}' for k, v in sorted(splits.items()))}), "
-            f"{index['frames']} frames, {what}; {len(index['shards'])} shards, {size:.1f} MiB")
+    items, steps = ("windows", "characters") if index["kind"] == "tokens" else (
+        "recordings", "frames")
+    counts = ", ".join(f"{k} {v}" for k, v in sorted(splits.items()))
+    return (f"{index['records']} {items} ({counts}), {index['frames']} {steps}, {what}; "
+            f"{len(index['shards'])} shards, {size:.1f} MiB")

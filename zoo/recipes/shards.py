@@ -2,7 +2,9 @@
 device, several devices, or several processes.
 
 Frame-labelled packs (AVEC layout) train a regressor with `CCCLoss` and report CCC and RMSE;
-class-labelled packs (UEA `.ts`) train a classifier with cross-entropy and report accuracy.
+class-labelled packs (UEA `.ts`) train a classifier with cross-entropy and report accuracy;
+text packs train a character model (`char_lm`, `bilinear_char_lm`) on next-character
+cross-entropy.
 The `train` split is fitted; `dev` (or `test` in a class pack without `dev`) is the
 validation data whose best epoch is kept.
 """
@@ -31,7 +33,12 @@ def _splits(index):
 
 
 def _build(name, index, learning_rate, overrides):
-    if index["kind"] == "frames":
+    if index["kind"] == "tokens":
+        model = registry.build(name, vocabulary=index["vocabulary"], **overrides)
+        model.compile(optimizer=keras.optimizers.Adam(learning_rate, clipnorm=1.0),
+                      loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+                      metrics=["accuracy"])
+    elif index["kind"] == "frames":
         model = registry.build(name, input_dim=index["input_dim"],
                                outputs=len(index["dimensions"]), **overrides)
         model.compile(optimizer=keras.optimizers.Adam(learning_rate), loss=losses.CCCLoss(),
