@@ -95,6 +95,18 @@ def _run(context):
         pbs, trace = model.recognize(sequences[:4], steps=20, verbose=0)
     results["rnnpb"] = (history.history, {"recognition_error": trace[-1]},
                         model.get_weights() + [pbs])
+    # 5 sequences in batches of 4: a last batch of one. On TensorFlow one replica gets no
+    # sequence and adds nothing; keras.distribution on JAX refuses it before the first step.
+    with context():
+        model = zoo.get("rnnpb", units=8, pb_dim=2)
+        model.build((5, None, 3))
+        model.compile()
+        try:
+            model.fit(sequences[:5], epochs=1, batch_size=BATCH, shuffle=False, verbose=0)
+            outcome = float(all(np.isfinite(w).all() for w in model.get_weights()))
+        except ValueError as error:
+            outcome = 2.0 if "give a batch of 1" in str(error) else 0.0
+    results["rnnpb_uneven"] = ({}, {"outcome": outcome}, [])
     return results
 
 

@@ -34,6 +34,24 @@ def random_window(window, length, seed):
     return crop
 
 
+def _check_even_batches(count, batch_size):
+    """`keras.distribution` on JAX splits every batch evenly over its devices (TensorFlow's
+    MirroredStrategy takes uneven batches, a replica left without sequences adding nothing);
+    refuse a batch it cannot split, before the first step, rather than inside JAX."""
+    if backend.name() != "jax" or keras.distribution.distribution() is None:
+        return
+    devices = keras.distribution.distribution().device_mesh.devices.size
+    sizes = {min(batch_size, count)} | ({count % batch_size} if count % batch_size else set())
+    uneven = sorted(size for size in sizes if size % devices)
+    if uneven:
+        raise ValueError(
+            f"keras.distribution on JAX splits every batch over its {devices} devices; "
+            f"{count} sequences in batches of {batch_size} give a batch of {uneven[0]}. Pass "
+            f"a batch_size that is a multiple of {devices} and leaves a last batch that is "
+            "one too (or none), or train under TensorFlow's MirroredStrategy, which takes "
+            "uneven batches.")
+
+
 class Learning:
     """`compile`, `fit` and the train/test steps of `RNNPB` (a mixin of `keras.Model`)."""
 
@@ -186,6 +204,7 @@ class Learning:
         ids = np.arange(len(sequences), dtype="int32")
         if until is None:
             check_positive(batch_size=batch_size)
+            _check_even_batches(len(ids), batch_size)
             data = tf.data.Dataset.from_tensor_slices((z, mask, ids))
             if shuffle:
                 data = data.shuffle(len(ids), reshuffle_each_iteration=True, seed=seed)
