@@ -113,7 +113,10 @@ def test_damaged_folders_are_named(packed, tmp_path):
     folder, _ = packed
     empty = tmp_path / "empty"
     empty.mkdir()
-    with pytest.raises(shards.ShardError, match="empty: no index.json"):
+    with pytest.raises(shards.ShardError, match="empty is empty; write shards with"):
+        shards.stream(empty)
+    (empty / "notes.txt").write_text("not a pack")
+    with pytest.raises(shards.ShardError, match="has no index.json and no shards"):
         shards.stream(empty)
     with pytest.raises(shards.ShardError, match="no such shard folder"):
         shards.stream(tmp_path / "missing")

@@ -70,8 +70,9 @@ def read_index(folder, verify=True):
     path = folder / INDEX
     shard_files = sorted(p.name for p in folder.glob("shard-*.tfrecord"))
     if not path.is_file():
-        what = f"{len(shard_files)} shard files but" if shard_files else "empty:"
-        raise ShardError(f"{folder} is {what} no {INDEX}; write shards with `zoo data pack`.")
+        what = f"holds {len(shard_files)} shard files but no {INDEX}" if shard_files else (
+            "is empty" if not any(folder.iterdir()) else f"has no {INDEX} and no shards")
+        raise ShardError(f"{folder} {what}; write shards with `zoo data pack`.")
     try:
         index = json.loads(path.read_text())
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
