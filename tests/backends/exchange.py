@@ -5,9 +5,10 @@
                                                     # and the pretrained RNNPB's recognition
 
 `save` trains every model briefly on this backend and writes `<backend>/<model>.keras`,
-`.weights.h5` and the predictions on a fixed input; `load` loads both files of every other backend and writes the largest prediction
-difference per file to `<backend>.load.json`, then recognises the BasicMotions test split
-with the pretrained RNNPB (`<backend>.recognise.json`).
+`.weights.h5` and the predictions on a fixed input; `load` loads both files of every other
+backend and writes the largest prediction difference per file to `<backend>.load.json`,
+then recognises the BasicMotions test split with the pretrained RNNPB
+(`<backend>.recognise.json`).
 """
 
 import json

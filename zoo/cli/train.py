@@ -130,17 +130,23 @@ def _train_shards(args):
     """`zoo train NAME --data shards:PATH`: streamed from disk, on one or more devices or
     processes (`--devices`, `--distributed`)."""
     from zoo import distribute
-    from zoo.recipes.shards import train_on_shards
+    from zoo.data.shards import read_index
+    from zoo.recipes.shards import build_for, train_on_shards
 
     folder = args.data.split(":", 1)[1]
     devices = _devices(args.devices)
+    overrides = parse_overrides(args.set)
+    # Everything is checked before the run folder: the shards (once: their sha256 is not
+    # computed again for training), then, after joining the other processes (JAX must
+    # not compute before that), the model and its settings.
+    index = read_index(folder)
     if args.distributed:
         distribute.initialize(args.coordinator, args.num_processes, args.process_id,
                               timeout=args.timeout)
         devices = devices or "all"
+    build_for(args.name, index, overrides)
     worker = distribute.worker()
     lead = worker is None or worker[1] == 0  # only process 0 writes
-    overrides = parse_overrides(args.set)
     run = RunFolder(args.out, _run_settings(args), overwrite=args.overwrite,
                     resume=args.resume) if lead else None
     if run is not None:
@@ -151,7 +157,7 @@ def _train_shards(args):
                 args.name, folder, run.path if run else None, args.epochs, args.lr, overrides,
                 args.seed, verbose=verbosity(args) if lead else 0,
                 checkpoint=run.checkpoint if run else None, batch_size=args.batch_size,
-                devices=devices)
+                devices=devices, verify=False)
         except KeyboardInterrupt:
             raise _interrupted(run) from None
         if run is not None:

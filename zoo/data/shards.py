@@ -1,8 +1,8 @@
 """Corpora larger than memory: sharded TFRecord files that `tf.data` streams.
 
-`zoo.data.pack` writes a corpus once into a folder of shards and an index; `stream` reads it back as
-a `tf.data.Dataset` that every Keras backend's `fit` takes, without ever holding the corpus
-in memory::
+`zoo.data.pack` writes a corpus once into a folder of shards and an index; `stream` reads
+it back as a `tf.data.Dataset` that every Keras backend's `fit` takes, without ever holding
+the corpus in memory::
 
     SHARDS/index.json             what the pack holds: kind, sizes, splits, one line per shard
     SHARDS/shard-00000.tfrecord   records of whole recordings, one `tf.train.Example` each
@@ -12,8 +12,8 @@ A record holds one recording: its frames as raw float32 bytes, its length, its s
 (`train`, `dev`, `test`: the AVEC name prefix, or the split of a UEA set), its name, and
 either frame labels (`kind="frames"`, AVEC-layout corpora, for the regressors) or one
 class index (`kind="classes"`, UEA `.ts` sets, for the classifiers); a text packs as
-windows of character ids (`kind="tokens"`, for `char_lm`), its vocabulary in the index. Raw bytes rather than
-float lists keep parsing to one `decode_raw` per record.
+windows of character ids (`kind="tokens"`, for `char_lm`), its vocabulary in the index.
+Raw bytes rather than float lists keep parsing to one `decode_raw` per record.
 
 The index carries each shard's size and sha256, so a shard that was cut short, altered, or
 copied in from another pack is named before training starts, not found as a CRC error
@@ -107,6 +107,15 @@ def read_index(folder, verify=True):
     return index
 
 
+def split_counts(index):
+    """Records per split of a pack, e.g. `{"train": 9, "dev": 3}`."""
+    counts = {}
+    for shard in index["shards"]:
+        for split, n in shard["splits"].items():
+            counts[split] = counts.get(split, 0) + n
+    return counts
+
+
 def _bucket_boundaries(index, buckets):
     """Upper length limits (exclusive) of the buckets, the last above the longest record."""
     longest = index["length_quantiles"][-1]
@@ -181,7 +190,7 @@ def stream(folder, split=None, batch_size=32, shuffle=True, shuffle_buffer=None,
         if not 0 <= worker < count:
             raise ShardError(f"workers=(count, index) needs 0 <= index < count. "
                              f"Received: {workers!r}")
-        held = sum(s["splits"].get(split, 0) if split else s["records"] for s in shards)
+        held = split_counts(index)[split] if split else index["records"]
         per_worker = held // count
         if per_worker < batch_size:
             raise ShardError(
@@ -277,10 +286,7 @@ def stream(folder, split=None, batch_size=32, shuffle=True, shuffle_buffer=None,
 
 def describe(index):
     """A short human summary of an index."""
-    splits = {}
-    for shard in index["shards"]:
-        for split, n in shard["splits"].items():
-            splits[split] = splits.get(split, 0) + n
+    splits = split_counts(index)
     size = sum(s["bytes"] for s in index["shards"]) / 2**20
     what = (f"{index['input_dim']} features -> {', '.join(index['dimensions'])}"
             if index["kind"] == "frames" else

@@ -71,21 +71,19 @@ def _unsupported(what):
         f"(keras.distribution) Keras backends; this process runs on {backend.name()!r}.")
 
 
-def _accelerators_or_cpus():
+def available():
+    """The devices `devices("all")` would use: accelerators if any, else CPU devices (all
+    processes' devices on JAX after `initialize`)."""
     if backend.name() == "tensorflow":
         import tensorflow as tf
 
         found = tf.config.list_logical_devices("GPU") or tf.config.list_logical_devices("CPU")
         return [d.name for d in found]
-    import jax
+    if backend.name() == "jax":
+        import jax
 
-    return list(jax.devices())
-
-
-def available():
-    """The devices `devices("all")` would use: accelerators if any, else CPU devices (all
-    processes' devices on JAX after `initialize`)."""
-    return _accelerators_or_cpus()
+        return list(jax.devices())
+    _unsupported("several devices")
 
 
 def pick(count):
@@ -94,7 +92,7 @@ def pick(count):
     Raises:
         DistributedError: `count` is not "all" or a positive int, or exceeds the devices.
     """
-    found = _accelerators_or_cpus()
+    found = available()
     if count == "all":
         return found
     if not isinstance(count, int) or isinstance(count, bool) or count < 1:
@@ -214,5 +212,5 @@ def worker():
     return None if jax.process_count() == 1 else (jax.process_count(), jax.process_index())
 
 
-__all__ = ["DistributedError", "available", "devices", "initialize", "pick", "rendezvous", "split_cpu",
-           "worker"]
+__all__ = ["DistributedError", "available", "devices", "initialize", "pick", "rendezvous",
+           "split_cpu", "worker"]

@@ -19,40 +19,42 @@ import keras
 import numpy as np
 
 from zoo import distribute, losses, metrics, registry
-from zoo.data.shards import ShardError, read_index, stream
+from zoo.data.shards import ShardError, read_index, split_counts, stream
 from zoo.files import atomic_path
 from zoo.recipes.runs import fit_resumable, write_json
 
 
-def _splits(index):
-    counts = {}
-    for shard in index["shards"]:
-        for split, n in shard["splits"].items():
-            counts[split] = counts.get(split, 0) + n
-    return counts
+def build_for(name, index, overrides=None):
+    """Model `name` sized for a pack (its features and outputs, classes or vocabulary);
+    raises what `zoo.get` raises for a wrong name or setting."""
+    overrides = overrides or {}
+    if index["kind"] == "tokens":
+        return registry.build(name, vocabulary=index["vocabulary"], **overrides)
+    if index["kind"] == "frames":
+        return registry.build(name, input_dim=index["input_dim"],
+                              outputs=len(index["dimensions"]), **overrides)
+    return registry.build(name, input_dim=index["input_dim"], classes=len(index["classes"]),
+                          **overrides)
 
 
 def _build(name, index, learning_rate, overrides):
+    model = build_for(name, index, overrides)
     if index["kind"] == "tokens":
-        model = registry.build(name, vocabulary=index["vocabulary"], **overrides)
         model.compile(optimizer=keras.optimizers.Adam(learning_rate, clipnorm=1.0),
                       loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
                       metrics=["accuracy"])
     elif index["kind"] == "frames":
-        model = registry.build(name, input_dim=index["input_dim"],
-                               outputs=len(index["dimensions"]), **overrides)
         model.compile(optimizer=keras.optimizers.Adam(learning_rate), loss=losses.CCCLoss(),
                       weighted_metrics=[metrics.CCC(), metrics.RMSE()])
     else:
-        model = registry.build(name, input_dim=index["input_dim"],
-                               classes=len(index["classes"]), **overrides)
         model.compile(optimizer=keras.optimizers.Adam(learning_rate),
                       loss="sparse_categorical_crossentropy", metrics=["accuracy"])
     return model
 
 
 def train_on_shards(name, folder, out=None, epochs=30, learning_rate=1e-3, overrides=None,
-                    seed=0, verbose=1, checkpoint=None, batch_size=8, devices=None):
+                    seed=0, verbose=1, checkpoint=None, batch_size=8, devices=None,
+                    verify=True):
     """Fits `name` on the `train` split of a shard folder; returns `(model, summary)`.
 
     Args:
@@ -64,25 +66,25 @@ def train_on_shards(name, folder, out=None, epochs=30, learning_rate=1e-3, overr
             (`zoo.distribute.devices`).
         checkpoint: as in `fit_resumable`; a resumed run continues from the last finished
             epoch with the data order of seed + that epoch.
+        verify: check every shard's sha256 first (False when the caller just did).
 
     Raises:
         ShardError: an unreadable pack, no `train` split, a batch that does not divide.
     """
-    index = read_index(folder)
-    splits = _splits(index)
+    index = read_index(folder, verify=verify)
+    splits = split_counts(index)
     if "train" not in splits:
         raise ShardError(f"{folder} holds no 'train' records; splits: {sorted(splits)}.")
     validation = "dev" if "dev" in splits else ("test" if index["kind"] == "classes"
                                                 and "test" in splits else None)
     workers = distribute.worker()
-    local_batch = batch_size
-    if workers is not None:
-        if batch_size % workers[0]:
-            raise ShardError(f"batch size {batch_size} does not divide among {workers[0]} "
-                             "processes.")
-        local_batch = batch_size // workers[0]
+    processes = 1 if workers is None else workers[0]
+    if batch_size % processes:
+        raise ShardError(f"batch size {batch_size} does not divide among {processes} "
+                         "processes.")
+    local_batch = batch_size // processes
     steps = math.ceil(splits["train"] / batch_size) if workers is None else (
-        splits["train"] // workers[0] // local_batch)
+        splits["train"] // processes // local_batch)
     keras.utils.set_random_seed(seed)
 
     def data(first_epoch):
@@ -90,23 +92,23 @@ def train_on_shards(name, folder, out=None, epochs=30, learning_rate=1e-3, overr
                       workers=workers, verify=False)
 
     context = distribute.devices(devices) if devices else contextlib.nullcontext()
-    replicas = len(distribute.pick(devices)) if devices else 1
-    if replicas > 1 and local_batch % replicas:
-        raise ShardError(f"batch size {batch_size} does not split evenly over {replicas} "
-                         "devices; pass a multiple of the device count.")
+    # Devices each process feeds: its batches must split evenly over them.
+    unit = max(len(distribute.pick(devices)) // processes, 1) if devices else 1
+    if local_batch % unit:
+        raise ShardError(f"batch size {batch_size} does not split evenly over "
+                         f"{unit * processes} devices; pass a multiple of the device count.")
     fit_kwargs, validation_records = {}, splits.get(validation, 0)
     if validation:
-        # Several devices split every batch evenly: validation runs in whole batches of
-        # a multiple of the device count, and leaves out the few records left over.
-        kept = validation_records if workers is None else validation_records // workers[0]
-        val_batch = local_batch
-        if replicas > 1:
-            val_batch = max(replicas, min(local_batch, kept) // replicas * replicas)
-            validation_records -= kept % val_batch * (1 if workers is None else workers[0])
+        # Several devices or processes step on whole batches: validation runs in batches of
+        # a multiple of the devices, and leaves out the few records left over.
+        kept = validation_records // processes
+        val_batch = max(unit, min(local_batch, kept) // unit * unit)
+        if unit > 1 or workers is not None:
+            validation_records = kept // val_batch * val_batch * processes
         fit_kwargs["validation_data"] = stream(folder, validation, val_batch, shuffle=False,
                                                workers=workers, verify=False,
-                                               buckets=8 if replicas == 1 else 1,
-                                               drop_remainder=replicas > 1)
+                                               buckets=8 if unit == 1 else 1,
+                                               drop_remainder=unit > 1)
     start = time.time()
     with context:
         model, saver = fit_resumable(
@@ -119,7 +121,7 @@ def train_on_shards(name, folder, out=None, epochs=30, learning_rate=1e-3, overr
         digest.update(np.ascontiguousarray(weight).tobytes())
     summary = {"model": name, "data": str(folder), "kind": index["kind"], "epochs": epochs,
                "batch_size": batch_size, "devices": devices or 1,
-               "processes": 1 if workers is None else workers[0],
+               "processes": processes,
                "train_records": splits["train"], "validation": validation,
                "validation_records": validation_records,
                "best_epoch": None if best_epoch is None else best_epoch + 1,
