@@ -235,3 +235,51 @@ def test_an_avec_folder_packs_one_recording_at_a_time_as_load_avec_reads_it(tmp_
     for split in ("train", "dev"):
         assert _records(shards.stream(tmp_path / "s", split, batch_size=2)) == _expected(
             corpus, split)
+
+
+def test_overwrite_replaces_an_earlier_pack_and_nothing_else(corpus, tmp_path):
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "notes.txt").write_text("precious")
+    with pytest.raises(shards.ShardError, match="is not a shard folder .* never other files"):
+        zoo.data.pack(corpus, mine, overwrite=True)
+    assert (mine / "notes.txt").read_text() == "precious"
+    zoo.data.save_avec(recola_like(train=2, dev=1, length=40, input_dim=3, seed=0),
+                       tmp_path / "avec")
+    for out in (tmp_path / "avec", tmp_path):
+        with pytest.raises(shards.ShardError):
+            zoo.data.pack(tmp_path / "avec", out, overwrite=True)
+    assert len(list((tmp_path / "avec" / "features").iterdir())) == 3
+    zoo.data.pack(corpus, tmp_path / "s")
+    zoo.data.pack(corpus, tmp_path / "s", overwrite=True)  # an earlier pack is replaced
+
+
+def test_pack_refuses_recordings_training_could_not_use(tmp_path):
+    good = np.ones((5, 2), "float32")
+    bad = good.copy()
+    bad[3, 1] = np.nan
+    for features, labels, message in [
+            ([good, bad], [good, good], "'train_1': NaN or inf in its features at frame 3"),
+            ([good, good], [good, bad], "'train_1': NaN or inf in its labels at frame 3"),
+            ([good, good[:0]], [good, good[:0]], "'train_1' is empty"),
+            ([good, good], [good, good[:4]], "'train_1': 5 feature frames but 4 label")]:
+        corpus = zoo.data.Corpus(["train_0", "train_1"], features, labels)
+        with pytest.raises(shards.ShardError, match=message):
+            zoo.data.pack(corpus, tmp_path / "s")
+        assert not (tmp_path / "s").exists() and not list(tmp_path.glob(".s.*"))
+
+
+def test_hostile_or_damaged_indexes_are_refused_before_any_shard_is_read(packed, tmp_path):
+    folder, index = packed
+    copy = tmp_path / "copy"
+    shutil.copytree(folder, copy)
+    first = index["shards"][0]
+    for bad, message in [
+            ({**index, "shards": [{**first, "file": "../../etc/passwd"}]}, "entry 0 is damaged"),
+            ({**index, "shards": [{"file": first["file"]}]}, "entry 0 is damaged"),
+            ({**index, "shards": "x"}, '"shards" is missing or not a valid list'),
+            ({**index, "input_dim": "5"}, '"input_dim" is missing or not a valid int'),
+            ({**index, "kind": "pickle"}, "unknown kind 'pickle'")]:
+        (copy / "index.json").write_text(json.dumps(bad))
+        with pytest.raises(shards.ShardError, match=message):
+            shards.read_index(copy)

@@ -167,6 +167,8 @@ def test_bad_distribution_settings_are_named(monkeypatch):
         with pytest.raises(backend.BackendError, match="KERAS_BACKEND=jax"):
             distribute.initialize("127.0.0.1:1234", 2, 0)
     assert distribute.worker() is None
+    with pytest.raises(distribute.DistributedError, match="split_cpu needs a positive int"):
+        distribute.split_cpu(0)
 
 
 def test_initialize_reads_and_checks_its_settings(monkeypatch):
@@ -187,4 +189,8 @@ def test_initialize_reads_and_checks_its_settings(monkeypatch):
         distribute.initialize()
     with pytest.raises(distribute.DistributedError, match="process id 3 is not in 0..1"):
         distribute.initialize(process_id=3)
+    with pytest.raises(distribute.DistributedError, match="timeout must be a positive"):
+        distribute.initialize(process_id=0, timeout=-1)
+    with pytest.raises(distribute.DistributedError, match="num_processes must be at least 1"):
+        distribute.initialize(num_processes=0, process_id=0)
     distribute.initialize(num_processes=1, process_id=0)  # one process: nothing to join

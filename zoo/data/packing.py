@@ -115,6 +115,27 @@ def _records_of(source, window=100):
         f".ts or .txt file or a bundled set name. Received: {type(source).__name__}")
 
 
+def _is_pack(folder):
+    try:
+        return json.loads((folder / INDEX).read_text()).get("format") == FORMAT
+    except (OSError, ValueError, AttributeError):
+        return False
+
+
+def _check_record(name, x, y):
+    """A recording that training could not use is named before it is written."""
+    if len(x) == 0:
+        raise ShardError(f"recording {name!r} is empty (0 frames).")
+    for what, values in (("features", x), ("labels", y)):
+        if values is not None and values.dtype.kind == "f" and not np.isfinite(values).all():
+            frame = int(np.argwhere(~np.isfinite(values))[0][0])
+            raise ShardError(f"recording {name!r}: NaN or inf in its {what} at frame {frame}; "
+                             "clean or interpolate it first.")
+    if y is not None and len(y) != len(x):
+        raise ShardError(f"recording {name!r}: {len(x)} feature frames but {len(y)} label "
+                         "frames.")
+
+
 def _example(split, name, x, y, label):
     import tensorflow as tf
 
@@ -151,21 +172,33 @@ def pack(source, out, shard_bytes=SHARD_BYTES, overwrite=False, window=100):
         out: the shard folder to create.
         shard_bytes: target size of one shard (default 64 MiB); a recording never spans
             two shards.
-        overwrite: replace an existing non-empty `out`.
+        overwrite: replace an earlier pack in `out` (a folder of other files, or one that
+            holds the source, is never replaced).
         window: characters per window of a text.
 
     Returns:
         The index (a dict), also written as `out/index.json`.
 
     Raises:
-        ShardError: an unreadable source, or an existing `out` without `overwrite`.
+        ShardError: an unreadable source, a recording that is empty, holds NaN or inf,
+            or whose labels are not as long as its features, or an existing `out` without
+            `overwrite` (or that is not a pack, or holds the source).
     """
     import tensorflow as tf
 
     out = Path(out)
-    if out.exists() and (not out.is_dir() or any(out.iterdir())) and not overwrite:
-        raise ShardError(f"{out} already exists and is not empty; pass overwrite=True "
-                         "(--overwrite) to replace it.")
+    if out.exists() and (not out.is_dir() or any(out.iterdir())):
+        if not overwrite:
+            raise ShardError(f"{out} already exists and is not empty; pass overwrite=True "
+                             "(--overwrite) to replace it.")
+        if not _is_pack(out):
+            raise ShardError(f"{out} is not a shard folder (no zoo {INDEX}); --overwrite "
+                             "replaces an earlier pack only, never other files. Choose "
+                             "another --out.")
+    if isinstance(source, (str, os.PathLike)) and Path(source).exists() and (
+            out.resolve() == Path(source).resolve()
+            or out.resolve() in Path(source).resolve().parents):
+        raise ShardError(f"--out {out} holds the source {source}; write the shards elsewhere.")
     if int(shard_bytes) <= 0:
         raise ShardError(f"shard_bytes must be positive. Received: {shard_bytes!r}")
     kind, meta, records = _records_of(source, window)
@@ -182,6 +215,8 @@ def pack(source, out, shard_bytes=SHARD_BYTES, overwrite=False, window=100):
 
         lengths = []
         for split, name, x, y, label in records:
+            x, y = np.asarray(x), None if y is None else np.asarray(y)
+            _check_record(name, x, y)
             if writer is None or writer_bytes >= shard_bytes:
                 if writer is not None:
                     close()

@@ -22,6 +22,7 @@ half-way through an epoch.
 
 import hashlib
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -83,9 +84,7 @@ def read_index(folder, verify=True):
         raise ShardError(
             f"{path}: shards of format version {index.get('version')!r}; this zoo reads "
             f"version {VERSION}. Pack the corpus again with this zoo.")
-    if index.get("kind") not in KINDS or not index.get("shards"):
-        raise ShardError(f"{path}: the index lists no shards or an unknown kind "
-                         f"{index.get('kind')!r}.")
+    _check_index(index, path)
     listed = {s["file"] for s in index["shards"]}
     strays = [name for name in shard_files if name not in listed]
     if strays:
@@ -105,6 +104,45 @@ def read_index(folder, verify=True):
                 f"{shard_path}: its sha256 differs from the index; the shard is corrupt or "
                 "comes from another pack. Pack again.")
     return index
+
+
+_SHARD_FILE = re.compile(r"shard-\d{5}\.tfrecord")
+
+
+def _is_int(value, low=0):
+    return isinstance(value, int) and not isinstance(value, bool) and value >= low
+
+
+def _check_index(index, path):
+    """Refuses an index whose fields are missing or of the wrong type, and shard names that
+    are not plain `shard-NNNNN.tfrecord` files of the folder (no path leaves it)."""
+    kind = index.get("kind")
+    if kind not in KINDS:
+        raise ShardError(f"{path}: unknown kind {kind!r}; expected one of {KINDS}.")
+    expected = {"pack": str, "records": int, "frames": int, "input_dim": int,
+                "length_quantiles": list, "shards": list,
+                **{"frames": {"dimensions": list}, "classes": {"classes": list},
+                   "tokens": {"vocabulary": str, "window": int}}[kind]}
+    for key, kind_of in expected.items():
+        value = index.get(key)
+        if not isinstance(value, kind_of) or (kind_of is int and not _is_int(value, 1)) or (
+                kind_of in (list, str) and not value):
+            raise ShardError(f"{path}: \"{key}\" is missing or not a valid "
+                             f"{kind_of.__name__}; the index is damaged. Pack again.")
+    if not all(_is_int(q, 1) for q in index["length_quantiles"]):
+        raise ShardError(f"{path}: \"length_quantiles\" must be positive ints; the index is "
+                         "damaged. Pack again.")
+    for number, shard in enumerate(index["shards"]):
+        ok = (isinstance(shard, dict) and isinstance(shard.get("file"), str)
+              and _SHARD_FILE.fullmatch(shard["file"])
+              and all(_is_int(shard.get(k)) for k in ("bytes", "records", "frames"))
+              and isinstance(shard.get("sha256"), str)
+              and isinstance(shard.get("splits"), dict)
+              and all(isinstance(k, str) and _is_int(v) for k, v in shard["splits"].items()))
+        if not ok:
+            raise ShardError(f"{path}: shard entry {number} is damaged (a plain "
+                             "shard-NNNNN.tfrecord file with bytes, sha256, records, frames and "
+                             "splits is expected). Pack again.")
 
 
 def split_counts(index):

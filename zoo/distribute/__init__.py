@@ -41,13 +41,15 @@ def split_cpu(count):
     needs `XLA_FLAGS=--xla_force_host_platform_device_count=N` in the environment before
     JAX starts, which this checks.
     """
+    if not isinstance(count, int) or isinstance(count, bool) or count < 1:
+        raise DistributedError(f"split_cpu needs a positive int. Received: {count!r}")
     if backend.name() == "tensorflow":
         import tensorflow as tf
 
         cpu = tf.config.list_physical_devices("CPU")[0]
         try:
             tf.config.set_logical_device_configuration(
-                cpu, [tf.config.LogicalDeviceConfiguration()] * int(count))
+                cpu, [tf.config.LogicalDeviceConfiguration()] * count)
         except RuntimeError:
             if len(tf.config.list_logical_devices("CPU")) != count:
                 raise DistributedError(
@@ -184,7 +186,12 @@ def initialize(coordinator=None, num_processes=None, process_id=None, timeout=60
     num_processes = _setting("num_processes", num_processes, int)
     process_id = _setting("process_id", process_id, int)
     address(coordinator)
-    if num_processes < 1 or not 0 <= process_id < num_processes:
+    if not (isinstance(timeout, (int, float)) and timeout > 0):
+        raise DistributedError(f"timeout must be a positive number of seconds. Received: "
+                               f"{timeout!r}")
+    if num_processes < 1:
+        raise DistributedError(f"num_processes must be at least 1. Received: {num_processes}")
+    if not 0 <= process_id < num_processes:
         raise DistributedError(
             f"process id {process_id} is not in 0..{num_processes - 1} ({num_processes} "
             "processes).")
