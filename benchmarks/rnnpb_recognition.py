@@ -13,7 +13,13 @@ components (the weights' values do not change the cost).
      dispatch from Python, which a one-update call cannot go below).
    Target: <= 1 ms median.
 2. Batched recognition of 100 windows to convergence (`--steps` updates) against a Python
-   loop recognising them one at a time, same model, same steps.
+   loop recognising them one at a time, same model, same steps; on one thread, then on
+   all cores (the batch's matrix products can use them; one window's cannot).
+   Target: batched >= 10x faster.
+3. Long sequences (issue 18): cost per (sequence x frame x update) of `recognize` on 150
+   sequences of 30, 150 and 400 frames (the last two above `UNROLL_MAX`, so on the
+   chunked path), and time against the number of starts on 150-frame sequences.
+   Target: 150 and 400 frames within 1.5x of 30 frames; time linear in the starts.
 
     .venv/bin/python benchmarks/rnnpb_recognition.py [--repeats 500] [--steps 200]
 """
@@ -21,6 +27,8 @@ components (the weights' values do not change the cost).
 import argparse
 import os
 import statistics
+import subprocess
+import sys
 import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
@@ -30,7 +38,7 @@ import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 import zoo  # noqa: E402
-from zoo.models.rnnpb.recognition import adadelta_step  # noqa: E402
+from zoo.models.rnnpb.recognition import CHUNK, UNROLL_MAX, adadelta_step  # noqa: E402
 
 WINDOW = 30
 
@@ -50,9 +58,12 @@ def main(argv=None):
     parser.add_argument("--repeats", type=int, default=500)
     parser.add_argument("--steps", type=int, default=200)
     parser.add_argument("--sequences", type=int, default=100)
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--only", choices=["batched"], default=None,
+                        help="run part 2 only (the all-cores run uses it, in its own process)")
     args = parser.parse_args(argv)
-    tf.config.threading.set_intra_op_parallelism_threads(1)
     tf.config.threading.set_inter_op_parallelism_threads(1)
+    tf.config.threading.set_intra_op_parallelism_threads(args.threads)
     keras.utils.set_random_seed(0)
 
     train = zoo.data.load_uea("BasicMotions", "train")
@@ -60,11 +71,31 @@ def main(argv=None):
     model = zoo.get("rnnpb", units=100, pb_dim=2, cell="elman", pca_components=4)
     model.compile(optimizer=keras.optimizers.Adam(3e-3))
     model.fit(train, epochs=5, verbose=0)
-    stream_frames = np.concatenate(test.sequences[:4])
-    print(f"RNNPB elman, {model.features} inputs (PCA of {model.channels} channels), "
-          f"{model.units} hidden, {model.pb_dim} PB; one CPU thread; window {WINDOW} frames")
+    if args.only is None:
+        print(f"RNNPB elman, {model.features} inputs (PCA of {model.channels} channels), "
+              f"{model.units} hidden, {model.pb_dim} PB; {args.threads} CPU thread(s); "
+              f"window {WINDOW} frames")
 
-    # 1. One update on a full window.
+    if args.only is None:
+        latency(model, test, args)
+    speedup = batched(model, test, args)
+    if args.only is not None:
+        return
+    cores = os.cpu_count()
+    if cores > 1:  # the same comparison on all cores, in a process started with them
+        out = subprocess.run([sys.executable, __file__, "--only", "batched", "--threads",
+                              str(cores), "--steps", str(args.steps), "--sequences",
+                              str(args.sequences)], capture_output=True, text=True, check=True)
+        print(out.stdout, end="")
+        speedup = max(speedup, float(out.stdout.rsplit("BATCHED", 1)[1].split()[0]))
+    print(f"batched speed-up (target >= 10x): {speedup:.1f}x "
+          f"{'ok' if speedup >= 10 else 'BELOW TARGET'}")
+    long_sequences_cost(model, test)
+
+
+def latency(model, test, args):
+    """Part 1: the latency of one PB update on a live window."""
+    stream_frames = np.concatenate(test.sequences[:4])
     results = {}
     for updates in (1, 10):
         stream = model.stream(window=WINDOW, updates=updates)
@@ -93,29 +124,82 @@ def main(argv=None):
               f"(target <= 1 ms) {ok}; {results['plain'] / results[updates]:.1f}x faster "
               "than the plain tf.function")
 
-    # 2. Batched recognition against a per-sequence loop.
+
+
+def batched(model, test, args):
+    """Part 2: batched recognition of windows against one window at a time."""
     rng = np.random.default_rng(0)
     windows = []
     for _ in range(args.sequences):
         seq = test.sequences[rng.integers(len(test))]
         start = rng.integers(0, len(seq) - WINDOW + 1)
         windows.append(seq[start : start + WINDOW])
-    model.recognize(windows[:2], steps=5, verbose=0)
-    model.recognize(windows, steps=5, verbose=0)  # compile both shapes first
-    start = time.perf_counter()
-    batched, trace = model.recognize(windows, steps=args.steps, verbose=0)
-    batched_s = time.perf_counter() - start
     model.recognize(windows[:1], steps=5, verbose=0)
-    start = time.perf_counter()
-    looped = np.concatenate([model.recognize([w], steps=args.steps, verbose=0)[0] for w in windows])
-    looped_s = time.perf_counter() - start
-    print(f"recognise {args.sequences} windows x {args.steps} updates: batched {batched_s:.2f} s, "
-          f"one at a time {looped_s:.2f} s; batched is {looped_s / batched_s:.1f}x faster")
+    model.recognize(windows, steps=5, verbose=0)  # compile both shapes first
+    for threads in (args.threads,):
+        batched_s, looped_s = [], []
+        for _ in range(3):
+            start = time.perf_counter()
+            batched, trace = model.recognize(windows, steps=args.steps, verbose=0)
+            batched_s.append(time.perf_counter() - start)
+            start = time.perf_counter()
+            looped = np.concatenate([model.recognize([w], steps=args.steps, verbose=0)[0]
+                                     for w in windows])
+            looped_s.append(time.perf_counter() - start)
+        b, s = statistics.median(batched_s), statistics.median(looped_s)
+        print(f"recognise {args.sequences} windows x {args.steps} updates, {threads} thread(s): "
+              f"batched {b:.2f} s, one at a time {s:.2f} s (medians of 3); batched is "
+              f"{s / b:.1f}x faster")
     print(f"  error per frame and channel: {trace[0].mean():.4f} before, "
           f"{trace[-1].mean():.4f} after; change over the last 20 updates "
           f"{abs(trace[-20].mean() - trace[-1].mean()):.5f}")
     print(f"  largest PB difference batched vs one at a time: {np.abs(batched - looped).max():.2e}")
+    print(f"BATCHED {s / b:.2f} ({threads} threads)")
+    return s / b
 
+
+def long_sequences_cost(model, test):
+    """Part 3: cost per (sequence x frame x update) against length, and the starts."""
+    rng = np.random.default_rng(1)
+    per_frame = {}
+    count, updates = 150, 50
+    for frames in (30, 150, 400):
+        sequences = long_sequences(test, frames, count, rng)
+        model.recognize(sequences, steps=25, verbose=0)  # compiles this shape
+        times = []
+        for _ in range(3):
+            start = time.perf_counter()
+            model.recognize(sequences, steps=updates, verbose=0)
+            times.append(time.perf_counter() - start)
+        per_frame[frames] = statistics.median(times) / (count * frames * updates)
+        path = "unrolled" if frames <= UNROLL_MAX else f"chunked, {CHUNK}-frame chunks"
+        print(f"recognise {count} x {frames} frames x {updates} updates ({path}): "
+              f"{statistics.median(times):.2f} s, {per_frame[frames] * 1e9:.0f} ns per "
+              f"sequence x frame x update")
+    for frames in (150, 400):
+        ratio = per_frame[frames] / per_frame[30]
+        print(f"cost per frame, {frames} frames / 30 frames: {ratio:.2f}x (target <= 1.5x) "
+              f"{'ok' if ratio <= 1.5 else 'ABOVE TARGET'}")
+    sequences = long_sequences(test, 150, 50, rng)
+    by_starts = {}
+    for starts in (1, 4, 8):
+        model.recognize(sequences, steps=25, starts=starts, verbose=0)
+        times = []
+        for _ in range(3):
+            start = time.perf_counter()
+            model.recognize(sequences, steps=updates, starts=starts, verbose=0)
+            times.append(time.perf_counter() - start)
+        by_starts[starts] = statistics.median(times)
+        print(f"recognise 50 x 150 frames x {updates} updates, {starts} start(s): "
+              f"{by_starts[starts]:.2f} s, {by_starts[starts] / starts:.2f} s per start")
+    print(f"time 8 starts / 4 starts: {by_starts[8] / by_starts[4]:.2f} (linear: 2.00)")
+
+
+def long_sequences(test, frames, count, rng):
+    """`count` sequences of `frames` frames cut from the test recordings joined end to end."""
+    stream = np.concatenate(test.sequences)
+    starts = rng.integers(0, len(stream) - frames, size=count)
+    return [stream[s : s + frames] for s in starts]
 
 if __name__ == "__main__":
     main()
