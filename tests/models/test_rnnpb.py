@@ -43,7 +43,8 @@ def trained():
     """K=3 periodic patterns learnt to a low error (the issue's toy check)."""
     keras.utils.set_random_seed(0)
     patterns = periodic_patterns()
-    model = zoo.get("rnnpb", units=48, pb_dim=2)
+    # The frame transform as the toy was tuned with (before the robust default).
+    model = zoo.get("rnnpb", units=48, pb_dim=2, scaling="standard", compress=None)
     model.compile(optimizer=keras.optimizers.Adam(3e-3))
     model.fit(patterns, labels=["a", "b", "c"], epochs=1, batch_size=3, verbose=0)
     # The same starting weights on every backend (their random streams differ), so
@@ -112,14 +113,21 @@ def test_standardisation_and_pca_are_fit_on_training_frames():
     rng = np.random.default_rng(0)
     seqs = [rng.normal(3.0, 2.0, size=(40, 4)).astype("float32") @ rng.normal(size=(4, 4)).astype("float32")
             for _ in range(3)]
-    model = small_model()
+    model = small_model(scaling="standard")
     model.fit(seqs, epochs=1, verbose=0)
     frames = np.concatenate(seqs)
     z = numpy(model.to_features(frames))
     np.testing.assert_allclose(z.mean(0), 0, atol=1e-4)
     np.testing.assert_allclose(z.std(0), 1, atol=1e-4)
     np.testing.assert_allclose(numpy(model.to_channels(z)), frames, rtol=1e-4, atol=1e-4)
-    compressed = small_model(compress=0.5)
+    robust = small_model()  # the default: median and interquartile range
+    robust.fit(seqs, epochs=1, verbose=0)
+    z = numpy(robust.to_features(frames))
+    q25, q50, q75 = np.percentile(z, [25, 50, 75], axis=0)
+    np.testing.assert_allclose(q50, 0, atol=1e-4)
+    np.testing.assert_allclose((q75 - q25) / 1.349, 1, atol=1e-4)
+    np.testing.assert_allclose(numpy(robust.to_channels(z)), frames, rtol=1e-4, atol=1e-4)
+    compressed = small_model(compress=0.5, scaling="standard")
     compressed.fit(seqs, epochs=1, verbose=0)
     z = numpy(compressed.to_features(frames))
     np.testing.assert_allclose(z.std(0), 1, atol=1e-4)

@@ -1,7 +1,8 @@
 """The RNNPB's frame transform: channels <-> the features the network reads.
 
 Frames are optionally compressed (`asinh(x / s)`), standardised per channel with the
-training data's statistics and optionally projected on principal components. The model
+training data's statistics (robustly by default: median and interquartile range) and
+optionally projected on principal components. The model
 runs the transform in `keras.ops` on its own weights; `PBStream` runs the same functions
 with NumPy on a snapshot of those weights, because per frame an eager TensorFlow op costs
 more than the recognition update itself. One definition serves both: `xp` is the array
@@ -36,19 +37,71 @@ def to_channels(features, mean, scale, components, compress=None, xp=ops):
     return frames if compress is None else _sinh(frames, xp) * compress
 
 
-def fit_statistics(sequences, compress=None, pca_components=None):
+#: Amplitude spread (90th over 10th percentile of the training sequences' amplitudes)
+#: above which `compress="auto"` compresses: an order of magnitude.
+COMPRESS_SPREAD = 10.0
+
+
+def robust_scale(frames):
+    """Per-channel spread of `(n, channels)` frames: the interquartile range / 1.349 (the
+    standard deviation of a normal distribution with that IQR); the standard deviation
+    where half the frames or more share one value; 1 for a constant channel."""
+    frames = np.asarray(frames, "float64")
+    q25, q75 = np.percentile(frames, [25, 75], axis=0)
+    iqr = (q75 - q25) / 1.349
+    std = frames.std(axis=0)
+    scale = np.where(iqr > 1e-6 * np.maximum(std, 1e-30), iqr, std)
+    return np.where(scale > 1e-8, scale, 1.0)
+
+
+def amplitude_spread(sequences):
+    """`(spread, quiet)`: how far the training sequences' amplitudes spread, and the
+    amplitude of the quiet ones.
+
+    A sequence's amplitude is the root mean square over channels of its per-channel
+    standard deviation, each channel divided by its pooled `robust_scale` (so units
+    cancel); `spread` is the 90th over the 10th percentile of those over the sequences.
+    `quiet` is the 10th percentile of the same amplitudes in raw units, the scale below
+    which `asinh(x / quiet)` stays linear.
+    """
+    if len(sequences) < 2:
+        return 1.0, None
+    pooled = robust_scale(np.concatenate(sequences, axis=0))
+    raw = np.array([np.sqrt(np.mean(np.asarray(s, "float64").std(axis=0) ** 2)) for s in sequences])
+    relative = np.array([np.sqrt(np.mean((np.asarray(s, "float64").std(axis=0) / pooled) ** 2))
+                         for s in sequences])
+    low, high = np.percentile(relative, [10, 90])
+    quiet = float(np.percentile(raw, 10))
+    if low <= 0 or quiet <= 0:  # a tenth of the sequences or more are constant
+        return float("inf") if high > 0 else 1.0, None
+    return float(high / low), quiet
+
+
+def choose_compress(sequences):
+    """`compress="auto"`: the quiet sequences' amplitude when the amplitudes spread by
+    `COMPRESS_SPREAD` or more (standing against running), else None."""
+    spread, quiet = amplitude_spread(sequences)
+    return quiet if spread >= COMPRESS_SPREAD and quiet is not None else None
+
+
+def fit_statistics(sequences, compress=None, pca_components=None, scaling="robust"):
     """`(mean, scale, components)` of the training frames, float32 NumPy arrays.
 
-    `components` is `(channels, pca_components)`, or None without PCA (the model keeps
-    its identity matrix). A channel that never varies gets scale 1.
+    With `scaling="robust"` (default) each channel is centred on its median and divided by
+    `robust_scale`; with `"standard"`, its mean and standard deviation. `components` is
+    `(channels, pca_components)`, or None without PCA (the model keeps its identity
+    matrix). A channel that never varies gets scale 1.
     """
     frames = np.concatenate(sequences, axis=0).astype("float32")
     if compress is not None:
         frames = np.arcsinh(frames / np.float32(compress))
     frames = frames.astype("float64")
-    mean = frames.mean(axis=0)
-    scale = frames.std(axis=0)
-    scale = np.where(scale > 1e-8, scale, 1.0)
+    if scaling == "robust":
+        mean, scale = np.median(frames, axis=0), robust_scale(frames)
+    else:
+        mean = frames.mean(axis=0)
+        scale = frames.std(axis=0)
+        scale = np.where(scale > 1e-8, scale, 1.0)
     components = None
     if pca_components:
         z = (frames - mean) / scale

@@ -45,11 +45,19 @@ class RNNPB(Deployment, Learning, keras.Model):
         pca_components: None (default) or an int: reduce the standardised channels to this
             many principal components, fit on the training frames (the paper fed PCA-reduced
             data to its network). Predictions are mapped back to channels.
-        compress: None (default) or a positive scale `s`: frames pass through
+        compress: `"auto"` (default), None, or a positive scale `s`: frames pass through
             `asinh(x / s)` before standardising (and `sinh` back), which is linear below
-            `s` and logarithmic above. Use it when the behaviours differ in amplitude by
-            orders of magnitude (standing against running): without it the loudest
-            sequences dominate the error and the quiet ones share one PB.
+            `s` and logarithmic above. It matters when the behaviours differ in amplitude
+            by orders of magnitude (standing against running): without it the loudest
+            sequences dominate the error and the quiet ones share one PB. `"auto"` decides
+            at the first `fit` (`frames.choose_compress`): when the training sequences'
+            amplitudes spread by 10x or more (90th over 10th percentile), `s` is the
+            amplitude of the quiet tenth; otherwise no compression. The value chosen
+            replaces `"auto"` in the config.
+        scaling: `"robust"` (default): each channel is centred on its training median and
+            divided by its interquartile range / 1.349, so bursts and outliers do not set
+            the scale of the quiet majority of frames; `"standard"`: mean and standard
+            deviation.
         pb_learning_rate: the PB's own Adagrad rate `gamma` (eqs. 6-7), default 0.05.
         pb_epsilon: smoothing term of eqs. 6-7, default 1e-8.
         dropout: fraction of input units dropped while learning, default 0. Dropping
@@ -68,10 +76,9 @@ class RNNPB(Deployment, Learning, keras.Model):
     Example:
 
     ```python
-    model = zoo.get("rnnpb", units=100, pb_dim=2)
-    model.compile()                        # Adagrad for the weights (the paper's choice)
-    model.fit(train_sequences, labels=train_labels, epochs=300)
-    pbs, errors = model.recognize(test_sequences, steps=300)
+    model = zoo.get("rnnpb")               # 100 Elman units, 2 PB units (Table III)
+    model.fit(train_sequences, labels=train_labels)   # until the error converges
+    pbs, errors = model.recognize(test_sequences)     # starts and steps from the table
     frames = model.generate(pbs[0], initial_input=test_sequences[0][:10], steps=50)
     ```
 
@@ -93,7 +100,8 @@ class RNNPB(Deployment, Learning, keras.Model):
         pb_dim=2,
         cell="elman",
         pca_components=None,
-        compress=None,
+        compress="auto",
+        scaling="robust",
         pb_learning_rate=0.05,
         pb_epsilon=1e-8,
         dropout=0.0,
@@ -105,8 +113,10 @@ class RNNPB(Deployment, Learning, keras.Model):
         check_settings("RNNPB", list(kwargs), settings_names(RNNPB))
         super().__init__(name=name, **kwargs)
         check_positive(units=units, pb_dim=pb_dim)
-        if compress is not None:
+        if compress is not None and compress != "auto":
             check_positive_float(compress=compress)
+        if scaling not in ("robust", "standard"):
+            raise ValueError(f"`scaling` must be 'robust' or 'standard'. Received: {scaling!r}")
         check_positive_float(pb_learning_rate=pb_learning_rate, pb_epsilon=pb_epsilon)
         check_rate("dropout", dropout)
         check_rate("recurrent_dropout", recurrent_dropout)
@@ -122,7 +132,8 @@ class RNNPB(Deployment, Learning, keras.Model):
         self.pb_dim = pb_dim
         self.cell = cell
         self.pca_components = pca_components
-        self.compress = None if compress is None else float(compress)
+        self.compress = compress if compress in (None, "auto") else float(compress)
+        self.scaling = scaling
         self.pb_learning_rate = float(pb_learning_rate)
         self.pb_epsilon = float(pb_epsilon)
         self.dropout = float(dropout)
@@ -189,7 +200,7 @@ class RNNPB(Deployment, Learning, keras.Model):
     # -- the frame transform (frames.py) -------------------------------------------------
     def _transform(self):
         return dict(mean=self.frame_mean, scale=self.frame_scale, components=self.components,
-                    compress=self.compress)
+                    compress=None if self.compress == "auto" else self.compress)
 
     def to_features(self, frames):
         """Compress, standardise and PCA-project `(..., channels)` frames, as configured."""
@@ -201,9 +212,14 @@ class RNNPB(Deployment, Learning, keras.Model):
         return frame_transform.to_channels(features, **self._transform())
 
     def fit_frame_transform(self, sequences):
-        """Sets the transform's statistics from training sequences (`fit` does, once)."""
+        """Sets the transform's statistics from training sequences (`fit` does, once).
+
+        Resolves `compress="auto"` first (`frames.choose_compress`)."""
+        if self.compress == "auto":
+            chosen = frame_transform.choose_compress(sequences)
+            self.compress = None if chosen is None else float(chosen)
         mean, scale, components = frame_transform.fit_statistics(
-            sequences, self.compress, self.pca_components)
+            sequences, self.compress, self.pca_components, self.scaling)
         self.frame_mean.assign(mean)
         self.frame_scale.assign(scale)
         if components is not None:
@@ -291,30 +307,37 @@ class RNNPB(Deployment, Learning, keras.Model):
         """`count` starting PBs: the table mean, then table rows far from those chosen."""
         return recognition.spread_pbs(self.pb_table.numpy(), count)
 
-    def recognize(self, sequences, steps=300, rho=0.9, epsilon=1e-4, learning_rate=1.0,
-                  initial_pb=None, starts=1, verbose="auto", chunk=25):
+    def recognize(self, sequences, steps="auto", rho=0.9, epsilon=1e-4, learning_rate=1.0,
+                  initial_pb=None, starts="auto", verbose="auto", chunk=25):
         """Recognition mode: infers one PB vector per sequence with the weights frozen.
 
         The one-step-ahead error of each sequence is back-propagated to its PB alone and
         the PB follows Adadelta (eqs. 8-10). All sequences are processed at once.
 
         Args:
-            sequences: as in `fit`; lengths may differ.
-            steps: Adadelta updates, default 300.
+            sequences: as in `fit`; lengths may differ. All are padded to the longest
+                (padding is masked out), so one call on lengths 20 and 2000 costs what
+                two 2000-frame sequences cost: group very different lengths in separate
+                calls. Sequences longer than 128 frames are padded to a multiple of 32.
+            steps: Adadelta updates, or `"auto"` (default): at least 100 and at most 1000,
+                stopping after a `chunk` of updates that lowered the mean error by less
+                than 0.1%.
             rho: Adadelta's decay lambda, default 0.9 (Table III).
             epsilon: Adadelta's smoothing term, default 1e-4. It sets the size of the
                 first steps (about `sqrt(epsilon)`); Zeiler's 1e-6 starts 10x slower.
             learning_rate: multiplies each Adadelta step, default 1.0 (Zeiler's rule).
             initial_pb: `(n, pb_dim)` start, default the mean of the PB table.
-            starts: default 1. With `k > 1`, recognition also starts from `k - 1` rows of
-                the PB table spread over it (each the farthest from those chosen before)
-                and keeps, per sequence, the PB with the lowest final error: the error
-                surface over PB space can have several basins.
+            starts: an int, or `"auto"` (default): `min(8, 1 + rows // 8)` for a PB table
+                of `rows` training sequences. With `k > 1`, recognition also starts from
+                `k - 1` rows of the PB table spread over it (each the farthest from those
+                chosen before) and keeps, per sequence, the PB with the lowest final
+                error: the error surface over PB space can have several basins, and a
+                larger table covers more of them. The cost is linear in `k`.
             verbose: progress bar when 1 (or "auto").
             chunk: updates per compiled call (and between progress-bar refreshes).
 
         Returns:
-            `(pb, errors)`: `pb` `(n, pb_dim)` and `errors` `(steps, n)`, the error
+            `(pb, errors)`: `pb` `(n, pb_dim)` and `errors` `(updates, n)`, the error
             (eq. 2, per frame and channel) of each sequence before each update.
         """
         self._require_built("recognize")
@@ -378,6 +401,7 @@ class RNNPB(Deployment, Learning, keras.Model):
             "cell": self.cell,
             "pca_components": self.pca_components,
             "compress": self.compress,
+            "scaling": self.scaling,
             "pb_learning_rate": self.pb_learning_rate,
             "pb_epsilon": self.pb_epsilon,
             "dropout": self.dropout,

@@ -203,6 +203,25 @@ def pad_to_chunks(z, mask):
     return (np.pad(z, [(0, 0), (0, extra), (0, 0)]), np.pad(mask, [(0, 0), (0, extra)]))
 
 
+#: `recognize(steps="auto")`: at least `AUTO_MIN_STEPS` and at most `AUTO_MAX_STEPS`
+#: updates, stopping after a chunk of updates that lowered the mean error by less than
+#: `AUTO_TOLERANCE` of its value.
+AUTO_MIN_STEPS, AUTO_MAX_STEPS, AUTO_TOLERANCE = 100, 1000, 1e-3
+#: `recognize(starts="auto")`: one start per `TABLE_ROWS_PER_START` rows of the PB table,
+#: plus the table mean, at most `AUTO_MAX_STARTS`.
+TABLE_ROWS_PER_START, AUTO_MAX_STARTS = 8, 8
+
+
+def auto_starts(rows):
+    """Starts for a PB table of `rows` sequences: `min(8, 1 + rows // 8)`.
+
+    Every start is a row of the table spread over it (`spread_pbs`), so a larger table,
+    which covers more regions of PB space, gets more starts; the cost is linear in the
+    starts, hence the cap.
+    """
+    return int(min(AUTO_MAX_STARTS, 1 + rows // TABLE_ROWS_PER_START))
+
+
 def spread_pbs(table, count):
     """`count` starting PBs: the table mean, then table rows far from those chosen."""
     chosen = [table.mean(axis=0)]
@@ -212,11 +231,16 @@ def spread_pbs(table, count):
     return np.stack(chosen)
 
 
-def recognize(model, sequences, steps=300, rho=0.9, epsilon=1e-4, learning_rate=1.0,
-              initial_pb=None, starts=1, verbose="auto", chunk=25):
+def recognize(model, sequences, steps="auto", rho=0.9, epsilon=1e-4, learning_rate=1.0,
+              initial_pb=None, starts="auto", verbose="auto", chunk=25):
     """`RNNPB.recognize`: see there for the arguments. Returns `(pb, errors)`."""
-    check_positive(steps=steps, chunk=chunk, starts=starts)
+    auto_steps = steps == "auto"
+    if starts == "auto":
+        starts = auto_starts(model.num_sequences)
+    check_positive(steps=AUTO_MAX_STEPS if auto_steps else steps, chunk=chunk, starts=starts)
     check_adadelta(rho, epsilon, learning_rate)
+    if auto_steps:
+        steps = AUTO_MAX_STEPS
     z, mask = pad_to_chunks(*model.features_of(sequences))
     n = len(z)
     pb = model.initial_pb(n) if initial_pb is None else np.asarray(
@@ -238,6 +262,10 @@ def recognize(model, sequences, steps=300, rho=0.9, epsilon=1e-4, learning_rate=
         done += count
         if progress is not None:
             progress.update(done, [("error", float(np.mean(trace[-1][-1])))])
+        if auto_steps and done >= AUTO_MIN_STEPS and converged(trace[-1]):
+            if progress is not None:
+                progress.update(steps, [("error", float(np.mean(trace[-1][-1])))])
+            break
     pb, trace = ops.convert_to_numpy(state[0]), np.concatenate(trace, axis=0)
     if starts > 1:
         final = trace[-1].reshape(starts, n)
@@ -245,3 +273,10 @@ def recognize(model, sequences, steps=300, rho=0.9, epsilon=1e-4, learning_rate=
         pb = pb.reshape(starts, n, -1)[best, np.arange(n)]
         trace = trace.reshape(len(trace), starts, n)[:, best, np.arange(n)]
     return pb, trace
+
+
+def converged(errors):
+    """Whether a chunk of updates `(updates, batch)` lowered the mean error by less than
+    `AUTO_TOLERANCE` of its value."""
+    first, last = float(np.mean(errors[0])), float(np.mean(errors[-1]))
+    return first - last < AUTO_TOLERANCE * max(first, 1e-12)

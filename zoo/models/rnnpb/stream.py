@@ -57,7 +57,8 @@ class PBStream:
         # A NumPy snapshot of the frame transform: per frame, eager TensorFlow ops would
         # cost more than the update.
         self._transform = dict(mean=model.frame_mean.numpy(), scale=model.frame_scale.numpy(),
-                               components=model.components.numpy(), compress=model.compress)
+                               components=model.components.numpy(),
+                               compress=model._transform()["compress"])
         self.reset()
 
     def reset(self):

@@ -1,0 +1,213 @@
+"""The RNNPB with its defaults on every real multichannel sequence set available offline,
+against plain baselines on the same splits (issue 18).
+
+Sets: the three bundled UEA sets (their own splits), the spoken digits and UCI HAPT
+(`scripts/convert_datasets.py` writes them; seeded splits, see `zoo.data.datasets`). The
+spoken digits and HAPT training splits are subsampled, seeded and stratified, to
+`--per-class` sequences per class (default 40), and their test splits to 20 per class,
+to keep the run within the hour on 2 cores; `--per-class 0` uses everything.
+
+Per set, on the same split:
+- `rnnpb default`: `zoo.get("rnnpb")`, `fit(train)`, `recognize(test)`, nothing chosen
+  by hand; the score is the nearest-class-mean accuracy of the recognised test PBs against
+  the training PB table's class means (labels are never read by learning).
+- `rnnpb table`: the same nearest-class-mean rule applied to the training PB table itself
+  (how well the learnt PB space separates the classes it was trained on).
+- `rnnpb recipe`: the set's hand-chosen recipe (`zoo.recipes.motion.SETTINGS`), where one
+  exists.
+- `1-NN euclidean`: channels standardised with the training statistics, sequences
+  resampled (linear interpolation) to the median training length, nearest training
+  sequence by Euclidean distance.
+- `1-NN DTW`: the same standardised sequences at their own lengths, full-window dynamic
+  time warping with squared Euclidean frame cost.
+- `GRU classifier`: `gru_classifier`, 64 units, one recipe for every set (Adam 3e-3 with
+  cosine decay, 60 epochs, batch 16, standardised and masked inputs).
+- `chance`: the largest class's share of the test split.
+
+    .venv/bin/python benchmarks/rnnpb_datasets.py [--sets BasicMotions ...] [--seed 0]
+"""
+
+import argparse
+import os
+import time
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
+
+import zoo  # noqa: E402
+from zoo import registry  # noqa: E402
+from zoo.data.uea import LabelledSequences  # noqa: E402
+from zoo.models.rnnpb.pb_space import nearest_class_mean  # noqa: E402
+from zoo.models.rnnpb.recognition import auto_starts  # noqa: E402
+
+SETS = ("BasicMotions", "PickupGestureWiimoteZ", "JapaneseVowels", "SpokenDigits", "HAPT")
+
+
+def subsample(data, per_class, seed):
+    """At most `per_class` sequences of each class, drawn with `seed`."""
+    if not per_class:
+        return data
+    rng = np.random.default_rng(seed)
+    keep = np.sort(np.concatenate([rng.permutation(np.flatnonzero(data.labels == c))[:per_class]
+                                   for c in np.unique(data.labels)]))
+    return LabelledSequences([data.sequences[i] for i in keep], data.labels[keep], data.classes,
+                             data.name)
+
+
+def load(name, per_class, seed):
+    if name == "SpokenDigits":
+        train, test = zoo.data.load_spoken_digits("train"), zoo.data.load_spoken_digits("test")
+    elif name == "HAPT":
+        train, test = zoo.data.load_hapt("train"), zoo.data.load_hapt("test")
+    else:
+        return zoo.data.load_uea(name, "train"), zoo.data.load_uea(name, "test"), "official"
+    split = (f"seeded; subsampled to {per_class} train / 20 test per class"
+             if per_class else "seeded")
+    return subsample(train, per_class, seed), subsample(test, 20 if per_class else 0,
+                                                         seed + 1), split
+
+
+def standardise(train, test):
+    mean, std = train.statistics()
+    return train.standardized(mean, std), test.standardized(mean, std)
+
+
+def resample(sequence, length):
+    old = np.linspace(0.0, 1.0, len(sequence))
+    new = np.linspace(0.0, 1.0, length)
+    return np.stack([np.interp(new, old, sequence[:, c]) for c in range(sequence.shape[1])], 1)
+
+
+def one_nn_euclidean(train, test):
+    train, test = standardise(train, test)
+    length = int(np.median(train.lengths))
+    a = np.stack([resample(s, length).ravel() for s in train.sequences])
+    b = np.stack([resample(s, length).ravel() for s in test.sequences])
+    distances = (b * b).sum(1)[:, None] - 2 * b @ a.T + (a * a).sum(1)[None]
+    return train.labels[distances.argmin(1)]
+
+
+def dtw_to_all(query, references, lengths):
+    """Full-window DTW from `query` `(m, c)` to every padded reference `(n, L, c)`."""
+    cost = ((query[None, :, None, :] - references[:, None, :, :]) ** 2).sum(-1)  # (n, m, L)
+    n, m, width = cost.shape
+    previous = np.full((n, width + 1), np.inf)
+    previous[:, 0] = 0.0
+    for i in range(m):
+        current = np.full((n, width + 1), np.inf)
+        diagonal_or_up = np.minimum(previous[:, :-1], previous[:, 1:]) + cost[:, i]
+        for j in range(width):  # the left neighbour makes each row sequential
+            current[:, j + 1] = np.minimum(diagonal_or_up[:, j], current[:, j] + cost[:, i, j])
+        previous = current
+        previous[:, 0] = np.inf
+    return previous[np.arange(n), lengths]
+
+
+def one_nn_dtw(train, test):
+    train, test = standardise(train, test)
+    references, _ = train.padded()
+    lengths = train.lengths
+    return np.array([train.labels[dtw_to_all(s, references, lengths).argmin()]
+                     for s in test.sequences])
+
+
+def gru_classifier(train, test, seed):
+    train, test = standardise(train, test)
+    length = int(max(train.lengths.max(), test.lengths.max()))
+    (x_train, _), (x_test, _) = train.padded(length), test.padded(length)
+    keras.utils.set_random_seed(seed)
+    model = registry.build("gru_classifier", input_dim=train.channels,
+                           classes=len(train.classes), units=64, dropout=0.2)
+    epochs, batch = 60, 16
+    steps = epochs * int(np.ceil(len(x_train) / batch))
+    model.compile(keras.optimizers.Adam(keras.optimizers.schedules.CosineDecay(3e-3, steps,
+                                                                               alpha=0.05)),
+                  "sparse_categorical_crossentropy")
+    model.fit(x_train, train.labels, epochs=epochs, batch_size=batch, verbose=0)
+    return np.argmax(model.predict(x_test, verbose=0), -1)
+
+
+def rnnpb_default(train, test, seed):
+    keras.utils.set_random_seed(seed)
+    model = zoo.get("rnnpb")
+    history = model.fit(train.sequences, labels=train.labels, verbose=0)
+    pbs, errors = model.recognize(test.sequences, verbose=0)
+    table = model.pb_table.numpy()
+    predicted = nearest_class_mean(table, train.labels, pbs)
+    on_table = nearest_class_mean(table, train.labels, table)
+    about = (f"compress {model.compress if model.compress is None else round(model.compress, 4)}"
+             f", {len(history.epoch)} epochs (loss {history.history['loss'][-1]:.3f}), "
+             f"{len(errors)} updates x {auto_starts(len(train))} "
+             "starts")
+    return predicted, on_table, about
+
+
+def rnnpb_recipe(name, test, seed):
+    from zoo.recipes.motion import SETTINGS, learn_uea
+
+    model, train = learn_uea(name, seed=seed)
+    recipe = SETTINGS[name]
+    pbs, _ = model.recognize(test.sequences, steps=recipe["steps"], starts=recipe["starts"],
+                             verbose=0)
+    return nearest_class_mean(model.pb_table.numpy(), train.labels, pbs)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sets", nargs="+", default=list(SETS), choices=SETS)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--per-class", type=int, default=40)
+    parser.add_argument("--skip", nargs="*", default=[], help="methods to leave out")
+    args = parser.parse_args(argv)
+    from zoo.recipes.motion import SETTINGS
+
+    rows = []
+    for name in args.sets:
+        train, test, split = load(name, args.per_class, args.seed)
+        print(f"\n{name}: train {len(train)} / test {len(test)} sequences ({split}), "
+              f"{train.channels} channels, lengths {train.lengths.min()}-{train.lengths.max()}, "
+              f"{len(train.classes)} classes", flush=True)
+        scores = {"chance": np.bincount(test.labels).max() / len(test)}
+        methods = {
+            "1-NN euclidean": lambda: one_nn_euclidean(train, test),
+            "1-NN DTW": lambda: one_nn_dtw(train, test),
+            "GRU classifier": lambda: gru_classifier(train, test, args.seed),
+        }
+        for method, run in methods.items():
+            if method in args.skip:
+                continue
+            start = time.perf_counter()
+            scores[method] = float(np.mean(run() == test.labels))
+            print(f"  {method:16s} {scores[method]:.3f}  ({time.perf_counter() - start:.0f} s)",
+                  flush=True)
+        start = time.perf_counter()
+        predicted, on_table, about = rnnpb_default(train, test, args.seed)
+        scores["rnnpb default"] = float(np.mean(predicted == test.labels))
+        scores["rnnpb table"] = float(np.mean(on_table == train.labels))
+        print(f"  {'rnnpb default':16s} {scores['rnnpb default']:.3f}  "
+              f"({time.perf_counter() - start:.0f} s; {about}); on its own training table "
+              f"{scores['rnnpb table']:.3f}", flush=True)
+        if name in SETTINGS and "rnnpb recipe" not in args.skip:
+            start = time.perf_counter()
+            scores["rnnpb recipe"] = float(np.mean(rnnpb_recipe(name, test, args.seed)
+                                                   == test.labels))
+            print(f"  {'rnnpb recipe':16s} {scores['rnnpb recipe']:.3f}  "
+                  f"({time.perf_counter() - start:.0f} s)", flush=True)
+        ratio = scores["rnnpb default"] / scores["1-NN euclidean"] if "1-NN euclidean" in scores else float("nan")
+        print(f"  rnnpb default / 1-NN euclidean: {ratio:.2f} (target >= 0.9)", flush=True)
+        rows.append((name, scores, ratio))
+
+    print("\n| set | chance | 1-NN euclidean | 1-NN DTW | GRU classifier | RNNPB default "
+          "| RNNPB recipe | RNNPB / 1-NN | RNNPB on its training table |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    for name, s, ratio in rows:
+        cell = lambda key: f"{s[key]:.3f}" if key in s else "-"  # noqa: E731
+        print(f"| {name} | {cell('chance')} | {cell('1-NN euclidean')} | {cell('1-NN DTW')} | "
+              f"{cell('GRU classifier')} | {cell('rnnpb default')} | {cell('rnnpb recipe')} | "
+              f"{ratio:.2f} | {cell('rnnpb table')} |")
+
+
+if __name__ == "__main__":
+    main()
