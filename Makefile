@@ -36,7 +36,9 @@ reproduce: $(STAMP)
 bench: $(STAMP)
 	$(PY) benchmarks/conv_vs_blstm.py
 	$(PY) benchmarks/rnn_cells.py
-	$(PY) benchmarks/rnnpb_recognition.py
+	$(PY) benchmarks/rnnpb_recognition.py | tee benchmarks/results/rnnpb_recognition.txt
+	$(PY) scripts/convert_datasets.py
+	$(PY) benchmarks/rnnpb_datasets.py | tee benchmarks/results/rnnpb_datasets.txt
 	$(PY) benchmarks/adding_problem.py
 	$(PY) benchmarks/variable_binding.py
 	$(PY) benchmarks/music.py

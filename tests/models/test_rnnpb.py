@@ -35,7 +35,7 @@ def periodic_patterns(count=3, length=48):
 
 
 def small_model(**kwargs):
-    return zoo.get("rnnpb", **{"units": 16, "pb_dim": 2, **kwargs})
+    return zoo.get("rnnpb", **{"units": 16, "pb_dim": 2, "dropout": 0.0, **kwargs})
 
 
 @pytest.fixture(scope="module")
@@ -44,7 +44,7 @@ def trained():
     keras.utils.set_random_seed(0)
     patterns = periodic_patterns()
     # The frame transform as the toy was tuned with (before the robust default).
-    model = zoo.get("rnnpb", units=48, pb_dim=2, scaling="standard", compress=None)
+    model = zoo.get("rnnpb", units=48, pb_dim=2, scaling="standard", compress=None, dropout=0.0)
     model.compile(optimizer=keras.optimizers.Adam(3e-3))
     model.fit(patterns, labels=["a", "b", "c"], epochs=1, batch_size=3, verbose=0)
     # The same starting weights on every backend (their random streams differ), so
@@ -279,7 +279,8 @@ def test_keras_file_round_trip_keeps_table_labels_and_transform(trained, tmp_pat
 def test_registered_and_cites_the_paper():
     info = zoo.info("rnnpb")
     assert "Tani" in info["reference"] and info["settings"]["units"] == 100
-    assert info["settings"]["pb_dim"] == 2 and info["settings"]["cell"] == "elman"
+    assert info["settings"]["pb_dim"] == 16 and info["settings"]["cell"] == "elman"
+    assert info["settings"]["dropout"] == 0.2  # defaults for new data (issue 18)
 
 
 @pytest.mark.parametrize("cell", ["jordan", "gru", "peephole_lstm"])

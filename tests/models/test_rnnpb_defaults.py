@@ -44,7 +44,7 @@ def test_constant_channels_and_a_single_sequence_are_handled():
     single.fit(constant[:1], epochs=2, verbose=0)  # one sequence: a table of one row
     assert single.num_sequences == 1 and single.compress is None
     pbs, _ = single.recognize(constant[1:], steps=5, verbose=0)
-    assert pbs.shape == (2, 2) and np.isfinite(pbs).all()
+    assert pbs.shape == (2, 16) and np.isfinite(pbs).all()
 
 
 def test_scale_half_frames_equal_falls_back_to_the_standard_deviation():
@@ -80,7 +80,7 @@ def test_default_fit_stops_on_convergence_and_recognition_on_its_own(monkeypatch
     pbs, errors = model.recognize(sequences[:2], verbose=0)
     assert recognition.AUTO_MIN_STEPS <= len(errors) <= recognition.AUTO_MAX_STEPS
     assert recognition.converged(errors[-25:]) or len(errors) == recognition.AUTO_MAX_STEPS
-    assert np.all(errors[-1] <= errors[0])
+    assert errors[-1].mean() < errors[0].mean()
 
 
 def test_auto_starts_follow_the_table_size():

@@ -14,7 +14,7 @@ def rng():
 
 
 def _model(cell, rng, units=6):
-    model = zoo.get("rnnpb", units=units, cell=cell)
+    model = zoo.get("rnnpb", units=units, pb_dim=2, cell=cell)
     model.fit([rng.normal(size=(20, 3)).astype("float32") for _ in range(3)], epochs=1,
               verbose=0)
     return model

@@ -17,15 +17,15 @@ from zoo import registry
 #: split. `compress` puts standing (0.3 g) and running (10 g) on comparable scales.
 SETTINGS = {
     "BasicMotions": dict(units=32, pb_dim=2, cell="elman", compress=0.05, scaling="standard",
-                         epochs=200,
+                         dropout=0.0, epochs=200,
                          batch_size=8, learning_rate=3e-3, steps=400, starts=8),
     # Chosen when sequences over UNROLL_MAX frames ran one update per compiled call, hence
     # a single start; kept so that the published score stays reproducible.
     "PickupGestureWiimoteZ": dict(units=32, pb_dim=2, cell="elman", compress=None,
-                                  scaling="standard", epochs=200, batch_size=8, learning_rate=3e-3, steps=400,
+                                  scaling="standard", dropout=0.0, epochs=200, batch_size=8, learning_rate=3e-3, steps=400,
                                   starts=1),
 }
-MODEL_KEYS = ("units", "pb_dim", "cell", "compress", "scaling", "pca_components")
+MODEL_KEYS = ("units", "pb_dim", "cell", "compress", "scaling", "dropout", "pca_components")
 
 
 def learn_uea(name, seed=0, verbose=0, **overrides):
