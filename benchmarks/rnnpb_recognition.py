@@ -68,7 +68,7 @@ def main(argv=None):
 
     train = zoo.data.load_uea("BasicMotions", "train")
     test = zoo.data.load_uea("BasicMotions", "test")
-    model = zoo.get("rnnpb", units=100, pb_dim=2, cell="elman", pca_components=4)
+    model = zoo.get("rnnpb", units=100, pb_dim=2, cell="elman", pca_components=4, dropout=0.0)
     model.compile(optimizer=keras.optimizers.Adam(3e-3))
     model.fit(train, epochs=5, verbose=0)
     if args.only is None:
@@ -134,17 +134,17 @@ def batched(model, test, args):
         seq = test.sequences[rng.integers(len(test))]
         start = rng.integers(0, len(seq) - WINDOW + 1)
         windows.append(seq[start : start + WINDOW])
-    model.recognize(windows[:1], steps=5, verbose=0)
-    model.recognize(windows, steps=5, verbose=0)  # compile both shapes first
+    model.recognize(windows[:1], steps=5, starts=1, verbose=0)
+    model.recognize(windows, steps=5, starts=1, verbose=0)  # compile both shapes first
     for threads in (args.threads,):
         batched_s, looped_s = [], []
         for _ in range(3):
             start = time.perf_counter()
-            batched, trace = model.recognize(windows, steps=args.steps, verbose=0)
+            batched, trace = model.recognize(windows, steps=args.steps, starts=1, verbose=0)
             batched_s.append(time.perf_counter() - start)
             start = time.perf_counter()
-            looped = np.concatenate([model.recognize([w], steps=args.steps, verbose=0)[0]
-                                     for w in windows])
+            looped = np.concatenate([
+                model.recognize([w], steps=args.steps, starts=1, verbose=0)[0] for w in windows])
             looped_s.append(time.perf_counter() - start)
         b, s = statistics.median(batched_s), statistics.median(looped_s)
         print(f"recognise {args.sequences} windows x {args.steps} updates, {threads} thread(s): "
@@ -165,11 +165,11 @@ def long_sequences_cost(model, test):
     count, updates = 150, 50
     for frames in (30, 150, 400):
         sequences = long_sequences(test, frames, count, rng)
-        model.recognize(sequences, steps=25, verbose=0)  # compiles this shape
+        model.recognize(sequences, steps=25, starts=1, verbose=0)  # compiles this shape
         times = []
         for _ in range(3):
             start = time.perf_counter()
-            model.recognize(sequences, steps=updates, verbose=0)
+            model.recognize(sequences, steps=updates, starts=1, verbose=0)
             times.append(time.perf_counter() - start)
         per_frame[frames] = statistics.median(times) / (count * frames * updates)
         path = "unrolled" if frames <= UNROLL_MAX else f"chunked, {CHUNK}-frame chunks"

@@ -12,9 +12,9 @@ weights; similar sequences end up with nearby PB vectors, so the same network
 
 Choices where the paper is silent or does not carry over, and why:
 
-- Frames are standardised per channel with the training data's statistics (and optionally
-  reduced by PCA, as the paper did), and the loss is eq. 2 averaged over a sequence's
-  frames and channels instead of summed. Thresholds and learning rates then do not depend
+- Frames are standardised per channel with the training data's statistics, robustly by
+  default (median, interquartile range; optionally reduced by PCA, as the paper did), and
+  the loss is eq. 2 averaged over a sequence's frames and channels instead of summed. Thresholds and learning rates then do not depend
   on sequence length or units. The paper's rates (2e-6 and 1e-6) belong to its summed
   loss and raw joint angles; our defaults were tuned on BasicMotions and the toy tests.
 - Each sequence's PB gets the gradient of that sequence's own loss, not of the batch mean,
@@ -29,8 +29,16 @@ Choices where the paper is silent or does not carry over, and why:
   the PB with the lowest error: on BasicMotions one start found 0.875 of the test
   sequences' classes, eight found 0.9 (seed 0; `benchmarks/rnnpb_motion.py`).
 - Options the paper does not have, for real sensor data: `compress` (asinh of the frames,
-  when behaviours differ in amplitude by orders of magnitude) and `fit(window=...)`
-  (learn on random windows, so the PB describes any stretch of its sequence).
+  when behaviours differ in amplitude by orders of magnitude; chosen from the data by
+  default) and `fit(window=...)` (learn on random windows, so the PB describes any stretch
+  of its sequence).
+- Defaults for new data (issue 18) differ from Table III where measurement said so: 16 PB
+  units instead of 2 and 20% input dropout (2 PB units without dropout did not separate
+  the classes of JapaneseVowels or the spoken digits even on the training table), epochs
+  until the error converges, recognition starts and steps from the table size and from
+  convergence. `benchmarks/rnnpb_datasets.py` measures them against 1-NN, DTW and a GRU.
+- Recognition of sequences longer than 128 frames back-propagates by chunks of 32 frames
+  (`recognition.chunked_errors_and_grad`): exact, compiled once per padded length.
 - The readout is linear: frames are standardised, so a squashing output would clip them.
 
 Where each part lives: `model.py` (this class: the network, the frame transform's

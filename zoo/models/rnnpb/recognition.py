@@ -263,8 +263,9 @@ def recognize(model, sequences, steps="auto", rho=0.9, epsilon=1e-4, learning_ra
         if progress is not None:
             progress.update(done, [("error", float(np.mean(trace[-1][-1])))])
         if auto_steps and done >= AUTO_MIN_STEPS and converged(trace[-1]):
-            if progress is not None:
-                progress.update(steps, [("error", float(np.mean(trace[-1][-1])))])
+            if progress is not None:  # end the bar where recognition stopped
+                progress.target = done
+                progress.update(done, [("error", float(np.mean(trace[-1][-1])))], finalize=True)
             break
     pb, trace = ops.convert_to_numpy(state[0]), np.concatenate(trace, axis=0)
     if starts > 1:
