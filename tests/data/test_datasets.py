@@ -27,11 +27,23 @@ def data_home(tmp_path, monkeypatch):
     return tmp_path
 
 
-def test_missing_files_say_how_to_make_them(data_home):
+def test_missing_or_damaged_files_and_bad_settings_are_named(data_home):
     with pytest.raises(FileNotFoundError, match="scripts/convert_datasets.py"):
         zoo.data.load_spoken_digits()
     with pytest.raises(ValueError, match="'train' or 'test'"):
         zoo.data.load_hapt("dev")
+    np.savez(data_home / "spoken_digits.npz", frames=np.zeros((10, 13), "float32"),
+             lengths=np.array([5, 5]), labels=np.array([1, 2, 3]))
+    with pytest.raises(ValueError, match="differ in length"):
+        zoo.data.load_spoken_digits()
+    np.savez(data_home / "spoken_digits.npz", frames=np.zeros((10, 13), "float32"),
+             lengths=np.array([5, 6]), labels=np.array([1, 2]))
+    with pytest.raises(ValueError, match="add up to 11 frames but the file holds 10"):
+        zoo.data.load_spoken_digits()
+    with pytest.raises(ValueError, match="`test_share` must be between 0 and 1"):
+        zoo.data.load_spoken_digits(test_share=1.5)
+    with pytest.raises(ValueError, match="`every` must be"):
+        zoo.data.load_hapt(every=0)
 
 
 def test_digit_split_is_stratified_and_disjoint(data_home):

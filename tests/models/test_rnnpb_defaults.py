@@ -90,3 +90,7 @@ def test_auto_starts_follow_the_table_size():
         zoo.get("rnnpb", units=4).fit(_sequences([1.0, 2.0]), epochs=0, verbose=0)
     with pytest.raises(ValueError, match="`scaling` must be"):
         zoo.get("rnnpb", scaling="minmax")
+    with pytest.raises(ValueError, match="`compress` must be 'auto', None or a positive"):
+        zoo.get("rnnpb", compress="Auto")
+    with pytest.raises(ValueError, match="`epochs` must be a positive int or 'auto'"):
+        zoo.get("rnnpb", units=4).fit(_sequences([1.0, 2.0]), epochs=2.5, verbose=0)

@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from zoo.data.uea import LabelledSequences
+from zoo.validation import check_positive
 
 DIGITS_FILE = "spoken_digits.npz"
 HAPT_FILE = "hapt_segments.npz"
@@ -41,6 +42,9 @@ def _arrays(name, keys):
             raise ValueError(f"{path} lacks the arrays {missing}: rewrite it with "
                              "scripts/convert_datasets.py.")
         arrays = {k: data[k] for k in keys}
+    rows = {k: len(arrays[k]) for k in keys if k not in ("frames", "classes")}
+    if len(set(rows.values())) > 1:
+        raise ValueError(f"{path}: its per-sequence arrays differ in length {rows}; rewrite it.")
     if int(arrays["lengths"].sum()) != len(arrays["frames"]):
         raise ValueError(f"{path}: the lengths add up to {int(arrays['lengths'].sum())} frames "
                          f"but the file holds {len(arrays['frames'])}; rewrite it.")
@@ -63,6 +67,8 @@ def load_spoken_digits(split="train", seed=0, test_share=0.2):
     with `seed`, are the test split (600 of 3000 by default).
     """
     _check_split(split)
+    if not 0.0 < float(test_share) < 1.0:
+        raise ValueError(f"`test_share` must be between 0 and 1. Received: {test_share!r}")
     arrays = _arrays(DIGITS_FILE, ("frames", "lengths", "labels"))
     sequences = _cut(arrays["frames"].astype("float32"), arrays["lengths"])
     labels = arrays["labels"].astype("int64")
@@ -92,10 +98,14 @@ def load_hapt(split="train", seed=0, activities=6, every=5, max_frames=100):
     _check_split(split)
     if activities not in (6, 12):
         raise ValueError(f"`activities` must be 6 or 12. Received: {activities!r}")
+    check_positive(every=every)
+    if max_frames is not None:
+        check_positive(max_frames=max_frames)
     arrays = _arrays(HAPT_FILE, ("frames", "lengths", "labels", "subjects", "classes"))
     segments = _cut(arrays["frames"], arrays["lengths"])
     subjects = np.unique(arrays["subjects"])
-    held_out = np.random.default_rng(seed).permutation(subjects)[: int(round(TEST_SHARE * len(subjects)))]
+    held = int(round(TEST_SHARE * len(subjects)))
+    held_out = np.random.default_rng(seed).permutation(subjects)[:held]
     in_test = np.isin(arrays["subjects"], held_out)
     chosen = (in_test if split == "test" else ~in_test) & (arrays["labels"] < activities)
     sequences = []
@@ -107,5 +117,6 @@ def load_hapt(split="train", seed=0, activities=6, every=5, max_frames=100):
         sequences.append(segment.astype("float32"))
     labels = arrays["labels"][chosen].astype("int64")
     keep = [i for i, s in enumerate(sequences) if len(s) >= 2]
-    return LabelledSequences([sequences[i] for i in keep], labels[keep],
-                             tuple(str(c) for c in arrays["classes"][:activities]), f"HAPT_{split}")
+    classes = tuple(str(c) for c in arrays["classes"][:activities])
+    return LabelledSequences([sequences[i] for i in keep], labels[keep], classes,
+                             f"HAPT_{split}")

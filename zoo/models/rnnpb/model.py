@@ -118,6 +118,9 @@ class RNNPB(Deployment, Learning, keras.Model):
         check_settings("RNNPB", list(kwargs), settings_names(RNNPB))
         super().__init__(name=name, **kwargs)
         check_positive(units=units, pb_dim=pb_dim)
+        if isinstance(compress, str) and compress != "auto":
+            raise ValueError(f"`compress` must be 'auto', None or a positive scale. "
+                             f"Received: compress={compress!r}")
         if compress is not None and compress != "auto":
             check_positive_float(compress=compress)
         if scaling not in ("robust", "standard"):
