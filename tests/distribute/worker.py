@@ -87,8 +87,8 @@ def _run(context):
         results[name] = (history, scores, model.get_weights())
     keras.utils.set_random_seed(0)
     sequences = [s[: 30 + i] for i, s in enumerate(x[:, :, :3])]
-    with context():
-        model = zoo.get("rnnpb", units=8, pb_dim=2)
+    with context():  # no dropout: its random masks differ with the device count
+        model = zoo.get("rnnpb", units=8, pb_dim=2, dropout=0.0)
         model.build((len(sequences), None, 3))
         model.compile()
         history = model.fit(sequences, epochs=3, batch_size=BATCH, shuffle=False, verbose=0)

@@ -43,8 +43,8 @@ Choices where the paper is silent or does not carry over, and why:
 
 Where each part lives: `model.py` (this class: the network, the frame transform's
 weights, the inputs), `frames.py` (the frame transform, shared with the stream),
-`learning.py` (`fit`), `recognition.py` (compiled Adadelta updates), `stream.py`
-(`PBStream`), `optimizers.py` (the PB rules) and `pb_space.py`, `reports.py` (reading the
+`learning.py` (`fit`), `recognizing.py` (`recognize` and the stream methods),
+`recognition.py` (compiled Adadelta updates), `stream.py` (`PBStream`), `optimizers.py` (the PB rules) and `pb_space.py`, `reports.py` (reading the
 PB space). The time loops over the cell are `zoo.layers.loop`'s; recognition and
 generation compile them with XLA because their speed is the point.
 """

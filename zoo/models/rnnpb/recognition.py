@@ -23,7 +23,7 @@ costs). How the time loop is differentiated inside that call depends on the leng
 On JAX and PyTorch `portable_updates` runs a chunk of updates as `ops.fori_loop` over the
 model's time loop (`lax.scan` on JAX, which differentiates inside another loop; eager on
 PyTorch). `run_updates` is the one entry point: `recognize` calls it on whole sequences
-and `PBStream` on its sliding window.
+and `PBStream` on its sliding window. The model's methods are in `recognizing.py`.
 """
 
 import keras
