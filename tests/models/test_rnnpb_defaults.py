@@ -92,5 +92,7 @@ def test_auto_starts_follow_the_table_size():
         zoo.get("rnnpb", scaling="minmax")
     with pytest.raises(ValueError, match="`compress` must be 'auto', None or a positive"):
         zoo.get("rnnpb", compress="Auto")
+    untouched = zoo.get("rnnpb", units=4)
     with pytest.raises(ValueError, match="`epochs` must be a positive int or 'auto'"):
-        zoo.get("rnnpb", units=4).fit(_sequences([1.0, 2.0]), epochs=2.5, verbose=0)
+        untouched.fit(_sequences([1.0, 2.0]), epochs=2.5, verbose=0)
+    assert not untouched.built  # refused before anything was fitted

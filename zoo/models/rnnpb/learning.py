@@ -221,6 +221,9 @@ class Learning:
         Returns:
             A `keras.callbacks.History`.
         """
+        if epochs != "auto" and (isinstance(epochs, bool) or epochs < 1
+                                 if isinstance(epochs, (int, np.integer)) else True):
+            raise ValueError(f"`epochs` must be a positive int or 'auto'. Received: {epochs!r}")
         if labels is None and hasattr(x, "labels") and hasattr(x, "classes"):
             labels = [x.classes[i] for i in x.labels]
         sequences = as_sequence_list(x, self.channels, name="x")
@@ -245,8 +248,6 @@ class Learning:
         if epochs == "auto":
             epochs = AUTO_MAX_EPOCHS
             callbacks = list(callbacks or []) + [Converged()]
-        elif isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) or epochs < 1:
-            raise ValueError(f"`epochs` must be a positive int or 'auto'. Received: {epochs!r}")
         z, mask = pad([ops.convert_to_numpy(self.to_features(s)) for s in sequences])
         ids = np.arange(len(sequences), dtype="int32")
         if until is None:
