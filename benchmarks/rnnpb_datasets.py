@@ -205,7 +205,8 @@ def main(argv=None):
                                                    == test.labels))
             print(f"  {'rnnpb recipe':16s} {scores['rnnpb recipe']:.3f}  "
                   f"({time.perf_counter() - start:.0f} s)", flush=True)
-        ratio = scores["rnnpb default"] / scores["1-NN euclidean"] if "1-NN euclidean" in scores else float("nan")
+        ratio = (scores["rnnpb default"] / scores["1-NN euclidean"]
+                 if "1-NN euclidean" in scores else float("nan"))
         print(f"  rnnpb default / 1-NN euclidean: {ratio:.2f} (target >= 0.9)", flush=True)
         rows.append((name, scores, ratio))
 

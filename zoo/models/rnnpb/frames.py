@@ -67,9 +67,9 @@ def amplitude_spread(sequences):
     if len(sequences) < 2:
         return 1.0, None
     pooled = robust_scale(np.concatenate(sequences, axis=0))
-    raw = np.array([np.sqrt(np.mean(np.asarray(s, "float64").std(axis=0) ** 2)) for s in sequences])
-    relative = np.array([np.sqrt(np.mean((np.asarray(s, "float64").std(axis=0) / pooled) ** 2))
-                         for s in sequences])
+    stds = np.stack([np.asarray(s, "float64").std(axis=0) for s in sequences])
+    raw = np.sqrt(np.mean(stds**2, axis=1))
+    relative = np.sqrt(np.mean((stds / pooled) ** 2, axis=1))
     low, high = np.percentile(relative, [10, 90])
     quiet = float(np.percentile(raw, 10))
     if low <= 0 or quiet <= 0:  # a tenth of the sequences or more are constant
