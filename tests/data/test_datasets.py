@@ -44,6 +44,13 @@ def test_missing_or_damaged_files_and_bad_settings_are_named(data_home):
         zoo.data.load_spoken_digits(test_share=1.5)
     with pytest.raises(ValueError, match="`every` must be"):
         zoo.data.load_hapt(every=0)
+    (data_home / "hapt_segments.npz").write_bytes(b"not a zip")  # read as a pickle? refused
+    with pytest.raises(ValueError, match="hapt_segments.npz is not a plain array file"):
+        zoo.data.load_hapt()
+    np.savez(data_home / "spoken_digits.npz", frames=np.array([{"a": 1}], dtype=object),
+             lengths=np.array([1]), labels=np.array([1]))
+    with pytest.raises(ValueError, match="nothing was run from it"):
+        zoo.data.load_spoken_digits()
 
 
 def test_digit_split_is_stratified_and_disjoint(data_home):

