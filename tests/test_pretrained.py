@@ -158,10 +158,73 @@ def test_export_register_and_load_a_local_entry(tmp_path, monkeypatch):
                                atol=1e-5)
     assert "elman_regressor.mine" in zoo.list_pretrained("elman_*")
     assert zoo.info("elman_regressor")["pretrained"][0]["sha256"] == card["sha256"]
-    # Exporting again replaces the entry, never duplicates it.
-    pretrained.export(model, "elman_regressor", "mine", tmp_path, **fields)
+    # Exporting again is refused unless told; told, it replaces the entry, never duplicates it.
+    with pytest.raises(FileExistsError, match="already holds the pretrained entry.*overwrite"):
+        pretrained.export(model, "elman_regressor", "mine", tmp_path, **fields)
+    pretrained.export(model, "elman_regressor", "mine", tmp_path, overwrite=True, **fields)
     assert list(json.loads((tmp_path / "manifest.json").read_text())["entries"]) == [
         "elman_regressor.mine"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        ".manifest.lock", "elman_regressor.mine.1.weights.h5", "manifest.json"]
+
+
+def _tiny_entry(seed):
+    import keras
+
+    keras.utils.set_random_seed(seed)
+    model = zoo.get("elman_regressor", input_dim=3, outputs=2, units=4)
+    x = np.random.default_rng(1).normal(size=(1, 5, 3)).astype("float32")
+    fields = dict(settings={"input_dim": 3, "outputs": 2, "units": 4}, dataset="d", split="s",
+                  metrics={"m": 0.5}, tolerance={}, licence="l", recipe="r",
+                  examples={"inputs": pretrained.input_spec(x)})
+    return model, fields
+
+
+def _snapshot(folder):
+    return {p.name: p.read_bytes() for p in Path(folder).iterdir() if p.is_file()}
+
+
+@pytest.mark.parametrize("failure", ["card", "settings", "disk"])
+def test_a_failed_re_export_leaves_the_old_entry_loading_as_before(tmp_path, monkeypatch,
+                                                                   failure):
+    model, fields = _tiny_entry(seed=0)
+    card = pretrained.export(model, "elman_regressor", "mine", tmp_path, **fields)
+    before = _snapshot(tmp_path)
+    retrained, new_fields = _tiny_entry(seed=1)
+    if failure == "card":  # found invalid only when the new card is checked
+        new_fields["metrics"] = {"m": "high"}
+    elif failure == "settings":  # weights that the card's settings do not build
+        new_fields["settings"] = {**new_fields["settings"], "units": 5}
+    else:  # the manifest cannot be written
+        def refuse(path, text):
+            raise OSError(28, "No space left on device")
+
+        monkeypatch.setattr(sys.modules["zoo.pretrained.export"], "write_text", refuse)
+    with pytest.raises((ValueError, OSError)):
+        pretrained.export(retrained, "elman_regressor", "mine", tmp_path, overwrite=True,
+                          **new_fields)
+    assert _snapshot(tmp_path) == before
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".export-")]
+    monkeypatch.setenv("ZOO_PRETRAINED", str(tmp_path))
+    loaded = zoo.get("elman_regressor", weights="mine")
+    np.testing.assert_allclose(pretrained.predict_examples(loaded, card),
+                               card["examples"]["outputs"], atol=1e-5)
+
+
+def test_a_re_export_replaces_the_entry_whole(tmp_path, monkeypatch):
+    model, fields = _tiny_entry(seed=0)
+    pretrained.export(model, "elman_regressor", "mine", tmp_path, **fields)
+    (tmp_path / "notes.txt").write_text("mine")
+    retrained, _ = _tiny_entry(seed=1)
+    card = pretrained.export(retrained, "elman_regressor", "mine", tmp_path, overwrite=True,
+                             **fields)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        ".manifest.lock", card["file"], "manifest.json", "notes.txt"]
+    monkeypatch.setenv("ZOO_PRETRAINED", str(tmp_path))
+    loaded = zoo.get("elman_regressor", weights="mine")
+    x = pretrained.example_inputs(card)
+    np.testing.assert_allclose(loaded.predict(x, verbose=0), retrained.predict(x, verbose=0),
+                               atol=1e-6)
 
 
 def test_readme_table_is_generated_from_the_manifest():

@@ -89,8 +89,9 @@ def run(out, fast=False, seed=0, data=None):
     best = max(scores, key=lambda n: np.mean(list(scores[n].values())))
     model, overrides = models[best]
     settings_used = {"input_dim": corpus.input_dim, "outputs": len(corpus.dimensions), **overrides}
+    # overwrite=True: running the tutorial again replaces the entry its last run wrote.
     card = zoo.pretrained.export(
-        model, best, "my_corpus", out / "weights", settings=settings_used,
+        model, best, "my_corpus", out / "weights", overwrite=True, settings=settings_used,
         dataset=str(data), split=f"dev {len(dev)} recordings",
         metrics={f"dev_ccc_{d}": v for d, v in scores[best].items()}, tolerance={},
         licence="generated data (zoo.data.synthetic)", head=["head"], head_settings=["outputs"],

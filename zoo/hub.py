@@ -12,8 +12,9 @@ restores the variables from the file; no code is read from the file.
 A SavedModel is a graph, and calling it runs that graph's ops. So a `.keras` file must
 never choose which graph zoo opens: when Keras deserializes a `HubEncoder` in safe mode
 (the default of `keras.models.load_model`), its handle must be on the trust list that
-the user controls in code (`trust(path)`) or in the environment (`ZOO_TRUSTED_HUB`,
-entries separated by `os.pathsep`); otherwise loading stops before the module is opened.
+the user controls in code (`trust(path)`) or in the environment (`ZOO_TRUSTED_HUB`, whose
+format `zoo.saving` describes); otherwise loading stops before the module is opened. A
+relative handle in a file means a path beside the file, never in the working directory.
 A URL is never fetched while loading a file: a trusted URL loads only from the local
 TF Hub cache. `safe_mode=False` is the explicit opt-out. Building a `HubEncoder` in code
 is the user's own choice and needs no trust.
@@ -31,10 +32,8 @@ import keras
 import tensorflow as tf
 
 from zoo import backend
-
-#: Environment variable with trusted hub handles (folders or URLs), `os.pathsep`-separated.
-TRUST_ENV = "ZOO_TRUSTED_HUB"
-_TRUSTED = []
+from zoo.saving import (TRUST_ENV, file_handle, is_trusted, is_url as _is_url, trust, trusted,
+                         untrust)
 
 _NO_NETWORK_HINT = (
     "No network is needed for a local copy: pass the SavedModel folder as the handle, or "
@@ -46,60 +45,6 @@ def _hub():
     import tensorflow_hub as hub
 
     return hub
-
-
-def _is_url(handle):
-    return handle.startswith(("http://", "https://", "gs://"))
-
-
-def _normal(handle):
-    handle = os.fspath(handle)
-    return handle.rstrip("/") if _is_url(handle) else str(Path(handle).resolve())
-
-
-def trust(*handles):
-    """Allows `.keras` files loaded in safe mode to open these hub handles.
-
-    Args:
-        *handles: SavedModel folders (a folder also trusts every module below it) or
-            URLs (trusted by exact string; loaded from the TF Hub cache, never fetched).
-
-    Example:
-
-    ```python
-    zoo.hub.trust("modules/minilm")
-    model = keras.models.load_model("finetuned.keras")
-    ```
-    """
-    for handle in handles:
-        if not isinstance(handle, (str, os.PathLike)) or not os.fspath(handle):
-            raise TypeError(f"A hub handle is a path or a URL. Received: {handle!r}")
-        if _normal(handle) not in _TRUSTED:
-            _TRUSTED.append(_normal(handle))
-
-
-def untrust(*handles):
-    """Removes handles added by `trust` (no effect on `ZOO_TRUSTED_HUB`)."""
-    for handle in handles:
-        if _normal(handle) in _TRUSTED:
-            _TRUSTED.remove(_normal(handle))
-
-
-def trusted():
-    """The trusted handles: those given to `trust`, then those of `ZOO_TRUSTED_HUB`."""
-    from_env = [_normal(h) for h in os.environ.get(TRUST_ENV, "").split(os.pathsep) if h]
-    return list(dict.fromkeys(_TRUSTED + from_env))
-
-
-def is_trusted(handle):
-    """Whether `handle` is on the trust list (a folder counts if it lies in a trusted one)."""
-    handle = _normal(handle)
-    for item in trusted():
-        if handle == item:
-            return True
-        if not _is_url(handle) and not _is_url(item) and Path(handle).is_relative_to(item):
-            return True
-    return False
 
 
 def _cached_url(handle):
@@ -324,16 +269,18 @@ class HubEncoder(keras.layers.Layer):
             raise ValueError(f"A HubEncoder config needs a handle string. Received: {handle!r}")
         if _in_safe_mode() is not True:  # safe_mode=False, or a call from the user's code
             return cls(**config)
-        if not is_trusted(handle):
+        resolved = file_handle(handle)
+        if not is_trusted(resolved):
+            where = "" if resolved == handle else f" ({resolved})"
             raise ValueError(
-                f"This model file asks to open the hub module {handle!r}, which is not on "
-                "zoo's hub trust list. Opening a SavedModel runs its graph, so a file may not "
-                f"choose one. If you trust it: zoo.hub.trust({handle!r}) in code, or "
-                f"{TRUST_ENV}={handle} in the environment, or `--trust-hub {handle}` on the "
-                "command line (or load with safe_mode=False)."
+                f"This model file asks to open the hub module {handle!r}{where}, which is not "
+                "on zoo's hub trust list. Opening a SavedModel runs its graph, so a file may "
+                f"not choose one. If you trust it: zoo.hub.trust({resolved!r}) in code, or "
+                f"{TRUST_ENV}={resolved} in the environment, or `--trust-hub {resolved}` on "
+                "the command line (or load with safe_mode=False)."
             )
-        if _is_url(handle):
-            cached = _cached_url(handle)
+        if _is_url(resolved):
+            cached = _cached_url(resolved)
             if cached is None:
                 raise ValueError(
                     f"This model file names the hub URL {handle!r}: URLs are never fetched "
@@ -342,6 +289,8 @@ class HubEncoder(keras.layers.Layer):
                     f"zoo.hub.HubEncoder({handle!r}), or use a local copy."
                 )
             config["_source"] = cached
+        else:
+            config["_source"] = resolved
         return cls(**config)
 
 

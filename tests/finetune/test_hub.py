@@ -303,7 +303,7 @@ def test_cli_verbs_refuse_the_hostile_file_unless_trusted(hostile, tmp_path, cap
 
     module, file, victim = hostile
     monkeypatch.delenv(zoo.hub.TRUST_ENV, raising=False)
-    monkeypatch.setattr(zoo.hub, "_TRUSTED", [])
+    monkeypatch.setattr(zoo.saving, "_TRUSTED", [])
     for verb in (["evaluate", str(file), "--data", "recola_like"],
                  ["recognize", str(file), "--data", "BasicMotions", "--out", str(tmp_path)]):
         assert main(verb) == 2
@@ -314,3 +314,127 @@ def test_cli_verbs_refuse_the_hostile_file_unless_trusted(hostile, tmp_path, cap
     assert main(["recognize", str(file), "--data", "BasicMotions", "--out", str(tmp_path),
                  "--trust-hub", str(module)]) == 2
     assert "not an RNNPB" in capsys.readouterr().err
+
+
+# -- the trust list's format, and relative handles ----------------------------------------------
+@pytest.mark.parametrize("text, sep, expected", [
+    ("https://tfhub.dev/google/probe/1", ":", ["https://tfhub.dev/google/probe/1"]),
+    ("https://h:8080/m/1:/srv/mods:gs://b/m", ":", ["https://h:8080/m/1", "/srv/mods", "gs://b/m"]),
+    ("https://a/m:https://b/m:./here:../up:~/mods", ":",
+     ["https://a/m", "https://b/m", "./here", "../up", "~/mods"]),
+    ("/srv/a:rel/b:https://x/m", ":", ["/srv/a", "rel/b", "https://x/m"]),
+    ("C:\\hub\\mods:D:/other:https://x/m", ":", ["C:\\hub\\mods", "D:/other", "https://x/m"]),
+    ("C:\\hub\\mods;https://x/m;D:\\b", ";", ["C:\\hub\\mods", "https://x/m", "D:\\b"]),
+    ("https://x/m\n/srv/a\n\n  ./b  ", ":", ["https://x/m", "/srv/a", "./b"]),
+    ("::", ":", []),
+])
+def test_the_trust_list_keeps_urls_and_drive_letters_whole(text, sep, expected):
+    assert zoo.saving.split_trust_list(text, sep=sep) == expected
+
+
+def _renamed_handle(file, handle, dest):
+    """A copy of `file` whose HubEncoder names `handle` (as a hostile file would)."""
+    import json
+    import zipfile
+
+    with zipfile.ZipFile(file) as source, zipfile.ZipFile(dest, "w") as target:
+        for item in source.infolist():
+            data = source.read(item)
+            if item.filename == "config.json":
+                config = json.loads(data)
+                for layer in config["config"]["layers"]:
+                    if layer["class_name"] == "HubEncoder":
+                        layer["config"]["handle"] = handle
+                data = json.dumps(config)
+            target.writestr(item, data)
+    return dest
+
+
+def test_a_trusted_url_in_the_environment_trusts_no_local_folder(hostile, tmp_path, capsys,
+                                                                   monkeypatch):
+    """ZOO_TRUSTED_HUB=https://... once split at ':' and trusted a folder named `https`."""
+    import shutil
+
+    from zoo.cli import main
+
+    module, file, victim = hostile
+    monkeypatch.setattr(zoo.saving, "_TRUSTED", [])
+    monkeypatch.setenv(zoo.hub.TRUST_ENV, "https://tfhub.dev/google/probe/1")
+    assert zoo.hub.trusted() == ["https://tfhub.dev/google/probe/1"]
+    work = tmp_path / "work"
+    shutil.copytree(module, work / "https")
+    monkeypatch.chdir(work)
+    for handle in ("./https", "https"):
+        crafted = _renamed_handle(file, handle, tmp_path / f"crafted{len(handle)}.keras")
+        shutil.copy(crafted, work / crafted.name)  # beside the folder, too
+        for path in (crafted, work / crafted.name):
+            with pytest.raises(ValueError, match="relative hub handle"):
+                keras.models.load_model(path)
+            with pytest.raises(ValueError, match="trust list"):
+                zoo.load_model(path)
+            assert main(["evaluate", str(path), "--data", "recola_like"]) == 2
+            err = capsys.readouterr().err
+            assert "trust list" in err and err.count("\n") == 1
+    assert not victim.exists()
+
+
+def test_a_relative_handle_means_beside_the_file_never_the_working_directory(
+        hostile, sequence_path, tmp_path, monkeypatch):
+    import shutil
+
+    module, _, victim = hostile
+    path, encoder = sequence_path
+    monkeypatch.setattr(zoo.saving, "_TRUSTED", [])
+    monkeypatch.delenv(zoo.hub.TRUST_ENV, raising=False)
+    project, elsewhere = tmp_path / "project", tmp_path / "elsewhere"
+    shutil.copytree(path, project / "modules" / "enc")
+    shutil.copytree(module, elsewhere / "modules" / "enc")  # the hostile one, in the cwd
+    model = keras.Sequential([keras.Input((None, 3)), HubEncoder(project / "modules" / "enc")])
+    model.save(tmp_path / "abs.keras")
+    file = _renamed_handle(tmp_path / "abs.keras", "modules/enc", project / "model.keras")
+    monkeypatch.chdir(elsewhere)
+    zoo.hub.trust(project / "modules")
+    try:
+        loaded = zoo.load_model(file)
+        x = np.random.default_rng(2).normal(size=(1, 4, 3)).astype("float32")
+        np.testing.assert_allclose(loaded(x).numpy(), encoder(x).numpy(), atol=1e-6)
+        with pytest.raises(ValueError, match="relative hub handle.*zoo.load_model"):
+            keras.models.load_model(file)
+    finally:
+        zoo.hub.untrust(project / "modules")
+    assert not victim.exists()
+    # ../ out of the file's folder: the module it reaches must itself be trusted.
+    escaping = _renamed_handle(tmp_path / "abs.keras", "../elsewhere/modules/enc",
+                               project / "escaping.keras")
+    zoo.hub.trust(project)
+    try:
+        with pytest.raises(ValueError, match="not on zoo's hub trust list"):
+            zoo.load_model(escaping)
+    finally:
+        zoo.hub.untrust(project)
+    assert not victim.exists()
+
+
+def test_a_symlink_out_of_a_trusted_folder_is_not_trusted(hostile, tmp_path, monkeypatch):
+    module, file, victim = hostile
+    monkeypatch.setattr(zoo.saving, "_TRUSTED", [])
+    trusted = tmp_path / "trusted"
+    trusted.mkdir()
+    (trusted / "link").symlink_to(module, target_is_directory=True)
+    monkeypatch.setenv(zoo.hub.TRUST_ENV, str(trusted))
+    assert not zoo.hub.is_trusted(trusted / "link")
+    crafted = _renamed_handle(file, str(trusted / "link"), tmp_path / "link.keras")
+    with pytest.raises(ValueError, match="not on zoo's hub trust list"):
+        zoo.load_model(crafted)
+    assert not victim.exists()
+
+
+def test_load_model_trusts_a_handle_for_that_file_only(hostile, monkeypatch):
+    module, file, victim = hostile
+    monkeypatch.setattr(zoo.saving, "_TRUSTED", [])
+    monkeypatch.delenv(zoo.hub.TRUST_ENV, raising=False)
+    zoo.load_model(file, trust_hub=[module])
+    assert zoo.hub.trusted() == []
+    with pytest.raises(ValueError, match="trust list"):
+        zoo.load_model(file)
+    victim.unlink(missing_ok=True)

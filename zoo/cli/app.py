@@ -15,7 +15,7 @@ from pathlib import Path
 import keras
 import pandas as pd
 
-from zoo import catalog, hub, pretrained, recipes
+from zoo import catalog, pretrained, recipes, saving
 from zoo.data import load_uea, read_ts
 from zoo.data.uea import BUNDLED
 from zoo.cli import export as cli_export
@@ -50,22 +50,11 @@ def cmd_pretrained(args):
         print(f"{key:40s} {card['dataset']}: {pretrained.format_metrics(card)}")
 
 
-def _trust(args):
-    for handle in args.trust_hub or []:
-        hub.trust(handle)
-
-
 def _load_model(path, args):
-    """A `.keras` file in safe mode, hub modules only from the trust list."""
+    """A `.keras` file in safe mode, hub modules only from the trust list (`--trust-hub`)."""
     if not Path(path).is_file():
         raise UsageError(f"no model file at {path}")
-    import zipfile
-
-    if not zipfile.is_zipfile(path):
-        raise UsageError(f"{path} is not a .keras file (a .keras file is a zip archive); it "
-                         "is damaged or of another kind.")
-    _trust(args)
-    return keras.models.load_model(path)
+    return saving.load_model(path, trust_hub=args.trust_hub or ())
 
 
 def cmd_evaluate(args):

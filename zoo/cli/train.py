@@ -36,7 +36,8 @@ def print_scores(scores):
 
 
 def _export(model, args, fields, folder):
-    card = pretrained.export(model, args.name, args.export_pretrained, folder, **fields)
+    card = pretrained.export(model, args.name, args.export_pretrained, folder,
+                             overwrite=args.overwrite, **fields)
     key = f"{args.name}.{args.export_pretrained}"
     print(f"wrote {Path(args.out) / card['file']} (sha256 {card['sha256'][:12]}...) and its card "
           f"in {Path(args.out) / pretrained.MANIFEST}")

@@ -71,7 +71,8 @@ def weights_target(model, entry):
     return model.get_layer(entry["part"]) if entry.get("part") else model
 
 
-def _load_verified(model, key, entry, data):
+def load_verified(model, entry, data):
+    """Loads checked `data` (from `verified_bytes`) into `model` (its `part`, if any)."""
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "verified.weights.h5"
         path.write_bytes(data)
@@ -95,7 +96,7 @@ def load_weights(model, key):
     _check_requirements(key, entry)
     before = [np.array(w) for w in model.weights]
     try:
-        _load_verified(model, key, entry, data)
+        load_verified(model, entry, data)
     except Exception as error:
         for variable, value in zip(model.weights, before):
             variable.assign(value)
@@ -135,7 +136,7 @@ def load(name, tag, **overrides):
     data = verified_bytes(key, entry)
     _check_requirements(key, entry)
     source = build_from_card(entry, {**settings, **{k: v for k, v in overrides.items() if k not in head_change}})
-    _load_verified(source, key, entry, data)
+    load_verified(source, entry, data)
     if not head_change:
         return source
     model = build_from_card(entry, {**settings, **overrides})

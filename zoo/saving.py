@@ -1,0 +1,208 @@
+"""Opening model files: the hub trust list, and `load_model`, the one way zoo opens a
+`.keras` file.
+
+A `.keras` file may hold a `zoo.hub.HubEncoder`, which names a TF Hub module; opening a
+module runs its graph, so in Keras's safe mode the module opens only when its handle is on
+the trust list the user controls:
+
+- in code: `zoo.hub.trust(path_or_url)` (a relative path is resolved then, against the
+  working directory of that moment);
+- in the environment: `ZOO_TRUSTED_HUB`, one entry a line, or several on one line
+  separated by `os.pathsep` (`:` on POSIX, `;` on Windows). A URL is recognised by its
+  scheme (`https://`, `gs://`, ...) before the line is split, so the `:` of a URL, and of
+  its port, never splits it: within a URL only a separator followed by the start of
+  another entry (another URL, an absolute path, `./`, `../` or `~`) ends it. On POSIX a
+  single letter before `:/` or `:\\` is a Windows drive letter, kept with its path. Relative
+  paths are resolved when the list is read, against the working directory of that moment.
+- on the command line: `--trust-hub PATH` (repeatable).
+
+A trusted folder trusts the modules below it; every path is compared after resolving
+symbolic links, so a link inside a trusted folder that points out of it is not trusted. A
+relative handle written in a file is resolved against the file's folder, never against the
+working directory: `load_model(path)` knows that folder; `keras.models.load_model` does not
+tell zoo which file it reads, so there a relative handle is refused in safe mode.
+"""
+
+import contextlib
+import contextvars
+import os
+import re
+from pathlib import Path
+
+#: Environment variable with trusted hub handles (folders or URLs).
+TRUST_ENV = "ZOO_TRUSTED_HUB"
+_TRUSTED = []
+#: The folder of the model file being loaded by `load_model`, for relative handles.
+_FILE_FOLDER = contextvars.ContextVar("zoo_model_file_folder", default=None)
+
+_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]+://")
+#: What starts a new entry after a separator inside a URL.
+_ENTRY_START = re.compile(r"[A-Za-z][A-Za-z0-9+.-]+://|[/\\~]|\.\.?[/\\]|[A-Za-z]:[/\\]")
+_DRIVE = re.compile(r"[A-Za-z]")
+
+
+def is_url(handle):
+    """Whether a hub handle is a URL (a scheme of two or more letters, then `://`)."""
+    return _SCHEME.match(os.fspath(handle)) is not None
+
+
+def split_trust_list(text, sep=os.pathsep):
+    """The entries of a `ZOO_TRUSTED_HUB` value, as written (not yet resolved).
+
+    Example:
+
+    ```python
+    split_trust_list("https://tfhub.dev/google/m/1:/srv/modules", sep=":")
+    # ['https://tfhub.dev/google/m/1', '/srv/modules']
+    ```
+    """
+    entries = []
+    for line in text.splitlines():
+        pos = 0
+        while pos < len(line):
+            end = line.find(sep, pos)
+            url = _SCHEME.match(line, pos)
+            if url:
+                end = line.find(sep, url.end())
+                while end != -1 and not _ENTRY_START.match(line, end + 1):
+                    end = line.find(sep, end + 1)
+            elif (sep == ":" and end != -1 and _DRIVE.fullmatch(line[pos:end])
+                  and line[end + 1:end + 2] in ("/", "\\")):
+                end = line.find(sep, end + 1)
+            end = len(line) if end == -1 else end
+            entry = line[pos:end].strip()
+            if entry:
+                entries.append(entry)
+            pos = end + 1
+    return entries
+
+
+def _normal(handle, base=None):
+    """A URL without its trailing slash, or the absolute, symlink-free path (a relative path
+    taken against `base`, default the working directory)."""
+    handle = os.fspath(handle)
+    if is_url(handle):
+        return handle.rstrip("/")
+    path = Path(handle).expanduser()
+    if not path.is_absolute() and base is not None:
+        path = Path(base) / path
+    return str(path.resolve())
+
+
+def _check_handle(handle):
+    if not isinstance(handle, (str, os.PathLike)) or not os.fspath(handle):
+        raise TypeError(f"A hub handle is a path or a URL. Received: {handle!r}")
+
+
+def trust(*handles):
+    """Allows `.keras` files loaded in safe mode to open these hub handles.
+
+    Args:
+        *handles: SavedModel folders (a folder also trusts every module below it; a relative
+            path is resolved now) or URLs (trusted by exact string; loaded from the TF Hub
+            cache, never fetched).
+
+    Example:
+
+    ```python
+    zoo.hub.trust("modules/minilm")
+    model = zoo.load_model("finetuned.keras")
+    ```
+    """
+    for handle in handles:
+        _check_handle(handle)
+        if _normal(handle) not in _TRUSTED:
+            _TRUSTED.append(_normal(handle))
+
+
+def untrust(*handles):
+    """Removes handles added by `trust` (no effect on `ZOO_TRUSTED_HUB`)."""
+    for handle in handles:
+        if _normal(handle) in _TRUSTED:
+            _TRUSTED.remove(_normal(handle))
+
+
+def trusted():
+    """The trusted handles: those given to `trust`, then those of `ZOO_TRUSTED_HUB`."""
+    from_env = [_normal(h) for h in split_trust_list(os.environ.get(TRUST_ENV, ""))]
+    return list(dict.fromkeys(_TRUSTED + from_env))
+
+
+def is_trusted(handle):
+    """Whether `handle` is on the trust list (a folder counts if it lies in a trusted one).
+
+    A relative `handle` is taken against the working directory; `file_handle` gives the
+    handle a file names as the path it means.
+    """
+    handle = _normal(handle)
+    for item in trusted():
+        if handle == item:
+            return True
+        if not is_url(handle) and not is_url(item) and Path(handle).is_relative_to(item):
+            return True
+    return False
+
+
+def file_handle(handle):
+    """The handle a model file names, as zoo opens it: a URL or an absolute path as
+    written, a relative path taken against the folder of the file being loaded.
+
+    Raises:
+        ValueError: a relative handle while no `load_model` says which file is read.
+    """
+    if is_url(handle) or Path(handle).expanduser().is_absolute():
+        return _normal(handle)
+    folder = _FILE_FOLDER.get()
+    if folder is None:
+        raise ValueError(
+            f"This model file names the relative hub handle {handle!r}. A relative handle is "
+            "resolved against the model file's folder, never the working directory, and "
+            "keras.models.load_model does not say which file it reads: load it with "
+            "zoo.load_model(path), or save the model with an absolute handle.")
+    return _normal(handle, base=folder)
+
+
+@contextlib.contextmanager
+def reading_file(path):
+    """Within the block, relative hub handles resolve against `path`'s folder."""
+    token = _FILE_FOLDER.set(str(Path(path).resolve().parent))
+    try:
+        yield
+    finally:
+        _FILE_FOLDER.reset(token)
+
+
+def load_model(path, trust_hub=(), compile=True):
+    """Opens a `.keras` file in Keras's safe mode, with zoo's trust list.
+
+    Args:
+        path: the `.keras` file.
+        trust_hub: hub handles to trust while this file loads (as `trust` takes them).
+        compile: as in `keras.models.load_model`.
+
+    Returns:
+        The model.
+
+    Raises:
+        FileNotFoundError: no file at `path`.
+        ValueError: a file that is not a `.keras` archive, or that names a hub module that is
+            not trusted.
+    """
+    import zipfile
+
+    import keras
+
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"No model file at {path}.")
+    if not zipfile.is_zipfile(path):
+        raise ValueError(f"{path} is not a .keras file (a .keras file is a zip archive); it "
+                         "is damaged or of another kind.")
+    added = [h for h in map(_normal, trust_hub) if h not in _TRUSTED]
+    trust(*trust_hub)
+    try:
+        with reading_file(path):
+            return keras.models.load_model(path, compile=compile, safe_mode=True)
+    finally:
+        for handle in added:
+            _TRUSTED.remove(handle)
