@@ -15,7 +15,7 @@ $(STAMP): setup.cfg setup.py pyproject.toml
 	touch $(STAMP)
 
 demo: $(STAMP)
-	$(VENV)/bin/zoo demo --out demo_out
+	$(VENV)/bin/zoo demo --out demo_out --overwrite
 
 # Two worker processes: the suite is mostly single-threaded Python and process start-up,
 # so on 2 cores it finishes in about half the time of one process. Then the tests marked

@@ -63,9 +63,10 @@ def _one_line_error(capsys, text):
 ])
 def test_bad_arguments_fail_before_any_work_and_touch_nothing(small, tmp_path, capsys, extra,
                                                                 text):
-    out = tmp_path / "run"
+    out = tmp_path / "run"  # an earlier run's results, which --overwrite may replace
     out.mkdir()
     (out / "model.keras").write_text("my trained model")
+    (out / "run.json").write_text("{}")
     assert main(train(small, out, "--epochs", "1") + extra + ["--overwrite"]) == 2
     _one_line_error(capsys, text)
     assert (out / "model.keras").read_text() == "my trained model"
@@ -262,7 +263,7 @@ def test_overwrite_never_replaces_a_folder_of_other_files(small, tmp_path, capsy
     out.mkdir()
     (out / "thesis.tex").write_text("years of work")
     assert main(train(small, out, "--epochs", "1", "--overwrite")) == 2
-    _one_line_error(capsys, "holds files a run does not write (thesis.tex)")
+    _one_line_error(capsys, "it holds thesis.tex, which zoo did not write there")
     assert (out / "thesis.tex").read_text() == "years of work"
 
 

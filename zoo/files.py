@@ -1,9 +1,20 @@
-"""Atomic file writes: a crash or a full disk never leaves a half-written file in place."""
+"""Atomic file writes, and the one rule for what a verb may replace.
+
+A crash or a full disk never leaves a half-written file in place. `check_out` decides,
+for every verb that writes a folder or a file (`zoo train`, `zoo export`, `zoo data pack`,
+`zoo demo`), whether `--out` may be written: a new path always; an existing, non-empty
+one only with `--overwrite`, and then only when it is an earlier output of the same verb
+(recognised by the marker zoo writes there) holding nothing zoo did not write. Never the
+source, a folder that contains it or lies inside it, the working directory, `/` or the
+home folder. `replace_folder` then swaps a finished folder in: beside, swap, remove the old.
+"""
 
 import contextlib
 import os
+import shutil
 import tempfile
 import time
+import uuid
 from pathlib import Path
 
 try:
@@ -70,3 +81,110 @@ def file_lock(path, wait=60.0):
         finally:
             if fcntl is not None:
                 fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+#: Prefixes that name a kind of data before a path (`avec2016:PATH`, `shards:PATH`).
+PREFIXES = ("avec2016:", "shards:")
+
+
+class OverwriteError(ValueError):
+    """Writing `--out` would replace something zoo did not write (or the source)."""
+
+
+def plain_path(spec):
+    """`spec` without a data prefix (`avec2016:`, `shards:`), as a path."""
+    spec = os.fspath(spec)
+    for prefix in PREFIXES:
+        if spec.startswith(prefix):
+            return spec[len(prefix):]
+    return spec
+
+
+def _within(path, folder):
+    return path == folder or folder in path.parents
+
+
+def check_out(out, kind, earlier, sources=(), overwrite=False, flag="--out",
+              error=OverwriteError):
+    """Refuses, before any work, an `out` that could not be written without loss.
+
+    Args:
+        out: the folder or file the verb writes.
+        kind: what an earlier output is, for messages (e.g. "an earlier export").
+        earlier: `earlier(path)` returns None when `path` (existing, non-empty) is an
+            earlier output of this verb holding only what zoo wrote; otherwise a short
+            reason (what it holds that would be lost).
+        sources: paths the verb reads (data prefixes are stripped here).
+        overwrite: whether an earlier output may be replaced.
+        flag: the option's name in messages.
+        error: the exception class to raise (a `ValueError`, e.g. the verb's own).
+
+    Raises:
+        OverwriteError (or `error`): naming `out` and what would be lost.
+    """
+    if not os.fspath(out):
+        raise error(f"{flag} is empty; name the folder or file to write.")
+    target = Path(os.path.abspath(out)).resolve()
+    if not target.exists() and not target.is_symlink():
+        return
+    for name, place in (("the root folder", Path(target.anchor)),
+                        ("the working directory", Path.cwd()), ("your home folder", Path.home())):
+        if _within(place.resolve(), target):
+            what = "is" if place.resolve() == target else "contains"
+            raise error(f"{flag} {out} {what} {name}; zoo never replaces it. Choose "
+                                 "another folder.")
+    for source in sources:
+        source = Path(plain_path(source))
+        if not source.exists():
+            continue
+        source = source.resolve()
+        if _within(source, target):
+            what = "is" if source == target else "holds"
+            raise error(f"{flag} {out} {what} the source {source}; zoo never "
+                                 "replaces its own input. Choose another " + flag + ".")
+    if target.is_dir() and not any(target.iterdir()):
+        return
+    if not overwrite:
+        state = "exists and is not empty" if target.is_dir() else "is a file that exists"
+        raise error(f"{flag} {out} {state}; pass --overwrite to replace {kind}, or choose "
+                    f"another {flag}.")
+    for source in sources:
+        source = Path(plain_path(source))
+        if source.is_dir() and _within(target, source.resolve()):
+            raise error(f"{flag} {out} lies inside the source {source}; zoo never "
+                                 "replaces part of its own input. Choose another " + flag + ".")
+    reason = earlier(target)
+    if reason:
+        raise error(f"{flag} {out} is not {kind} ({reason}); --overwrite replaces only "
+                             f"{kind}, never other files. Choose another {flag}.")
+
+
+def foreign_names(folder, expected):
+    """A reason naming the entries of `folder` outside `expected`, or None."""
+    foreign = sorted(p.name + ("/" if p.is_dir() else "") for p in Path(folder).iterdir()
+                     if p.name not in expected)
+    if not foreign:
+        return None
+    shown = ", ".join(foreign[:3]) + (f" and {len(foreign) - 3} more" if len(foreign) > 3 else "")
+    return f"it holds {shown}, which zoo did not write there"
+
+
+def replace_folder(staged, out):
+    """Moves the finished folder `staged` to `out`: an existing `out` is moved aside first,
+    and removed only once `staged` is in place (moved back if that fails)."""
+    staged, out = Path(staged), Path(out)
+    old = None
+    if out.exists() or out.is_symlink():
+        old = out.with_name(f".{out.name}.old-{uuid.uuid4().hex[:8]}")
+        os.replace(out, old)
+    try:
+        os.replace(staged, out)
+    except BaseException:
+        if old is not None:
+            os.replace(old, out)
+        raise
+    if old is not None:
+        if old.is_dir() and not old.is_symlink():
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            old.unlink(missing_ok=True)

@@ -159,7 +159,7 @@ def test_damaged_folders_are_named(packed, tmp_path):
 def test_pack_never_replaces_a_folder_unless_told(corpus, packed, tmp_path):
     folder, index = packed
     before = (folder / "index.json").read_text()
-    with pytest.raises(shards.ShardError, match="already exists and is not empty"):
+    with pytest.raises(shards.ShardError, match="exists and is not empty; pass --overwrite"):
         zoo.data.pack(corpus, folder)
     assert (folder / "index.json").read_text() == before
     with pytest.raises(shards.ShardError, match="not an AVEC-layout folder, a .ts or .txt file"):
@@ -182,7 +182,7 @@ def test_cli_packs_checks_and_trains_on_shards(tmp_path, capsys):
     assert len(summary["history"]["loss"]) == 2
     capsys.readouterr()
     for argv, message in [
-        (["data", "pack", str(data), "--out", str(tmp_path / "s")], "already exists"),
+        (["data", "pack", str(data), "--out", str(tmp_path / "s")], "exists and is not empty"),
         (["data", "info", str(tmp_path / "nope")], "no such shard folder"),
         (["train", "emotion_downup", "--data", str(data), "--devices", "2", "--out",
           str(tmp_path / "r2")], "--devices and --distributed stream the data from shards"),
@@ -241,7 +241,8 @@ def test_overwrite_replaces_an_earlier_pack_and_nothing_else(corpus, tmp_path):
     mine = tmp_path / "mine"
     mine.mkdir()
     (mine / "notes.txt").write_text("precious")
-    with pytest.raises(shards.ShardError, match="is not a shard folder .* never other files"):
+    with pytest.raises(shards.ShardError, match="is not an earlier pack .*notes.txt.* never "
+                                                "other files"):
         zoo.data.pack(corpus, mine, overwrite=True)
     assert (mine / "notes.txt").read_text() == "precious"
     zoo.data.save_avec(recola_like(train=2, dev=1, length=40, input_dim=3, seed=0),

@@ -279,7 +279,10 @@ def build_parser():
 
     p = sub.add_parser("demo", help="the main job: train emotion_downup on generated data",
                        description="Write generated AVEC-layout recordings, read them back, "
-                                   "train emotion_downup with the CCC loss and score dev.")
+                                   "train emotion_downup with the CCC loss and score dev. OUT "
+                                   "appears whole when the demo ends; an existing non-empty "
+                                   "OUT is refused unless --overwrite, which replaces only an "
+                                   "earlier demo's files.")
     p.add_argument("--out", default="demo_out",
                    help="folder for the data, model.keras, metrics.json and the plot")
     p.add_argument("--epochs", type=positive_int, default=40, help="training epochs")
@@ -289,6 +292,8 @@ def build_parser():
     p.add_argument("--input-dim", type=positive_int, default=160,
                    help="features per frame of the generated recordings")
     p.add_argument("--seed", type=int, default=0, help="seed of the data and the weights")
+    p.add_argument("--overwrite", action="store_true",
+                   help="replace an earlier demo's files in OUT (never other files)")
     p.add_argument("--quiet", action="store_true",
                    help="no progress output (default: a bar in a terminal, a line per epoch "
                         "otherwise)")

@@ -7,6 +7,7 @@ import numpy as np
 
 from zoo import export, pretrained
 from zoo.cli.args import UsageError, positive_int
+from zoo.files import check_out
 from zoo.pretrained.loading import sha256
 
 
@@ -35,7 +36,9 @@ def add_parser(sub, load_model):
                        help="require the step signature (refused for a non-causal model)")
     group.add_argument("--no-streaming", dest="streaming", action="store_false",
                        help="leave the step signature out")
-    p.add_argument("--overwrite", action="store_true", help="replace an existing OUT")
+    p.add_argument("--overwrite", action="store_true",
+                   help="replace an earlier export of the same format at OUT (never other "
+                        "files, the source or a folder holding it)")
     p.add_argument("--trust-hub", action="append", metavar="PATH",
                    help="let the model file open this TF Hub module; repeatable")
     p.set_defaults(func=lambda args: cmd_export(args, load_model))
@@ -69,6 +72,11 @@ def _source(args, load_model):
 
 
 def cmd_export(args, load_model):
+    # Before the model is read: an --out that is (or holds, or lies in) the source, or that
+    # is not an earlier export, is refused with nothing changed.
+    sources = [args.source] if os.path.exists(args.source) else []
+    check_out(args.out, f"an earlier {args.format} export", export.earlier_export(args.format),
+              sources=sources, overwrite=args.overwrite)
     model, fields, card_steps = _source(args, load_model)
     steps = args.steps
     if steps is None and args.format != "saved_model" and card_steps:

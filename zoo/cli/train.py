@@ -2,12 +2,16 @@
 
 import contextlib
 import json
+import os
+import shutil
+import tempfile
 from pathlib import Path
 
 from zoo import pretrained, recipes
 from zoo.catalog import get
 from zoo.data import load_avec, save_avec, synthetic
 from zoo.cli.args import Interrupted, UsageError, parse_overrides, verbosity
+from zoo.files import check_out, foreign_names, replace_folder, write_text
 from zoo.recipes.avec import corpus_card, train_on_corpus
 from zoo.recipes.runs import RunFolder
 
@@ -149,7 +153,7 @@ def _train_shards(args):
     worker = distribute.worker()
     lead = worker is None or worker[1] == 0  # only process 0 writes
     run = RunFolder(args.out, _run_settings(args), overwrite=args.overwrite,
-                    resume=args.resume) if lead else None
+                    resume=args.resume, sources=[folder]) if lead else None
     if run is not None:
         run.check()
     with run if run is not None else contextlib.nullcontext():
@@ -194,7 +198,7 @@ def cmd_train(args):
     overrides = parse_overrides(args.set)
     # Everything is checked before the first epoch: the run folder, the data, the settings.
     run = RunFolder(args.out, _run_settings(args), overwrite=args.overwrite,
-                    resume=args.resume).check()
+                    resume=args.resume, sources=[args.data]).check()
     corpus = load_corpus(args.data, args.seed)
     get(args.name, input_dim=corpus.input_dim, outputs=len(corpus.dimensions), **overrides)
     with run:
@@ -212,20 +216,55 @@ def cmd_train(args):
     print(f"wrote {args.out}/model.keras, metrics.json, predictions.png")
 
 
+#: The demo's mark in its folder: the names it wrote, so `--overwrite` knows them.
+DEMO_MARK = "demo.json"
+
+
+def _earlier_demo(folder):
+    """None when `folder` holds an earlier demo's files and nothing else; else why not."""
+    if not folder.is_dir():
+        return "it is a file"
+    try:
+        written = json.loads((folder / DEMO_MARK).read_text())["files"]
+        if not isinstance(written, list):
+            raise TypeError
+    except (OSError, ValueError, KeyError, TypeError):
+        held = foreign_names(folder, ())
+        return f"{held}, and no {DEMO_MARK}" if held else f"no {DEMO_MARK}"
+    return foreign_names(folder, [*written, DEMO_MARK])
+
+
 def cmd_demo(args):
     """Generate AVEC-layout data on disk, read it back, train emotion_downup, score dev."""
     out = Path(args.out)
-    data_dir = out / "data"
-    print(f"writing generated AVEC-layout recordings to {data_dir} ...")
-    corpus = synthetic.recola_like(train=9, dev=9, length=args.length,
-                                            input_dim=args.input_dim, seed=args.seed)
-    save_avec(corpus, data_dir)
-    corpus = load_avec(data_dir)
-    print(f"training emotion_downup with CCCLoss on {len(corpus.subset('train'))} "
-          f"recordings x {args.length} frames x {corpus.input_dim} features")
-    _, summary = train_on_corpus("emotion_downup", corpus, out, args.epochs, args.lr,
-                                 seed=args.seed, verbose=verbosity(args))
+    check_out(out, "an earlier demo's files", _earlier_demo, overwrite=args.overwrite)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    # Written whole beside OUT, then swapped in: a failed or interrupted demo leaves OUT as
+    # it was.
+    staged = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}.demo-"))
+    try:
+        print(f"writing generated AVEC-layout recordings to {out / 'data'} ...")
+        corpus = synthetic.recola_like(train=9, dev=9, length=args.length,
+                                       input_dim=args.input_dim, seed=args.seed)
+        save_avec(corpus, staged / "data")
+        corpus = load_avec(staged / "data")
+        print(f"training emotion_downup with CCCLoss on {len(corpus.subset('train'))} "
+              f"recordings x {args.length} frames x {corpus.input_dim} features")
+        _, summary = train_on_corpus("emotion_downup", corpus, staged, args.epochs, args.lr,
+                                     seed=args.seed, verbose=verbosity(args))
+        write_text(staged / DEMO_MARK, json.dumps(
+            {"files": sorted(p.name for p in staged.iterdir())}, indent=1) + "\n")
+        staged.chmod(0o777 & ~_umask())
+        replace_folder(staged, out)
+    finally:
+        shutil.rmtree(staged, ignore_errors=True)
     print(f"dev CCC per dimension ({summary['dev_recordings']} recordings, "
           f"{summary['train_seconds']:.0f} s training):")
     print_scores(summary["dev"])
     print(f"plot of predictions against truth: {out / 'predictions.png'}")
+
+
+def _umask():
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask

@@ -14,7 +14,7 @@ import numpy as np
 
 from zoo.data.shards import (FORMAT, INDEX, SHARD_BYTES, VERSION, ShardError, _sha256,
                              _shard_name)
-from zoo.files import write_text
+from zoo.files import check_out, foreign_names, replace_folder, write_text
 
 
 def _split_of(name):
@@ -115,11 +115,16 @@ def _records_of(source, window=100):
         f".ts or .txt file or a bundled set name. Received: {type(source).__name__}")
 
 
-def _is_pack(folder):
+def _earlier_pack(folder):
+    """None when `folder` is a pack holding only its index and shards; else why not."""
     try:
-        return json.loads((folder / INDEX).read_text()).get("format") == FORMAT
-    except (OSError, ValueError, AttributeError):
-        return False
+        index = json.loads((folder / INDEX).read_text())
+        shards = [entry["file"] for entry in index["shards"]]
+        if index.get("format") != FORMAT or not all(isinstance(f, str) for f in shards):
+            raise ValueError
+    except (OSError, ValueError, KeyError, TypeError):
+        return foreign_names(folder, [INDEX]) or f"no zoo {INDEX}"
+    return foreign_names(folder, [INDEX, *shards])
 
 
 def _check_record(name, x, y):
@@ -187,18 +192,9 @@ def pack(source, out, shard_bytes=SHARD_BYTES, overwrite=False, window=100):
     import tensorflow as tf
 
     out = Path(out)
-    if out.exists() and (not out.is_dir() or any(out.iterdir())):
-        if not overwrite:
-            raise ShardError(f"{out} already exists and is not empty; pass overwrite=True "
-                             "(--overwrite) to replace it.")
-        if not _is_pack(out):
-            raise ShardError(f"{out} is not a shard folder (no zoo {INDEX}); --overwrite "
-                             "replaces an earlier pack only, never other files. Choose "
-                             "another --out.")
-    if isinstance(source, (str, os.PathLike)) and Path(source).exists() and (
-            out.resolve() == Path(source).resolve()
-            or out.resolve() in Path(source).resolve().parents):
-        raise ShardError(f"--out {out} holds the source {source}; write the shards elsewhere.")
+    sources = [source] if isinstance(source, (str, os.PathLike)) else []
+    check_out(out, "an earlier pack", _earlier_pack, sources=sources, overwrite=overwrite,
+              error=ShardError)
     if int(shard_bytes) <= 0:
         raise ShardError(f"shard_bytes must be positive. Received: {shard_bytes!r}")
     kind, meta, records = _records_of(source, window)
@@ -239,14 +235,7 @@ def pack(source, out, shard_bytes=SHARD_BYTES, overwrite=False, window=100):
                  "length_quantiles": [int(q) for q in np.quantile(lengths, np.linspace(0, 1, 11))],
                  "shards": shards}
         write_text(staging / INDEX, json.dumps(index, indent=1))
-        if out.exists():
-            trash = out.with_name(f".{out.name}.old-{uuid.uuid4().hex[:8]}")
-            out.rename(trash)
-            staging.rename(out)
-            shutil.rmtree(trash, ignore_errors=True)
-        else:
-            out.parent.mkdir(parents=True, exist_ok=True)
-            staging.rename(out)
+        replace_folder(staging, out)
     finally:
         if staging.exists():
             shutil.rmtree(staging, ignore_errors=True)

@@ -32,7 +32,7 @@ from zoo import backend
 from zoo.export import formats
 from zoo.export.endpoints import ExportError, chain_endpoints
 from zoo.export.streaming import NotCausalError, StepFunction, stream
-from zoo.files import atomic_path
+from zoo.files import atomic_path, check_out, foreign_names
 from zoo.pretrained.export import zoo_version
 
 FORMATS = ("saved_model", "litert", "onnx")
@@ -137,6 +137,8 @@ def export(model, path, format="saved_model", batch=None, steps=None, streaming=
         if target.exists() and not overwrite:
             raise FileExistsError(f"{target} exists; pass overwrite=True (--overwrite) to "
                                   "replace it.")
+        check_out(target, f"an earlier {format} export", earlier_export(format),
+                  overwrite=overwrite, error=ExportError)
     full_card = _jsonable({
         "zoo_export": 1, "format": format, "quantize": quantize, "zoo_version": zoo_version(),
         "model": {"class": type(model).__name__, "name": model.name,
@@ -223,6 +225,31 @@ def _describe_outputs(loaded, card):
     for name, entry in card["signatures"].items():
         outputs = signatures[name].structured_outputs
         entry["outputs"] = {key: spec_of(value) for key, value in sorted(outputs.items())}
+
+
+#: What `write_saved_model` leaves at the top of a SavedModel folder.
+SAVED_MODEL_NAMES = ("saved_model.pb", "fingerprint.pb", "variables", "assets")
+
+
+def earlier_export(format):
+    """`earlier(path)` for `zoo.files.check_out`: None when `path` is an export of `format`
+    that zoo wrote (its card says so) holding nothing else; otherwise why not."""
+    def earlier(path):
+        path = Path(path)
+        if format == "saved_model" and not path.is_dir():
+            return "it is a file, and a SavedModel is a folder"
+        if format != "saved_model" and path.is_dir():
+            return "it is a folder"
+        try:
+            card = read_card(path)
+        except Exception:  # any unreadable or foreign file: not an export of zoo's
+            card = None
+        if not isinstance(card, dict) or card.get("zoo_export") != 1 or (
+                card.get("format") != format):
+            return ((foreign_names(path, SAVED_MODEL_NAMES) if path.is_dir() else None)
+                    or f"it carries no zoo card of a {format} export")
+        return foreign_names(path, SAVED_MODEL_NAMES) if path.is_dir() else None
+    return earlier
 
 
 def read_card(path):

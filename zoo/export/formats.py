@@ -4,11 +4,10 @@ each carries (SavedModel: `assets/zoo_card.json`; LiteRT: the model's metadata e
 
 import json
 import os
-import shutil
-import tempfile
 from pathlib import Path
 
 from zoo.export.endpoints import ExportError
+from zoo.files import replace_folder
 
 CARD_NAME = "zoo_card"
 CARD_FILE = "zoo_card.json"
@@ -35,19 +34,13 @@ def attach_saved_model_card(folder, card):
 
 
 def move_folder_into_place(scratch, path, overwrite):
-    """Moves folder `scratch` to `path` in one rename; an existing `path` is replaced only
-    with `overwrite` (moved aside first, deleted after)."""
+    """Moves folder `scratch` to `path`; an existing `path` (which `check_out` has found an
+    earlier export) is replaced only with `overwrite`: moved aside, swapped, then removed."""
     path = Path(path)
-    old = None
-    if path.exists():
-        if not overwrite:
-            raise FileExistsError(f"{path} exists; pass overwrite=True (--overwrite) to "
-                                  "replace it.")
-        old = Path(tempfile.mkdtemp(dir=path.parent, prefix=f".{path.name}.old-"))
-        os.rename(path, old / "x")
-    os.rename(scratch, path)
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
+    if path.exists() and not overwrite:
+        raise FileExistsError(f"{path} exists; pass overwrite=True (--overwrite) to "
+                              "replace it.")
+    replace_folder(scratch, path)
 
 
 # -- LiteRT -----------------------------------------------------------------------------------

@@ -18,12 +18,24 @@ from pathlib import Path
 import keras
 import numpy as np
 
-from zoo.files import LockedError, atomic_path, file_lock, write_text
+from zoo.files import (LockedError, atomic_path, check_out, file_lock, foreign_names,
+                       replace_folder, write_text)
 
 STATE = "state.json"
 SETTINGS = "run.json"
-#: What a run leaves in its folder; `--overwrite` replaces a folder holding nothing else.
-RUN_FILES = ("model.keras", "metrics.json", "predictions.png", "manifest.json")
+#: What a run leaves in its folder (`run.json`, its settings, is the mark of a run);
+#: `--overwrite` replaces a folder holding nothing else.
+RUN_FILES = ("model.keras", "metrics.json", "predictions.png", "manifest.json", SETTINGS)
+
+
+def earlier_run(folder):
+    """None when `folder` holds a finished run's results and nothing else; else why not."""
+    if not folder.is_dir():
+        return "it is a file"
+    foreign = foreign_names(folder, [*RUN_FILES, *(p.name for p in folder.glob("*.weights.h5"))])
+    if foreign or (folder / SETTINGS).is_file():
+        return foreign
+    return f"no {SETTINGS}, which every zoo run leaves"
 
 
 class RunError(ValueError):
@@ -66,10 +78,13 @@ class RunFolder:
         resume: continue the interrupted run staged for `out`.
         resumable: False for a run that keeps no checkpoint: a failed or interrupted one
             then leaves nothing staged.
+        sources: the data the run reads (`--overwrite` never replaces them).
     """
 
-    def __init__(self, out, settings, overwrite=False, resume=False, resumable=True):
+    def __init__(self, out, settings, overwrite=False, resume=False, resumable=True,
+                 sources=()):
         self.resumable = resumable
+        self.sources = list(sources)
         self.out = Path(os.path.abspath(out))
         self.settings = json.loads(json.dumps(finite_or_none(settings), default=str))
         self.overwrite = overwrite
@@ -84,17 +99,9 @@ class RunFolder:
         out, staged = self.out, self.path
         if out.exists() and not out.is_dir():
             raise RunError(f"--out {out} is a file; a run writes a folder.")
-        if not self.resume and out.is_dir() and any(out.iterdir()):
-            if not self.overwrite:
-                raise RunError(f"--out {out} exists and is not empty; pass --overwrite to "
-                               "replace it, or choose another folder.")
-            foreign = sorted(p.name for p in out.iterdir() if p.name not in RUN_FILES
-                             and not p.name.endswith(".weights.h5"))
-            if foreign:
-                shown = ", ".join(foreign[:3]) + (", ..." if len(foreign) > 3 else "")
-                raise RunError(f"--out {out} holds files a run does not write ({shown}); "
-                               "--overwrite replaces only an earlier run's results. Choose "
-                               "another folder.")
+        if not self.resume:
+            check_out(out, "an earlier run's results", earlier_run, sources=self.sources,
+                      overwrite=self.overwrite, error=RunError)
         try:
             out.parent.mkdir(parents=True, exist_ok=True)
         except OSError as error:
@@ -169,19 +176,9 @@ class RunFolder:
     def publish(self):
         """Moves the finished run to `out` in one rename (the old `out` only after)."""
         shutil.rmtree(self.checkpoint, ignore_errors=True)
-        (self.path / SETTINGS).unlink(missing_ok=True)
-        old = None
-        if self.out.is_dir():
-            if any(self.out.iterdir()):
-                old = self.out.parent / f".{self.out.name}.old-{os.getpid()}"
-                os.replace(self.out, old)
-            else:
-                self.out.rmdir()
-        os.replace(self.path, self.out)  # the lock moves along, still held
+        replace_folder(self.path, self.out)  # the lock moves along, still held
         (self.out / ".lock").unlink(missing_ok=True)
         self._release()
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
         return self.out
 
 
