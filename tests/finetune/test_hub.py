@@ -438,3 +438,22 @@ def test_load_model_trusts_a_handle_for_that_file_only(hostile, monkeypatch):
     with pytest.raises(ValueError, match="trust list"):
         zoo.load_model(file)
     victim.unlink(missing_ok=True)
+
+
+def test_a_url_trusted_in_the_environment_loads_from_the_cache(sequence_path, tmp_path,
+                                                              monkeypatch):
+    """The URL, whole on the list, is trusted; the file opens the cached copy, no fetch."""
+    import hashlib
+    import shutil
+
+    path, encoder = sequence_path
+    url = "https://tfhub.dev/zoo/tests/sequence-encoder/1"
+    shutil.copytree(path, tmp_path / "cache" / hashlib.sha1(url.encode()).hexdigest())
+    monkeypatch.setenv("TFHUB_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setattr(zoo.saving, "_TRUSTED", [])
+    keras.Sequential([keras.Input((None, 3)), HubEncoder(url)]).save(tmp_path / "url.keras")
+    monkeypatch.setenv(zoo.hub.TRUST_ENV, f"/nowhere{os.pathsep}{url}")
+    x = np.random.default_rng(5).normal(size=(1, 4, 3)).astype("float32")
+    for load in (zoo.load_model, keras.models.load_model):
+        np.testing.assert_allclose(load(tmp_path / "url.keras")(x).numpy(), encoder(x).numpy(),
+                                   atol=1e-6)
