@@ -22,6 +22,7 @@ from zoo import distribute, export, pretrained, recipes  # noqa: E402
 from zoo.catalog import get, info  # noqa: E402
 from zoo.pretrained import list_pretrained  # noqa: E402
 from zoo.registry import list_models, register_model  # noqa: E402
+from zoo.files import FileError  # noqa: E402
 from zoo.saving import load_model  # noqa: E402
 
 try:
@@ -29,7 +30,7 @@ try:
 except _metadata.PackageNotFoundError:  # running from a source tree that is not installed
     __version__ = "unknown"
 
-__all__ = ["get", "info", "load_model", "list_models", "list_pretrained", "register_model", "data",
+__all__ = ["get", "info", "load_model", "FileError", "list_models", "list_pretrained", "register_model", "data",
            "layers", "losses", "metrics", "models", "pretrained", "recipes", "finetune", "hub",
            "export", "distribute",
            "__version__"]

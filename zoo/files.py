@@ -27,6 +27,38 @@ class LockedError(RuntimeError):
     """Another process holds the lock."""
 
 
+class FileError(ValueError):
+    """A file zoo was asked to read is damaged or not what it claims: the message names the
+    file (and the member or field), what was expected and what was found."""
+
+
+def shown(text, limit=80):
+    """`text` fit for a one-line message: control characters (a NUL byte included) written
+    as escapes, and a long text cut to its first and last characters with its length."""
+    text = os.fspath(text) if isinstance(text, os.PathLike) else str(text)
+    escaped = "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+    if len(escaped) <= limit:
+        return escaped
+    return f"{escaped[:limit * 2 // 3]}...{escaped[-(limit // 4):]} ({len(text)} characters)"
+
+
+def check_path_text(path, what="path"):
+    """Refuses a path holding a NUL byte or another control character before the operating
+    system sees it.
+
+    Raises:
+        FileError: naming the character and where it is.
+    """
+    text = os.fspath(path)
+    if isinstance(text, bytes):
+        text = text.decode("utf-8", "replace")
+    for position, char in enumerate(text):
+        if not char.isprintable():
+            raise FileError(f"The {what} {shown(text)} holds the control character "
+                            f"{repr(char)[1:-1]} at position {position}; a {what} cannot.")
+    return text
+
+
 @contextlib.contextmanager
 def atomic_path(path):
     """Yield a temporary path beside `path`; move it over `path` only on success."""
@@ -124,6 +156,7 @@ def check_out(out, kind, earlier, sources=(), overwrite=False, flag="--out",
     """
     if not os.fspath(out):
         raise error(f"{flag} is empty; name the folder or file to write.")
+    check_path_text(out, f"{flag} path")
     target = Path(os.path.abspath(out)).resolve()
     if not target.exists() and not target.is_symlink():
         return

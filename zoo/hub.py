@@ -32,8 +32,9 @@ import keras
 import tensorflow as tf
 
 from zoo import backend
-from zoo.saving import (TRUST_ENV, file_handle, is_trusted, is_url as _is_url, trust, trusted,
-                         untrust)
+from zoo.files import check_path_text, shown
+from zoo.saving import (TRUST_ENV, TrustError, file_handle, is_trusted, is_url as _is_url, trust,
+                         trusted, untrust)
 
 _NO_NETWORK_HINT = (
     "No network is needed for a local copy: pass the SavedModel folder as the handle, or "
@@ -77,12 +78,13 @@ def load_module(handle):
     backend.require("A TensorFlow Hub module (zoo.hub)")
     if not isinstance(handle, (str, os.PathLike)):
         raise TypeError(f"A hub handle is a path or a URL. Received: {handle!r}")
-    handle = os.fspath(handle)
+    handle = check_path_text(os.fspath(handle), "hub handle")
     is_url = _is_url(handle)
     if not is_url and not os.path.exists(handle):
-        raise ValueError(f"No SavedModel at {handle!r}: the path does not exist.")
+        raise ValueError(f"No SavedModel at {shown(handle)!r}: the path does not exist.")
     if not is_url and not os.path.isfile(os.path.join(handle, "saved_model.pb")):
-        raise ValueError(f"{handle!r} is not a SavedModel folder (no saved_model.pb in it).")
+        raise ValueError(f"{shown(handle)!r} is not a SavedModel folder (no saved_model.pb in "
+                         "it).")
     try:
         # Text modules (the MiniLM export) use TensorFlow Text's tokenizer ops, which must
         # be registered before loading.
@@ -94,7 +96,7 @@ def load_module(handle):
     except Exception as error:  # tensorflow_hub raises many kinds for a failed download
         if is_url:
             raise ValueError(
-                f"Could not load {handle!r} ({type(error).__name__}: {error}). "
+                f"Could not load {shown(handle)!r} ({type(error).__name__}: {error}). "
                 + _NO_NETWORK_HINT
             ) from error
         raise
@@ -269,24 +271,23 @@ class HubEncoder(keras.layers.Layer):
             raise ValueError(f"A HubEncoder config needs a handle string. Received: {handle!r}")
         if _in_safe_mode() is not True:  # safe_mode=False, or a call from the user's code
             return cls(**config)
-        resolved = file_handle(handle)
+        resolved = file_handle(check_path_text(handle, "hub handle"))
         if not is_trusted(resolved):
-            where = "" if resolved == handle else f" ({resolved})"
-            raise ValueError(
-                f"This model file asks to open the hub module {handle!r}{where}, which is not "
-                "on zoo's hub trust list. Opening a SavedModel runs its graph, so a file may "
-                f"not choose one. If you trust it: zoo.hub.trust({resolved!r}) in code, or "
-                f"{TRUST_ENV}={resolved} in the environment, or `--trust-hub {resolved}` on "
-                "the command line (or load with safe_mode=False)."
+            where = "" if resolved == handle else f" ({shown(resolved)})"
+            raise TrustError(
+                f"This model file names the hub module {shown(handle)}{where}, which is not on "
+                "zoo's hub trust list; opening it would run its graph. If you trust it: "
+                f"zoo.hub.trust(PATH), {TRUST_ENV}=PATH or --trust-hub PATH, with the path "
+                "above (or load with safe_mode=False)."
             )
         if _is_url(resolved):
             cached = _cached_url(resolved)
             if cached is None:
-                raise ValueError(
-                    f"This model file names the hub URL {handle!r}: URLs are never fetched "
+                raise TrustError(
+                    f"This model file names the hub URL {shown(handle)}: URLs are never fetched "
                     "while loading a file, and it is not in the TF Hub cache "
                     "($TFHUB_CACHE_DIR). Open it once in code with "
-                    f"zoo.hub.HubEncoder({handle!r}), or use a local copy."
+                    f"zoo.hub.HubEncoder({shown(handle)!r}), or use a local copy."
                 )
             config["_source"] = cached
         else:

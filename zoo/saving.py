@@ -25,9 +25,12 @@ tell zoo which file it reads, so there a relative handle is refused in safe mode
 
 import contextlib
 import contextvars
+import json
 import os
 import re
 from pathlib import Path
+
+from zoo.files import FileError, check_path_text, shown
 
 #: Environment variable with trusted hub handles (folders or URLs).
 TRUST_ENV = "ZOO_TRUSTED_HUB"
@@ -154,7 +157,7 @@ def file_handle(handle):
         return _normal(handle)
     folder = _FILE_FOLDER.get()
     if folder is None:
-        raise ValueError(
+        raise TrustError(
             f"This model file names the relative hub handle {handle!r}. A relative handle is "
             "resolved against the model file's folder, never the working directory, and "
             "keras.models.load_model does not say which file it reads: load it with "
@@ -172,8 +175,157 @@ def reading_file(path):
         _FILE_FOLDER.reset(token)
 
 
+#: What a `.keras` file must hold, and the most zoo reads of each part.
+REQUIRED_MEMBERS = ("config.json",)
+MAX_CONFIG_BYTES = 64 * 2**20
+MAX_MEMBERS = 100_000
+MAX_ARCHIVE_BYTES = 64 * 2**30
+#: The deepest nesting of a config zoo parses (zoo's own files stay under 30).
+MAX_JSON_DEPTH = 200
+#: Packages whose objects a file may name; Keras imports from no others either.
+ALLOWED_PACKAGES = ("keras", "keras_hub", "zoo")
+#: Keras's own markers for values that are not objects (tuples, arrays, tensors...).
+_VALUE_MARKERS = ("__tuple__", "__numpy__", "__tensor__", "__bytes__", "__ellipsis__",
+                  "__slice__", "__typespec__", "__keras_tensor__")
+_HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
+
+
+class TrustError(ValueError):
+    """A model file names a hub module that is not on the trust list."""
+
+
+def parse_json(text, where, max_depth=MAX_JSON_DEPTH):
+    """JSON of a file zoo reads, refused when nested deeper than `max_depth` (checked before
+    parsing, so no RecursionError) or malformed.
+
+    Raises:
+        FileError: naming `where`, what was expected and what was found.
+    """
+    if isinstance(text, bytes):
+        try:
+            text = text.decode("utf-8")
+        except UnicodeDecodeError as error:
+            raise FileError(f"{where} is not UTF-8 text (byte {error.start}); it should be "
+                            "JSON.") from None
+    depth = 0
+    for token in _JSON_TOKENS.finditer(text):
+        char = token.group()
+        if char in "[{":
+            depth += 1
+            if depth > max_depth:
+                raise FileError(f"{where} nests deeper than {max_depth} levels (at character "
+                                f"{token.start()}); zoo reads no JSON that deep.")
+        elif char in "]}":
+            depth -= 1
+    try:
+        return json.loads(text)
+    except ValueError as error:
+        raise FileError(f"{where} is not valid JSON ({error.msg} at line {error.lineno}, "
+                        f"column {error.colno}).") from None
+
+
+_JSON_TOKENS = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]')
+
+
+def _named_objects(node, where):
+    """`(where, module, name, class_name)` of every object a parsed config names."""
+    stack = [(node, where)]
+    while stack:
+        node, where = stack.pop()
+        if isinstance(node, dict):
+            if isinstance(node.get("class_name"), str) and "config" in node:
+                inner = node.get("config")
+                name = inner if isinstance(inner, str) else node["class_name"]
+                yield where, node.get("module"), name, node["class_name"]
+            stack.extend((value, f"{where}.{key}") for key, value in node.items())
+        elif isinstance(node, list):
+            stack.extend((value, f"{where}[{i}]") for i, value in enumerate(node))
+
+
+def check_config(config, file):
+    """Refuses a config that names an object outside Keras and zoo, or code.
+
+    Raises:
+        FileError: naming the file, the place in config.json and the object.
+    """
+    import builtins
+
+    for where, module, name, class_name in _named_objects(config, "config"):
+        if class_name in _VALUE_MARKERS:
+            continue
+        package = module.split(".")[0] if isinstance(module, str) else None
+        foreign = package is not None and package not in ALLOWED_PACKAGES and package != "builtins"
+        code = class_name == "__lambda__" or (package == "builtins" and hasattr(builtins, name))
+        unsafe = package in ("keras", "keras_hub") and class_name == "function" and any(
+            part in module.split(".") for part in ("config", "saving", "utils"))
+        if foreign or code or unsafe:
+            role = where.rsplit(".", 1)[-1]
+            what = "Python code" if class_name == "__lambda__" else f"`{shown(module)}.{shown(name)}`"
+            raise FileError(f"{file}: config.json names {what} as {role!r} ({shown(where, 60)}); "
+                            "zoo loads only Keras and zoo objects from a file.")
+
+
+def check_archive(path):
+    """Checks a `.keras` file before Keras reads it: a whole zip archive (every member's
+    CRC), the members Keras needs, sizes within limits, a config that parses within the
+    depth limit and names only Keras and zoo objects, weights in HDF5.
+
+    Returns:
+        The parsed config.
+
+    Raises:
+        FileError: naming the file, the member, what was expected and what was found.
+    """
+    import zipfile
+
+    path = Path(path)
+    try:
+        archive = zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, OSError) as error:
+        raise FileError(f"{shown(path)} is not a .keras file (a .keras file is a zip archive): "
+                        f"{shown(error, 60)}.") from None
+    with archive:
+        members = archive.infolist()
+        names = {m.filename for m in members}
+        for required in REQUIRED_MEMBERS:
+            if required not in names:
+                raise FileError(f"{shown(path)} has no {required}: not a .keras file, or a "
+                                "damaged one.")
+        total = sum(m.file_size for m in members)
+        if len(members) > MAX_MEMBERS or total > MAX_ARCHIVE_BYTES:
+            raise FileError(f"{shown(path)} unpacks to {len(members)} members, {total} bytes; "
+                            f"zoo reads at most {MAX_MEMBERS} members, {MAX_ARCHIVE_BYTES} bytes.")
+        config_size = archive.getinfo("config.json").file_size
+        if config_size > MAX_CONFIG_BYTES:
+            raise FileError(f"{shown(path)}: config.json unpacks to {config_size} bytes; zoo "
+                            f"reads at most {MAX_CONFIG_BYTES}.")
+        try:
+            bad = archive.testzip()
+        except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError) as error:
+            raise FileError(f"{shown(path)} is damaged: {shown(error, 80)}.") from None
+        if bad is not None:
+            raise FileError(f"{shown(path)} is damaged: member {shown(bad)} fails its CRC-32 "
+                            "check.")
+        config = parse_json(archive.read("config.json"), f"{shown(path)}: config.json")
+        if not isinstance(config, dict):
+            raise FileError(f"{shown(path)}: config.json should hold a JSON object (a model's "
+                            f"config); it holds {type(config).__name__}.")
+        if "model.weights.h5" in names:
+            with archive.open("model.weights.h5") as weights:
+                head = weights.read(8)
+            if head != _HDF5_SIGNATURE:
+                kind = " (it looks like a pickle)" if head[:1] == b"\x80" else ""
+                raise FileError(f"{shown(path)}: model.weights.h5 is not an HDF5 file{kind}; "
+                                f"it starts with {head!r}.")
+    check_config(config, shown(path))
+    return config
+
+
 def load_model(path, trust_hub=(), compile=True):
-    """Opens a `.keras` file in Keras's safe mode, with zoo's trust list.
+    """Opens a `.keras` file in Keras's safe mode, with zoo's checks and trust list.
+
+    The archive is checked before Keras sees it (`check_archive`); hub modules open only
+    from the trust list, relative handles beside the file.
 
     Args:
         path: the `.keras` file.
@@ -185,24 +337,28 @@ def load_model(path, trust_hub=(), compile=True):
 
     Raises:
         FileNotFoundError: no file at `path`.
-        ValueError: a file that is not a `.keras` archive, or that names a hub module that is
-            not trusted.
+        FileError: a damaged file, or one that is not a `.keras` archive, or names objects
+            outside Keras and zoo.
+        TrustError: the file names a hub module that is not trusted.
     """
-    import zipfile
-
     import keras
 
+    check_path_text(path)
     path = Path(path)
     if not path.is_file():
-        raise FileNotFoundError(f"No model file at {path}.")
-    if not zipfile.is_zipfile(path):
-        raise ValueError(f"{path} is not a .keras file (a .keras file is a zip archive); it "
-                         "is damaged or of another kind.")
+        raise FileNotFoundError(f"There is no model file at {shown(path)}.")
+    check_archive(path)
     added = [h for h in map(_normal, trust_hub) if h not in _TRUSTED]
     trust(*trust_hub)
     try:
         with reading_file(path):
             return keras.models.load_model(path, compile=compile, safe_mode=True)
+    except (TrustError, FileError):
+        raise
+    except Exception as error:  # Keras and h5py raise many kinds for a damaged file
+        message = " ".join(str(error).split())
+        raise FileError(f"{shown(path)}: Keras could not rebuild the model from it "
+                        f"({type(error).__name__}: {shown(message, 160)}).") from error
     finally:
         for handle in added:
             _TRUSTED.remove(handle)

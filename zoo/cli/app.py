@@ -51,9 +51,8 @@ def cmd_pretrained(args):
 
 
 def _load_model(path, args):
-    """A `.keras` file in safe mode, hub modules only from the trust list (`--trust-hub`)."""
-    if not Path(path).is_file():
-        raise UsageError(f"no model file at {path}")
+    """A `.keras` file through `zoo.load_model`: checked, then Keras's safe mode, hub modules
+    only from the trust list (`--trust-hub`)."""
     return saving.load_model(path, trust_hub=args.trust_hub or ())
 
 
