@@ -10,7 +10,9 @@ home folder. `replace_folder` then swaps a finished folder in: beside, swap, rem
 """
 
 import contextlib
+import json
 import os
+import re
 import shutil
 import tempfile
 import time
@@ -40,6 +42,66 @@ def shown(text, limit=80):
     if len(escaped) <= limit:
         return escaped
     return f"{escaped[:limit * 2 // 3]}...{escaped[-(limit // 4):]} ({len(text)} characters)"
+
+
+#: The deepest nesting and the largest size of a JSON file zoo parses (zoo's own files
+#: nest under 30 levels).
+MAX_JSON_DEPTH = 200
+MAX_JSON_BYTES = 64 * 2**20
+_JSON_TOKENS = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]')
+
+
+def parse_json(text, where, max_depth=MAX_JSON_DEPTH, error=FileError, finite=True):
+    """Strict JSON of a file zoo reads: nesting deeper than `max_depth` is refused before
+    parsing (no RecursionError), and so are NaN and Infinity (not JSON) unless `finite` is
+    False.
+
+    Args:
+        text: str or bytes (UTF-8).
+        where: the file (and member), for messages.
+        error: the exception class to raise (a `ValueError`).
+        finite: refuse NaN, Infinity and -Infinity (True by default).
+
+    Raises:
+        FileError (or `error`): naming `where`, what was expected and what was found.
+    """
+    if isinstance(text, bytes):
+        try:
+            text = text.decode("utf-8")
+        except UnicodeDecodeError as failure:
+            raise error(f"{where} is not UTF-8 text (byte {failure.start}); it should be "
+                        "JSON.") from None
+    depth = 0
+    for token in _JSON_TOKENS.finditer(text):
+        char = token.group()
+        if char in "[{":
+            depth += 1
+            if depth > max_depth:
+                raise error(f"{where} nests deeper than {max_depth} levels (at character "
+                            f"{token.start()}); zoo reads no JSON that deep.")
+        elif char in "]}":
+            depth -= 1
+
+    def constant(name):
+        raise error(f"{where} holds {name}, which is not a JSON number; zoo reads finite "
+                    "numbers only.")
+
+    try:
+        return json.loads(text, parse_constant=constant if finite else None)
+    except json.JSONDecodeError as failure:
+        raise error(f"{where} is not valid JSON ({failure.msg} at line {failure.lineno}, "
+                    f"column {failure.colno}).") from None
+    except RecursionError:  # a depth the bracket count missed: refuse it all the same
+        raise error(f"{where} nests too deep for zoo to read.") from None
+
+
+def read_json(path, max_bytes=MAX_JSON_BYTES, error=FileError, **kwargs):
+    """`parse_json` of the file at `path`, refused when larger than `max_bytes`."""
+    path = Path(path)
+    size = path.stat().st_size
+    if size > max_bytes:
+        raise error(f"{path} holds {size} bytes; zoo reads JSON files of at most {max_bytes}.")
+    return parse_json(path.read_bytes(), str(path), error=error, **kwargs)
 
 
 def check_path_text(path, what="path"):

@@ -25,12 +25,11 @@ tell zoo which file it reads, so there a relative handle is refused in safe mode
 
 import contextlib
 import contextvars
-import json
 import os
 import re
 from pathlib import Path
 
-from zoo.files import FileError, check_path_text, shown
+from zoo.files import FileError, check_path_text, parse_json, shown
 
 #: Environment variable with trusted hub handles (folders or URLs).
 TRUST_ENV = "ZOO_TRUSTED_HUB"
@@ -180,8 +179,6 @@ REQUIRED_MEMBERS = ("config.json",)
 MAX_CONFIG_BYTES = 64 * 2**20
 MAX_MEMBERS = 100_000
 MAX_ARCHIVE_BYTES = 64 * 2**30
-#: The deepest nesting of a config zoo parses (zoo's own files stay under 30).
-MAX_JSON_DEPTH = 200
 #: Packages whose objects a file may name; Keras imports from no others either.
 ALLOWED_PACKAGES = ("keras", "keras_hub", "zoo")
 #: Keras's own markers for values that are not objects (tuples, arrays, tensors...).
@@ -192,39 +189,6 @@ _HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
 
 class TrustError(ValueError):
     """A model file names a hub module that is not on the trust list."""
-
-
-def parse_json(text, where, max_depth=MAX_JSON_DEPTH):
-    """JSON of a file zoo reads, refused when nested deeper than `max_depth` (checked before
-    parsing, so no RecursionError) or malformed.
-
-    Raises:
-        FileError: naming `where`, what was expected and what was found.
-    """
-    if isinstance(text, bytes):
-        try:
-            text = text.decode("utf-8")
-        except UnicodeDecodeError as error:
-            raise FileError(f"{where} is not UTF-8 text (byte {error.start}); it should be "
-                            "JSON.") from None
-    depth = 0
-    for token in _JSON_TOKENS.finditer(text):
-        char = token.group()
-        if char in "[{":
-            depth += 1
-            if depth > max_depth:
-                raise FileError(f"{where} nests deeper than {max_depth} levels (at character "
-                                f"{token.start()}); zoo reads no JSON that deep.")
-        elif char in "]}":
-            depth -= 1
-    try:
-        return json.loads(text)
-    except ValueError as error:
-        raise FileError(f"{where} is not valid JSON ({error.msg} at line {error.lineno}, "
-                        f"column {error.colno}).") from None
-
-
-_JSON_TOKENS = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]')
 
 
 def _named_objects(node, where):
@@ -306,7 +270,9 @@ def check_archive(path):
         if bad is not None:
             raise FileError(f"{shown(path)} is damaged: member {shown(bad)} fails its CRC-32 "
                             "check.")
-        config = parse_json(archive.read("config.json"), f"{shown(path)}: config.json")
+        # Keras writes a config's infinite values (a clip bound, say) as JSON's Infinity.
+        config = parse_json(archive.read("config.json"), f"{shown(path)}: config.json",
+                            finite=False)
         if not isinstance(config, dict):
             raise FileError(f"{shown(path)}: config.json should hold a JSON object (a model's "
                             f"config); it holds {type(config).__name__}.")

@@ -79,6 +79,8 @@ def parse_overrides(pairs):
             overrides[key] = json.loads(value)
         except json.JSONDecodeError:
             overrides[key] = value
+        except RecursionError:
+            raise UsageError(f"--set {key}: the value nests too deep.") from None
         if isinstance(overrides[key], float) and not math.isfinite(overrides[key]):
             raise UsageError(f"--set {key}: {value} is not a finite number.")
     return overrides

@@ -11,7 +11,7 @@ from zoo import pretrained, recipes
 from zoo.catalog import get
 from zoo.data import load_avec, save_avec, synthetic
 from zoo.cli.args import Interrupted, UsageError, parse_overrides, verbosity
-from zoo.files import check_out, foreign_names, replace_folder, write_text
+from zoo.files import check_out, foreign_names, read_json, replace_folder, write_text
 from zoo.recipes.avec import corpus_card, train_on_corpus
 from zoo.recipes.runs import RunFolder
 
@@ -225,7 +225,7 @@ def _earlier_demo(folder):
     if not folder.is_dir():
         return "it is a file"
     try:
-        written = json.loads((folder / DEMO_MARK).read_text())["files"]
+        written = read_json(folder / DEMO_MARK)["files"]
         if not isinstance(written, list):
             raise TypeError
     except (OSError, ValueError, KeyError, TypeError):

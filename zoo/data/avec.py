@@ -20,7 +20,7 @@ import pandas as pd
 
 from zoo.data.features import znorm
 from zoo.data.sequences import pad
-from zoo.files import write_text
+from zoo.files import shown, write_text
 
 TIME_COLUMNS = ("frametime", "time", "timestamp", "frame_time")
 SUFFIXES = (".csv", ".arff")
@@ -128,7 +128,7 @@ def read_table(path):
     except pd.errors.EmptyDataError:
         raise ValueError(f"{path}: the file is empty.") from None
     except pd.errors.ParserError as error:  # ragged rows: pandas names the line
-        raise ValueError(f"{path}: {' '.join(str(error).split())}") from None
+        raise ValueError(f"{path}: {shown(' '.join(str(error).split()), 120)}") from None
     if frame.empty:
         raise ValueError(f"{path}: no data rows.")
     for column in frame.columns:
@@ -137,9 +137,9 @@ def read_table(path):
         if bad.any():
             row = int(np.argmax(bad))
             cell = frame[column].iloc[row]
-            what = "an empty cell" if pd.isna(cell) else f"a non-numeric cell {cell!r}"
+            what = "an empty cell" if pd.isna(cell) else f"a non-numeric cell '{shown(cell, 40)}'"
             raise ValueError(
-                f"{path}, line {first_line + row}: {what} in column '{column}'."
+                f"{path}, line {first_line + row}: {what} in column '{shown(column, 40)}'."
             )
         frame[column] = values.astype(np.float64)
     frame.attrs["first_line"] = first_line  # file line of the first row, for messages
@@ -152,7 +152,7 @@ def _time_column(frame, path):
             return column
     raise ValueError(
         f"{path}: missing time column (one of {', '.join(TIME_COLUMNS)}); "
-        f"columns are {list(frame.columns)[:6]}..."
+        f"columns are {shown(list(frame.columns)[:6], 100)}..."
     )
 
 
@@ -191,8 +191,8 @@ def _read_labels(label_files, name, dimensions):
         missing = [d for d in dimensions if d.lower() not in lower]
         if missing:
             raise ValueError(
-                f"{path}: missing label column(s) {missing}; columns are "
-                f"{list(frame.columns)}."
+                f"{path}: missing label column(s) {shown(missing, 60)}; columns are "
+                f"{shown(list(frame.columns), 100)}."
             )
         values = frame[[lower[d.lower()] for d in dimensions]].to_numpy(np.float32)
         return frame, values, path
@@ -208,7 +208,7 @@ def _read_labels(label_files, name, dimensions):
         time = _time_column(frame, path)
         value_columns = [c for c in frame.columns if c != time]
         if not value_columns:
-            raise ValueError(f"{path}: missing label column next to '{time}'.")
+            raise ValueError(f"{path}: missing label column next to '{shown(time, 40)}'.")
         if times is None:
             times, times_path = frame, path
         if len(frame) != len(times):

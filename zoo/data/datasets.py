@@ -44,7 +44,7 @@ def _arrays(name, keys):
                 raise ValueError(f"{path} lacks the arrays {missing}: rewrite it with "
                                  "scripts/convert_datasets.py.")
             arrays = {k: data[k] for k in keys}
-    except (OSError, ValueError, zipfile.BadZipFile) as error:
+    except (OSError, ValueError, EOFError, KeyError, TypeError, zipfile.BadZipFile) as error:
         if "rewrite it" in str(error):
             raise
         raise ValueError(f"{path} is not a plain array file written by "

@@ -14,7 +14,7 @@ import numpy as np
 
 from zoo.data.shards import (FORMAT, INDEX, SHARD_BYTES, VERSION, ShardError, _sha256,
                              _shard_name)
-from zoo.files import check_out, foreign_names, replace_folder, write_text
+from zoo.files import check_out, foreign_names, read_json, replace_folder, write_text
 
 
 def _split_of(name):
@@ -118,7 +118,7 @@ def _records_of(source, window=100):
 def _earlier_pack(folder):
     """None when `folder` is a pack holding only its index and shards; else why not."""
     try:
-        index = json.loads((folder / INDEX).read_text())
+        index = read_json(folder / INDEX)
         shards = [entry["file"] for entry in index["shards"]]
         if index.get("format") != FORMAT or not all(isinstance(f, str) for f in shards):
             raise ValueError

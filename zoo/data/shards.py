@@ -21,11 +21,13 @@ half-way through an epoch.
 """
 
 import hashlib
-import json
 import re
 from pathlib import Path
 
 import numpy as np
+
+from zoo.files import read_json
+
 
 FORMAT = "zoo-shards"
 VERSION = 1
@@ -74,10 +76,7 @@ def read_index(folder, verify=True):
         what = f"holds {len(shard_files)} shard files but no {INDEX}" if shard_files else (
             "is empty" if not any(folder.iterdir()) else f"has no {INDEX} and no shards")
         raise ShardError(f"{folder} {what}; write shards with `zoo data pack`.")
-    try:
-        index = json.loads(path.read_text())
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise ShardError(f"{path}: not a readable index ({error}).") from None
+    index = read_json(path, error=ShardError)
     if not isinstance(index, dict) or index.get("format") != FORMAT:
         raise ShardError(f"{path}: not a zoo shard index (no \"format\": \"{FORMAT}\").")
     if index.get("version") != VERSION:

@@ -12,6 +12,8 @@ from importlib import resources
 
 import numpy as np
 
+from zoo.files import shown
+
 from zoo.data.sequences import pad
 
 BUNDLED = ("BasicMotions", "JapaneseVowels", "PickupGestureWiimoteZ")
@@ -83,7 +85,7 @@ def read_ts(source, name=None):
         except (EOFError, gzip.BadGzipFile, UnicodeDecodeError) as error:
             what = ("is not valid UTF-8 text" if isinstance(error, UnicodeDecodeError)
                     else "is truncated or not gzip data")
-            raise ValueError(f"{name} {what} ({error}).") from None
+            raise ValueError(f"{name} {what} ({shown(error, 80)}).") from None
     name = name or "<stream>"
     classes, problem, in_data = None, "", False
     sequences, labels = [], []
@@ -111,13 +113,15 @@ def read_ts(source, name=None):
         if not channels:
             raise ValueError(f"{where}: expected channels separated by ':' and a label.")
         if label not in classes:
-            raise ValueError(f"{where}: class {label!r} is not one of {classes}.")
+            raise ValueError(f"{where}: class '{shown(label, 40)}' is not one of "
+                             f"{shown(', '.join(classes), 120)}.")
         try:
             columns = [np.array([float(v) for v in c.split(",")], dtype="float32") for c in channels]
         except ValueError as error:
-            raise ValueError(f"{where}: {error}") from None
+            raise ValueError(f"{where}: {shown(error, 100)}") from None
         if len({len(c) for c in columns}) != 1:
-            raise ValueError(f"{where}: channels have different lengths {[len(c) for c in columns]}.")
+            lengths = shown([len(c) for c in columns], 80)
+            raise ValueError(f"{where}: channels have different lengths {lengths}.")
         if sequences and len(columns) != sequences[0].shape[1]:
             raise ValueError(
                 f"{where}: {len(columns)} channels, earlier cases have {sequences[0].shape[1]}."

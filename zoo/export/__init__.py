@@ -32,7 +32,7 @@ from zoo import backend
 from zoo.export import formats
 from zoo.export.endpoints import ExportError, chain_endpoints
 from zoo.export.streaming import NotCausalError, StepFunction, stream
-from zoo.files import atomic_path, check_out, foreign_names
+from zoo.files import atomic_path, check_out, foreign_names, read_json
 from zoo.pretrained.export import zoo_version
 
 FORMATS = ("saved_model", "litert", "onnx")
@@ -264,7 +264,7 @@ def read_card(path):
     card = None
     if path.is_dir():
         file = path / "assets" / formats.CARD_FILE
-        card = json.loads(file.read_text()) if file.is_file() else None
+        card = read_json(file) if file.is_file() else None
     elif path.suffix == ".tflite":
         card = formats.read_litert_card(path.read_bytes())
     elif path.suffix == ".onnx":

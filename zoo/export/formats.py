@@ -7,7 +7,7 @@ import os
 from pathlib import Path
 
 from zoo.export.endpoints import ExportError
-from zoo.files import replace_folder
+from zoo.files import parse_json, replace_folder
 
 CARD_NAME = "zoo_card"
 CARD_FILE = "zoo_card.json"
@@ -120,7 +120,7 @@ def read_litert_card(data):
             entry = model.Metadata(i)
             if entry.Name() == CARD_NAME.encode():
                 raw = bytes(model.Buffers(entry.Buffer()).DataAsNumpy())
-                return json.loads(raw.decode("utf-8"))
+                return parse_json(raw, "the LiteRT card")
     except Exception:  # not a flatbuffer, or a damaged one: no card to read
         return None
     return None
@@ -166,5 +166,5 @@ def read_onnx_card(path):
         return None
     for prop in proto.metadata_props:
         if prop.key == CARD_NAME:
-            return json.loads(prop.value)
+            return parse_json(prop.value, f"{path}: the ONNX card")
     return None

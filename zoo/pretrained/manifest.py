@@ -8,10 +8,11 @@ and never breaks the shipped entries.
 """
 
 import fnmatch
-import json
 import os
 import warnings
 from pathlib import Path
+
+from zoo.files import read_json
 
 
 MANIFEST = "manifest.json"
@@ -121,11 +122,7 @@ def read_manifest(folder):
     path = Path(folder) / MANIFEST
     if not path.is_file():
         return {}
-    try:
-        manifest = json.loads(path.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as error:
-        raise ValueError(f"{path} is not valid JSON: {error}") from None
-    return validate_manifest(manifest, path)
+    return validate_manifest(read_json(path), path)
 
 
 def _entries():

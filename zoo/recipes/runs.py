@@ -19,7 +19,7 @@ import keras
 import numpy as np
 
 from zoo.files import (LockedError, atomic_path, check_out, file_lock, foreign_names,
-                       replace_folder, write_text)
+                       read_json, replace_folder, write_text)
 
 STATE = "state.json"
 SETTINGS = "run.json"
@@ -113,7 +113,7 @@ class RunFolder:
                 done = " (it holds a finished run)" if out.is_dir() else ""
                 raise RunError(f"Nothing to resume for {out}{done}: no interrupted run in "
                                f"{staged}.")
-            saved = json.loads((staged / SETTINGS).read_text())
+            saved = read_json(staged / SETTINGS, error=RunError)
             if saved != self.settings:
                 changed = sorted(k for k in set(saved) | set(self.settings)
                                  if saved.get(k) != self.settings.get(k))
@@ -265,7 +265,7 @@ def resume_state(folder):
     folder = Path(folder)
     if not (folder / STATE).is_file():
         return None, {"epochs_done": 0, "history": {}, "best_epoch": None}
-    state = json.loads((folder / STATE).read_text())
+    state = read_json(folder / STATE, error=RunError)
     model = keras.models.load_model(folder / "model.keras")  # our own file, safe mode on
     variables, values = _seed_variables(model), state.get("seed_states", [])
     if len(variables) == len(values):
