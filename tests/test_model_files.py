@@ -146,3 +146,36 @@ def test_a_path_with_a_nul_byte_is_named_not_passed_on(capsys):
     assert main(["evaluate", "bad\x00.keras", "--data", "recola_like"]) == 2
     err = capsys.readouterr().err
     assert "control character \\x00 at position 3" in err and err.count("\n") == 1, err
+
+
+def _hub_file(path, handle):
+    """A `.keras` file whose HubEncoder names `handle` (no module behind it)."""
+    layer = {"module": "zoo.hub", "class_name": "HubEncoder", "registered_name": "zoo>HubEncoder",
+             "config": {"name": "enc", "handle": handle, "endpoint": None, "output_key": None,
+                        "train_only": None, "trainable": False}}
+    config = {"module": "keras", "class_name": "Sequential", "registered_name": None,
+              "config": {"name": "s", "layers": [
+                  {"module": "keras.layers", "class_name": "InputLayer", "registered_name": None,
+                   "config": {"batch_shape": [None, 3], "dtype": "float32", "name": "in"}},
+                  layer]}}
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("config.json", json.dumps(config))
+        archive.writestr("metadata.json", json.dumps({"keras_version": keras.__version__}))
+    return path
+
+
+@pytest.mark.parametrize("handle, text", [
+    ("/srv/mod\x00ule", "holds the control character \\x00"),
+    ("/" + "m" * 10_000, "(10001 characters)"),
+])
+def test_hostile_handles_in_a_file_are_one_short_line(tmp_path, capsys, handle, text):
+    path = _hub_file(tmp_path / "hub.keras", handle)
+    for argv in (["evaluate", str(path), "--data", "recola_like"],
+                 ["evaluate", str(tmp_path / "x.keras"), "--data", "recola_like",
+                  "--trust-hub", handle]):
+        assert main(argv) == 2
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and "Traceback" not in err, err
+        assert len(err.replace(str(tmp_path), "")) < 300, err
+    assert main(["evaluate", str(path), "--data", "recola_like"]) == 2
+    assert text in capsys.readouterr().err

@@ -273,13 +273,12 @@ class HubEncoder(keras.layers.Layer):
             return cls(**config)
         resolved = file_handle(check_path_text(handle, "hub handle"))
         if not is_trusted(resolved):
-            where = "" if resolved == handle else f" ({shown(resolved)})"
+            written = "" if resolved == handle else f" (written {shown(handle, 30)!r})"
             raise TrustError(
-                f"This model file names the hub module {shown(handle)}{where}, which is not on "
-                "zoo's hub trust list; opening it would run its graph. If you trust it: "
-                f"zoo.hub.trust(PATH), {TRUST_ENV}=PATH or --trust-hub PATH, with the path "
-                "above (or load with safe_mode=False)."
-            )
+                f"This model file names the hub module {shown(resolved)}{written}, not on "
+                "zoo's hub trust list (opening it runs its graph). To trust it: "
+                f"zoo.hub.trust(PATH), {TRUST_ENV}=PATH or --trust-hub PATH (or "
+                "safe_mode=False).")
         if _is_url(resolved):
             cached = _cached_url(resolved)
             if cached is None:

@@ -93,7 +93,8 @@ def _normal(handle, base=None):
 
 def _check_handle(handle):
     if not isinstance(handle, (str, os.PathLike)) or not os.fspath(handle):
-        raise TypeError(f"A hub handle is a path or a URL. Received: {handle!r}")
+        raise TypeError(f"A hub handle is a path or a URL. Received: {shown(repr(handle))}")
+    check_path_text(handle, "hub handle")
 
 
 def trust(*handles):
