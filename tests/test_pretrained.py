@@ -316,7 +316,8 @@ def _manifest_with(tmp_path, change):
     change(manifest)
     folder = tmp_path / "bad"
     folder.mkdir()
-    (folder / "manifest.json").write_text(json.dumps(manifest))
+    (folder / "manifest.json").write_text(json.dumps(manifest).replace('"__HUGE__"', "1e400")
+                                          .replace('"__DEEP__"', "[" * 100_000 + "]" * 100_000))
     return folder
 
 
@@ -331,7 +332,13 @@ def _manifest_with(tmp_path, change):
     (lambda m: m["entries"]["gru_classifier.mine"].update(sha256="xyz"), "64 lower-case hex"),
     (lambda m: m["entries"]["gru_classifier.mine"].update(tag="other"), "key must be name.tag"),
     (lambda m: m["entries"]["gru_classifier.mine"]["metrics"].update(accuracy="high"),
-     "metric 'accuracy' must be a number"),
+     "metric 'accuracy' must be a finite number"),
+    (lambda m: m["entries"]["gru_classifier.mine"]["metrics"].update(accuracy="__HUGE__"),
+     "metric 'accuracy' must be a finite number. Received inf"),
+    (lambda m: m["entries"]["gru_classifier.mine"]["metrics"].update(accuracy=float("nan")),
+     "holds NaN, which is not a JSON number"),
+    (lambda m: m["entries"]["gru_classifier.mine"].update(notes="__DEEP__"),
+     "nests deeper than 200 levels"),
     (lambda m: m.update(format=2), "unknown manifest format 2"),
 ])
 def test_a_bad_manifest_is_refused_whole_and_harms_nothing_else(tmp_path, monkeypatch, change,

@@ -34,7 +34,7 @@ class FileError(ValueError):
     file (and the member or field), what was expected and what was found."""
 
 
-def shown(text, limit=80):
+def shown(text, limit=120):
     """`text` fit for a one-line message: control characters (a NUL byte included) written
     as escapes, and a long text cut to its first and last characters with its length."""
     text = os.fspath(text) if isinstance(text, os.PathLike) else str(text)

@@ -275,10 +275,9 @@ class HubEncoder(keras.layers.Layer):
         if not is_trusted(resolved):
             written = "" if resolved == handle else f" (written {shown(handle, 30)!r})"
             raise TrustError(
-                f"This model file names the hub module {shown(resolved)}{written}, not on "
-                "zoo's hub trust list (opening it runs its graph). To trust it: "
-                f"zoo.hub.trust(PATH), {TRUST_ENV}=PATH or --trust-hub PATH (or "
-                "safe_mode=False).")
+                f"The model file's hub module {shown(resolved)}{written} is not on zoo's hub "
+                "trust list (opening it runs its graph): trust it with zoo.hub.trust, "
+                f"{TRUST_ENV} or --trust-hub.")
         if _is_url(resolved):
             cached = _cached_url(resolved)
             if cached is None:

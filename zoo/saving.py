@@ -188,6 +188,11 @@ _VALUE_MARKERS = ("__tuple__", "__numpy__", "__tensor__", "__bytes__", "__ellips
 _HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
 
 
+def _name(path):
+    """A file's path in a message: whole (it is the user's), control characters escaped."""
+    return shown(path, limit=4096)
+
+
 class TrustError(ValueError):
     """A model file names a hub module that is not on the trust list."""
 
@@ -225,7 +230,8 @@ def check_config(config, file):
             part in module.split(".") for part in ("config", "saving", "utils"))
         if foreign or code or unsafe:
             role = where.rsplit(".", 1)[-1]
-            what = "Python code" if class_name == "__lambda__" else f"`{shown(module)}.{shown(name)}`"
+            what = ("Python code" if class_name == "__lambda__"
+                    else f"`{shown(module)}.{shown(name)}`")
             raise FileError(f"{file}: config.json names {what} as {role!r} ({shown(where, 60)}); "
                             "zoo loads only Keras and zoo objects from a file.")
 
@@ -247,44 +253,44 @@ def check_archive(path):
     try:
         archive = zipfile.ZipFile(path)
     except (zipfile.BadZipFile, OSError) as error:
-        raise FileError(f"{shown(path)} is not a .keras file (a .keras file is a zip archive): "
+        raise FileError(f"{_name(path)} is not a .keras file (a .keras file is a zip archive): "
                         f"{shown(error, 60)}.") from None
     with archive:
         members = archive.infolist()
         names = {m.filename for m in members}
         for required in REQUIRED_MEMBERS:
             if required not in names:
-                raise FileError(f"{shown(path)} has no {required}: not a .keras file, or a "
+                raise FileError(f"{_name(path)} has no {required}: not a .keras file, or a "
                                 "damaged one.")
         total = sum(m.file_size for m in members)
         if len(members) > MAX_MEMBERS or total > MAX_ARCHIVE_BYTES:
-            raise FileError(f"{shown(path)} unpacks to {len(members)} members, {total} bytes; "
+            raise FileError(f"{_name(path)} unpacks to {len(members)} members, {total} bytes; "
                             f"zoo reads at most {MAX_MEMBERS} members, {MAX_ARCHIVE_BYTES} bytes.")
         config_size = archive.getinfo("config.json").file_size
         if config_size > MAX_CONFIG_BYTES:
-            raise FileError(f"{shown(path)}: config.json unpacks to {config_size} bytes; zoo "
+            raise FileError(f"{_name(path)}: config.json unpacks to {config_size} bytes; zoo "
                             f"reads at most {MAX_CONFIG_BYTES}.")
         try:
             bad = archive.testzip()
         except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError) as error:
-            raise FileError(f"{shown(path)} is damaged: {shown(error, 80)}.") from None
+            raise FileError(f"{_name(path)} is damaged: {shown(error, 80)}.") from None
         if bad is not None:
-            raise FileError(f"{shown(path)} is damaged: member {shown(bad)} fails its CRC-32 "
+            raise FileError(f"{_name(path)} is damaged: member {shown(bad)} fails its CRC-32 "
                             "check.")
         # Keras writes a config's infinite values (a clip bound, say) as JSON's Infinity.
-        config = parse_json(archive.read("config.json"), f"{shown(path)}: config.json",
+        config = parse_json(archive.read("config.json"), f"{_name(path)}: config.json",
                             finite=False)
         if not isinstance(config, dict):
-            raise FileError(f"{shown(path)}: config.json should hold a JSON object (a model's "
+            raise FileError(f"{_name(path)}: config.json should hold a JSON object (a model's "
                             f"config); it holds {type(config).__name__}.")
         if "model.weights.h5" in names:
             with archive.open("model.weights.h5") as weights:
                 head = weights.read(8)
             if head != _HDF5_SIGNATURE:
                 kind = " (it looks like a pickle)" if head[:1] == b"\x80" else ""
-                raise FileError(f"{shown(path)}: model.weights.h5 is not an HDF5 file{kind}; "
+                raise FileError(f"{_name(path)}: model.weights.h5 is not an HDF5 file{kind}; "
                                 f"it starts with {head!r}.")
-    check_config(config, shown(path))
+    check_config(config, _name(path))
     return config
 
 
@@ -313,7 +319,7 @@ def load_model(path, trust_hub=(), compile=True):
     check_path_text(path)
     path = Path(path)
     if not path.is_file():
-        raise FileNotFoundError(f"There is no model file at {shown(path)}.")
+        raise FileNotFoundError(f"There is no model file at {_name(path)}.")
     check_archive(path)
     added = [h for h in map(_normal, trust_hub) if h not in _TRUSTED]
     trust(*trust_hub)
@@ -324,7 +330,7 @@ def load_model(path, trust_hub=(), compile=True):
         raise
     except Exception as error:  # Keras and h5py raise many kinds for a damaged file
         message = " ".join(str(error).split())
-        raise FileError(f"{shown(path)}: Keras could not rebuild the model from it "
+        raise FileError(f"{_name(path)}: Keras could not rebuild the model from it "
                         f"({type(error).__name__}: {shown(message, 160)}).") from error
     finally:
         for handle in added:

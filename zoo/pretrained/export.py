@@ -12,7 +12,8 @@ import numpy as np
 from zoo.files import file_lock, write_text
 from zoo.pretrained.loading import (build_from_card, input_scaling, load_verified,
                                     predict_examples, sha256, verified_bytes, weights_target)
-from zoo.pretrained.manifest import FORMAT, LOCK, MANIFEST, read_manifest, check_tag, validate_manifest
+from zoo.pretrained.manifest import (FORMAT, LOCK, MANIFEST, check_tag, read_manifest,
+                                     validate_manifest)
 from zoo.registry import factory
 
 

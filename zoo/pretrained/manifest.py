@@ -8,6 +8,7 @@ and never breaks the shipped entries.
 """
 
 import fnmatch
+import math
 import os
 import warnings
 from pathlib import Path
@@ -102,8 +103,9 @@ def validate_manifest(manifest, path):
         if entry["bytes"] < 0:
             raise ValueError(f"{where}: field 'bytes' must be >= 0. Received {entry['bytes']}.")
         for metric, value in entry["metrics"].items():
-            if not isinstance(value, (int, float)) or isinstance(value, bool):
-                raise ValueError(f"{where}: metric '{metric}' must be a number. "
+            if not isinstance(value, (int, float)) or isinstance(value, bool) or (
+                    not math.isfinite(value)):
+                raise ValueError(f"{where}: metric '{metric}' must be a finite number. "
                                  f"Received {value!r}.")
         if "inputs" not in entry["examples"]:
             raise ValueError(f"{where}: field 'examples' must hold 'inputs'.")
