@@ -2,16 +2,16 @@
 
 import contextlib
 import json
-import os
 import shutil
-import tempfile
+import uuid
 from pathlib import Path
 
 from zoo import pretrained, recipes
 from zoo.catalog import get
 from zoo.data import load_avec, save_avec, synthetic
 from zoo.cli.args import Interrupted, UsageError, parse_overrides, verbosity
-from zoo.files import check_out, foreign_names, read_json, replace_folder, write_text
+from zoo.files import (check_out, foreign_names, plain_path, read_json, replace_folder,
+                       write_text)
 from zoo.recipes.avec import corpus_card, train_on_corpus
 from zoo.recipes.runs import RunFolder
 
@@ -23,8 +23,7 @@ TRAIN_DEFAULTS = {"epochs": 30, "lr": 1e-3}
 def load_corpus(spec, seed=0):
     if spec == "recola_like":
         return synthetic.recola_like(seed=seed).znorm()
-    if spec.startswith("avec2016:"):
-        spec = spec.split(":", 1)[1]
+    spec = plain_path(spec)
     if not Path(spec).is_dir():
         raise UsageError(
             f"--data {spec!r} is neither an AVEC-layout folder nor a built-in set "
@@ -138,7 +137,7 @@ def _train_shards(args):
     from zoo.data.shards import read_index
     from zoo.recipes.shards import build_for, train_on_shards
 
-    folder = args.data.split(":", 1)[1]
+    folder = plain_path(args.data)
     devices = _devices(args.devices)
     overrides = parse_overrides(args.set)
     # Everything is checked before the run folder: the shards (once: their sha256 is not
@@ -241,7 +240,8 @@ def cmd_demo(args):
     out.parent.mkdir(parents=True, exist_ok=True)
     # Written whole beside OUT, then swapped in: a failed or interrupted demo leaves OUT as
     # it was.
-    staged = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}.demo-"))
+    staged = out.parent / f".{out.name}.demo-{uuid.uuid4().hex[:8]}"
+    staged.mkdir()  # a plain mkdir: the folder gets the permissions of any new folder
     try:
         print(f"writing generated AVEC-layout recordings to {out / 'data'} ...")
         corpus = synthetic.recola_like(train=9, dev=9, length=args.length,
@@ -254,7 +254,6 @@ def cmd_demo(args):
                                      seed=args.seed, verbose=verbosity(args))
         write_text(staged / DEMO_MARK, json.dumps(
             {"files": sorted(p.name for p in staged.iterdir())}, indent=1) + "\n")
-        staged.chmod(0o777 & ~_umask())
         replace_folder(staged, out)
     finally:
         shutil.rmtree(staged, ignore_errors=True)
@@ -262,9 +261,3 @@ def cmd_demo(args):
           f"{summary['train_seconds']:.0f} s training):")
     print_scores(summary["dev"])
     print(f"plot of predictions against truth: {out / 'predictions.png'}")
-
-
-def _umask():
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
