@@ -252,10 +252,12 @@ def test_a_failed_recipe_run_leaves_nothing_staged(tmp_path, monkeypatch, capsys
     assert main(["train", "rnnpb", "--data", "BasicMotions", "--out", str(out),
                  "--resume"]) == 2
     _one_line_error(capsys, "--resume: the recipe rnnpb --data BasicMotions runs start to end")
-    # A resumable recipe keeps its checkpoint folder and says how to continue.
+    # A resumable recipe stopped before its first checkpoint has nothing to resume: it
+    # leaves nothing behind either, and says so (a kept staging folder would refuse the
+    # next run until --overwrite).
     assert main(["train", "char_lm", "--data", "shakespeare", "--out", str(out)]) == 130
-    _one_line_error(capsys, "run the same command with --resume")
-    assert (tmp_path / ".run.partial" / "run.json").is_file()
+    _one_line_error(capsys, "interrupted before the first epoch ended; nothing was kept")
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_overwrite_never_replaces_a_folder_of_other_files(small, tmp_path, capsys):

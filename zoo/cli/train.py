@@ -30,7 +30,7 @@ def load_corpus(spec, seed=0):
             f"({', '.join(BUILTIN_DATA)}). Recipes on bundled data: "
             + "; ".join(f"zoo train {n} --data {d}" for n, d in recipes.RECIPES)
         )
-    return load_avec(spec)
+    return load_avec(spec, partitions=("train", "dev"))
 
 
 def print_scores(scores):
@@ -67,6 +67,8 @@ def _run_settings(args):
 
 
 def _interrupted(run):
+    if run is None or not run.finished_epochs():
+        return Interrupted("interrupted before the first epoch ended; nothing was kept.")
     return Interrupted(f"interrupted; finished epochs are checkpointed in {run.path}: run the "
                        "same command with --resume to continue.")
 
@@ -135,7 +137,7 @@ def _train_shards(args):
     processes (`--devices`, `--distributed`)."""
     from zoo import distribute
     from zoo.data.shards import read_index
-    from zoo.recipes.shards import build_for, train_on_shards
+    from zoo.recipes.shards import build_for, check_batch, train_on_shards
 
     folder = plain_path(args.data)
     devices = _devices(args.devices)
@@ -144,6 +146,7 @@ def _train_shards(args):
     # computed again for training), then, after joining the other processes (JAX must
     # not compute before that), the model and its settings.
     index = read_index(folder)
+    check_batch(index, folder, args.batch_size)
     if args.distributed:
         distribute.initialize(args.coordinator, args.num_processes, args.process_id,
                               timeout=args.timeout)

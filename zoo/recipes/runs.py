@@ -162,8 +162,15 @@ class RunFolder:
             self._lock.__exit__(None, None, None)
             self._lock = None
 
+    def finished_epochs(self):
+        """Whether the staged run holds a checkpoint to `--resume` from."""
+        return self.checkpoint.is_dir() and any(self.checkpoint.iterdir())
+
     def __exit__(self, kind, value, traceback):
-        if kind is not None and not self.resumable and self._lock is not None:
+        # A run that failed before its first checkpoint leaves nothing to resume: nothing
+        # stays behind (a refused run must not block the next one).
+        if kind is not None and self._lock is not None and (
+                not self.resumable or not self.finished_epochs()):
             shutil.rmtree(self.path, ignore_errors=True)
         self._release()
         return False
