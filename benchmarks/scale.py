@@ -15,8 +15,11 @@ dimensions, recordings of 500-1500 frames: 20-60 s at 40 ms):
     `MirroredStrategy` over logical CPU devices), global batch fixed.
 
 Medians of `--repeats` runs. Prints a table and writes `benchmarks/results/scale.txt`.
+`--only-checks` measures only what checking every record against the index costs the
+stream (alternating passes with `check=True` and `check=False`), into
+`benchmarks/results/scale_checks.txt`.
 
-    .venv/bin/python benchmarks/scale.py [--recordings 40] [--repeats 3]
+    .venv/bin/python benchmarks/scale.py [--recordings 40] [--repeats 3] [--only-checks]
 """
 
 import argparse
@@ -68,22 +71,24 @@ def _model():
     return model
 
 
-def pipeline(folder, repeats):
-    """Frames/s the stream delivers with no model: median of `repeats` passes."""
-    from zoo.data import stream
-
-    from zoo.data import read_index
+def pipeline(folder, repeats, checks=(True,)):
+    """Frames/s the stream delivers with no model: median of `repeats` passes, for each of
+    `checks` (the per-record checks against the index on or off), passes alternating."""
+    from zoo.data import read_index, stream
 
     index = read_index(folder, verify=False)
     train_frames = sum(s["frames"] * s["splits"].get("train", 0) / s["records"]
                        for s in index["shards"])
-    rates = []
+    rates = {check: [] for check in checks}
     for r in range(repeats + 1):
-        start = time.perf_counter()
-        for _ in stream(folder, "train", BATCH, seed=r, verify=False):
-            pass
-        rates.append(train_frames / (time.perf_counter() - start))
-    return statistics.median(rates[1:])  # the first pass traces the pipeline's functions
+        for check in checks:
+            start = time.perf_counter()
+            for _ in stream(folder, "train", BATCH, seed=r, verify=False, check=check):
+                pass
+            rates[check].append(train_frames / (time.perf_counter() - start))
+    # The first pass traces the pipeline's functions.
+    medians = [statistics.median(rates[check][1:]) for check in checks]
+    return medians[0] if len(medians) == 1 else medians
 
 
 class _StepTimer:
@@ -167,6 +172,9 @@ def main():
                         help="recordings of the 1x corpus (enough to fill the shuffle and "
                              "bucket buffers, whose sizes are fixed)")
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--only-checks", action="store_true",
+                        help="measure only what the per-record checks against the index cost "
+                             "the stream (10x corpus), into results/scale_checks.txt")
     parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     parser.add_argument("--devices", type=int, default=1, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -177,12 +185,15 @@ def main():
 
             distribute.split_cpu(args.devices)
         value = {"pipeline": lambda: pipeline(folder, int(rest[0])),
+                 "checks": lambda: pipeline(folder, int(rest[0]), checks=(True, False)),
                  "training": lambda: training(folder, int(rest[0])),
                  "memory": lambda: memory(folder),
                  "steps": lambda: steps(folder, args.devices, int(rest[0]))}[what]()
         print(json.dumps(value))
         return
 
+    if args.only_checks:
+        return _checks(args)
     with tempfile.TemporaryDirectory() as scratch:
         small, large = Path(scratch) / "1x", Path(scratch) / "10x"
         sizes = {}
@@ -225,6 +236,26 @@ def main():
     print(text)
     (HERE / "results").mkdir(exist_ok=True)
     (HERE / "results" / "scale.txt").write_text(text + "\n")
+
+
+def _checks(args):
+    """Stream rate with the per-record checks against the index, and without, alternating
+    passes in one process over the 10x corpus."""
+    with tempfile.TemporaryDirectory() as scratch:
+        folder = Path(scratch) / "10x"
+        index = _child_pack(folder, 10 * args.recordings)
+        checked, unchecked = _child("checks", folder, args.repeats)
+    text = "\n".join([
+        f"scale.py --only-checks: {index['records']} recordings, {index['frames']:,d} frames x "
+        f"{FEATURES} features, batch {BATCH}; TensorFlow, {os.cpu_count()} CPU cores; medians "
+        f"of {args.repeats} alternating passes",
+        f"  stream, records checked against the index: {checked:12,.0f} frames/s",
+        f"  stream, check=False:                       {unchecked:12,.0f} frames/s",
+        f"  cost of the checks:                        {unchecked / checked - 1:+12.1%}   "
+        "(target at most +5%)"])
+    print(text)
+    (HERE / "results").mkdir(exist_ok=True)
+    (HERE / "results" / "scale_checks.txt").write_text(text + "\n")
 
 
 def _child_pack(folder, count):

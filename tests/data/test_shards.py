@@ -186,11 +186,14 @@ def test_cli_packs_checks_and_trains_on_shards(tmp_path, capsys):
         (["data", "info", str(tmp_path / "nope")], "no such shard folder"),
         (["train", "emotion_downup", "--data", str(data), "--devices", "2", "--out",
           str(tmp_path / "r2")], "--devices and --distributed stream the data from shards"),
-        (["train", "emotion_downup", "--data", f"shards:{tmp_path / 's'}", "--devices", "x",
+        (["train", "emotion_downup", "--data", f"shards:{tmp_path / 's'}",
+          "--batch-size", "2", "--devices", "x",
           "--out", str(tmp_path / "r3")], "--devices must be 'all' or a positive"),
-        (["train", "emotion_downup", "--data", f"shards:{tmp_path / 's'}", "--devices", "64",
+        (["train", "emotion_downup", "--data", f"shards:{tmp_path / 's'}",
+          "--batch-size", "2", "--devices", "64",
           "--out", str(tmp_path / "r4")], "64 devices asked for"),
-        (["train", "emotion_downup", "--data", f"shards:{tmp_path / 's'}", "--distributed",
+        (["train", "emotion_downup", "--data", f"shards:{tmp_path / 's'}",
+          "--batch-size", "2", "--distributed",
           "--out", str(tmp_path / "r5")], "KERAS_BACKEND=jax"),
     ]:
         assert main(argv) == 2, argv

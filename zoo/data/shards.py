@@ -26,6 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
+from zoo.data.records import ShardError, check_first_records, stream_check
 from zoo.files import read_json
 
 
@@ -37,10 +38,6 @@ KINDS = ("frames", "classes", "tokens")
 SHARD_BYTES = 64 * 2**20
 #: Default memory of `stream`'s shuffle buffer.
 SHUFFLE_BYTES = 64 * 2**20
-
-
-class ShardError(ValueError):
-    """A shard folder that cannot be streamed: missing, empty, mixed, corrupt."""
 
 
 def _shard_name(number):
@@ -64,8 +61,10 @@ def read_index(folder, verify=True):
 
     Raises:
         ShardError: naming the folder or the shard: no index, an index of another format
-            or version, a shard missing, cut short, altered, or not listed in the index
-            (a shard copied in from another pack).
+            or version, whose fields or counts disagree, a shard missing, cut short,
+            altered, or not listed in the index (a shard copied in from another pack), or
+            whose first record disagrees with the index (its width, length, label
+            dimensions, class, split; `zoo.data.records`).
     """
     folder = Path(folder)
     if not folder.is_dir():
@@ -102,6 +101,7 @@ def read_index(folder, verify=True):
             raise ShardError(
                 f"{shard_path}: its sha256 differs from the index; the shard is corrupt or "
                 "comes from another pack. Pack again.")
+    check_first_records(folder, index)
     return index
 
 
@@ -142,6 +142,19 @@ def _check_index(index, path):
             raise ShardError(f"{path}: shard entry {number} is damaged (a plain "
                              "shard-NNNNN.tfrecord file with bytes, sha256, records, frames and "
                              "splits is expected). Pack again.")
+        if sum(shard["splits"].values()) != shard["records"] or not (
+                shard["records"] <= shard["frames"]):
+            raise ShardError(f"{path}: shard entry {number} ({shard['file']}) counts "
+                             f"{shard['records']} records, {shard['frames']} frames and splits "
+                             f"{shard['splits']}, which disagree. Pack again.")
+    for key in ("records", "frames"):
+        total = sum(shard[key] for shard in index["shards"])
+        if total != index[key]:
+            raise ShardError(f"{path}: \"{key}\" is {index[key]} but its shards add up to "
+                             f"{total}. Pack again.")
+    labels = {"frames": "dimensions", "classes": "classes"}.get(kind)
+    if labels and not all(isinstance(v, str) for v in index[labels]):
+        raise ShardError(f"{path}: \"{labels}\" must be a list of names. Pack again.")
 
 
 def split_counts(index):
@@ -162,7 +175,7 @@ def _bucket_boundaries(index, buckets):
 
 def stream(folder, split=None, batch_size=32, shuffle=True, shuffle_buffer=None, seed=0,
            buckets=8, pad_to=None, repeat=False, workers=None, verify=True, reads=4,
-           drop_remainder=False):
+           drop_remainder=False, check=True):
     """A `tf.data.Dataset` of padded batches read from a shard folder.
 
     The corpus is never held in memory: shards are read in parallel and interleaved, records
@@ -198,6 +211,11 @@ def stream(folder, split=None, batch_size=32, shuffle=True, shuffle_buffer=None,
         reads: shards read in parallel.
         drop_remainder: leave out batches smaller than `batch_size` (each bucket's last
             one): several devices need batches they can split evenly.
+        check: check every record against the index as it streams (its width, length,
+            label dimensions or class, split; a few scalar comparisons a record). The
+            first record that disagrees stops the stream with an error that
+            `zoo.data.records.named_mismatches(folder, index)` turns into a `ShardError`
+            naming the shard, the record and the field (`zoo train` does).
 
     Returns:
         For `kind="frames"` packs: `(x, y, mask)` batches, `x` `(batch, time, input_dim)`,
@@ -253,16 +271,30 @@ def stream(folder, split=None, batch_size=32, shuffle=True, shuffle_buffer=None,
     elif not tokens_kind:
         spec["label"] = tf.io.FixedLenFeature([], tf.int64)
 
+    # Every record is checked against the index before it is shaped (zoo.data.records).
+    checks = stream_check(index, {k for s in shards for k in s["splits"]}) if check else None
+
+    def checked(example, values, extra):
+        if checks is None:
+            return values
+        with tf.control_dependencies([checks(example["split"], values, example["length"],
+                                             extra)]):
+            return tf.identity(values)
+
     def parse(record):
         example = tf.io.parse_single_example(record, spec)
         if tokens_kind:  # a window of ids and the next character of each
             ids = tf.io.decode_raw(example["x"], tf.int32)
+            ids = checked(example, ids, ids)
             return example["split"], (ids[:-1], ids[1:])
-        x = tf.reshape(tf.io.decode_raw(example["x"], tf.float32), (-1, channels))
+        values = tf.io.decode_raw(example["x"], tf.float32)
         if frames_kind:
             # The frame mask is made per batch from the lengths, not padded per record.
-            y = tf.reshape(tf.io.decode_raw(example["y"], tf.float32), (-1, outputs))
+            y = tf.io.decode_raw(example["y"], tf.float32)
+            x = tf.reshape(checked(example, values, y), (-1, channels))
+            y = tf.reshape(y, (-1, outputs))
             return example["split"], (x, y, tf.cast(example["length"], tf.int32))
+        x = tf.reshape(checked(example, values, example["label"]), (-1, channels))
         return example["split"], (x, tf.cast(example["label"], tf.int32))
 
     data = tf.data.Dataset.from_tensor_slices(files)

@@ -19,6 +19,7 @@ import keras
 import numpy as np
 
 from zoo import distribute, losses, metrics, registry
+from zoo.data.records import named_mismatches
 from zoo.data.shards import ShardError, read_index, split_counts, stream
 from zoo.files import atomic_path
 from zoo.recipes.runs import fit_resumable, write_json
@@ -35,6 +36,16 @@ def build_for(name, index, overrides=None):
                               outputs=len(index["dimensions"]), **overrides)
     return registry.build(name, input_dim=index["input_dim"], classes=len(index["classes"]),
                           **overrides)
+
+
+def check_batch(index, folder, batch_size):
+    """A `ShardError` unless the pack has a `train` split of at least `batch_size` records."""
+    splits = split_counts(index)
+    if "train" not in splits:
+        raise ShardError(f"{folder} holds no 'train' records; splits: {sorted(splits)}.")
+    if batch_size > splits["train"]:
+        raise ShardError(f"batch size {batch_size} is larger than the {splits['train']} "
+                         f"'train' records of {folder}; pass at most {splits['train']}.")
 
 
 def _build(name, index, learning_rate, overrides):
@@ -69,12 +80,12 @@ def train_on_shards(name, folder, out=None, epochs=30, learning_rate=1e-3, overr
         verify: check every shard's sha256 first (False when the caller just did).
 
     Raises:
-        ShardError: an unreadable pack, no `train` split, a batch that does not divide.
+        ShardError: an unreadable pack, no `train` split, a batch larger than the `train`
+            split or that does not divide, a record that disagrees with the index (named
+            with its shard and field, when the stream meets it).
     """
     index = read_index(folder, verify=verify)
     splits = split_counts(index)
-    if "train" not in splits:
-        raise ShardError(f"{folder} holds no 'train' records; splits: {sorted(splits)}.")
     validation = "dev" if "dev" in splits else ("test" if index["kind"] == "classes"
                                                 and "test" in splits else None)
     workers = distribute.worker()
@@ -82,6 +93,7 @@ def train_on_shards(name, folder, out=None, epochs=30, learning_rate=1e-3, overr
     if batch_size % processes:
         raise ShardError(f"batch size {batch_size} does not divide among {processes} "
                          "processes.")
+    check_batch(index, folder, batch_size)
     local_batch = batch_size // processes
     steps = math.ceil(splits["train"] / batch_size) if workers is None else (
         splits["train"] // processes // local_batch)
@@ -110,7 +122,7 @@ def train_on_shards(name, folder, out=None, epochs=30, learning_rate=1e-3, overr
                                                buckets=8 if unit == 1 else 1,
                                                drop_remainder=unit > 1)
     start = time.time()
-    with context:
+    with context, named_mismatches(folder, index):
         model, saver = fit_resumable(
             lambda: _build(name, index, learning_rate, overrides or {}), data, steps, epochs,
             checkpoint, monitor="val_loss" if validation else "loss",

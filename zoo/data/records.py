@@ -1,0 +1,189 @@
+"""What a shard record must hold, checked against the index that describes it.
+
+An index says what its shards hold (kind, frame width, label dimensions, classes,
+vocabulary, splits); a record holds its own frames, length, split and label. A careless
+or hostile writer can make the two disagree, and `decode_raw` + `reshape` would then read
+4-wide frames as 8-wide ones without a word. So:
+
+- at open (`read_index`), the first record of every shard is parsed here and checked
+  field by field (cheap: one record a shard);
+- while streaming, every record is checked inside the `tf.data` pipeline (`stream_check`:
+  a few scalar comparisons a record); the first mismatch stops the stream with an error
+  that carries `MARKER`;
+- `named_mismatches` turns that error back into a `ShardError` naming the shard, the
+  record and the field, by reading the shards here until it meets the record at fault.
+"""
+
+import contextlib
+import struct
+from pathlib import Path
+
+import numpy as np
+
+
+class ShardError(ValueError):
+    """A shard folder that cannot be streamed: missing, empty, mixed, corrupt, or whose
+    records disagree with its index."""
+
+
+#: Carried by the error a `stream` raises when a record disagrees with the index.
+MARKER = "zoo-shards: a record disagrees with its index"
+#: What TensorFlow's own errors say when a record cannot be parsed at all.
+_RECORD_ERRORS = (MARKER, "DecodeRaw", "could not be found", "Could not parse example")
+_HEADER = struct.Struct("<QI")  # record length, masked CRC of the length
+
+
+def iter_raw(path):
+    """`(number, bytes)` of every record of a TFRecord file, read without TensorFlow (the
+    shard's sha256, checked by `read_index`, guards the bytes; the CRCs are left to
+    `tf.data`)."""
+    with open(path, "rb") as handle:
+        number = 0
+        while header := handle.read(_HEADER.size):
+            if len(header) < _HEADER.size:
+                raise ShardError(f"{path}: record {number} is cut short.")
+            (length, _), body = _HEADER.unpack(header), handle.read
+            data = body(length)
+            if len(data) < length or len(body(4)) < 4:
+                raise ShardError(f"{path}: record {number} is cut short.")
+            yield number, data
+            number += 1
+
+
+def _fields(data):
+    """The features of one serialized `tf.train.Example` as plain Python values."""
+    from tensorflow.core.example import example_pb2
+
+    example = example_pb2.Example()
+    try:
+        example.ParseFromString(data)
+    except Exception:  # protobuf's DecodeError, whose module differs between versions
+        return None
+    fields = {}
+    for key, feature in example.features.feature.items():
+        kind = feature.WhichOneof("kind")
+        values = list(getattr(feature, kind).value) if kind else []
+        fields[key] = values[0] if len(values) == 1 else values
+    return fields
+
+
+def _problem(index, shard, fields):
+    """Why a record's fields disagree with the index (a short phrase), or None."""
+    if fields is None:
+        return "not a tf.train.Example"
+    kind = index["kind"]
+    needed = {"x": bytes, "length": int, "split": bytes,
+              **{"frames": {"y": bytes}, "classes": {"label": int}, "tokens": {}}[kind]}
+    for key, type_ in needed.items():
+        if not isinstance(fields.get(key), type_):
+            return f"field '{key}' is missing or not a single {type_.__name__} value"
+    split = fields["split"].decode("utf-8", "replace")
+    if split not in shard["splits"]:
+        return (f"split {split!r}, where the index lists {sorted(shard['splits'])} for "
+                "this shard")
+    length, values = fields["length"], len(fields["x"]) // 4
+    if kind == "tokens":
+        if values != index["window"] + 1 or len(fields["x"]) % 4:
+            return f"'x' holds {values} ids, where the index's window needs {index['window'] + 1}"
+        ids = np.frombuffer(fields["x"], "<i4")
+        if ids.min() < 0 or ids.max() > len(index["vocabulary"]):
+            return (f"'x' holds the id {ids.min() if ids.min() < 0 else ids.max()}, outside "
+                    f"the index's vocabulary of {len(index['vocabulary'])} (and 0, unknown)")
+        return None
+    if length < 1:
+        return f"'length' is {length}; a record holds at least 1 frame"
+    if len(fields["x"]) % 4 or values != length * index["input_dim"]:
+        return (f"'x' holds {values} values, not 'length' {length} x 'input_dim' "
+                f"{index['input_dim']} of the index")
+    if kind == "frames":
+        outputs = len(index["dimensions"])
+        if len(fields["y"]) // 4 != length * outputs or len(fields["y"]) % 4:
+            return (f"'y' holds {len(fields['y']) // 4} values, not 'length' {length} x "
+                    f"{outputs} 'dimensions' of the index")
+    elif not 0 <= fields["label"] < len(index["classes"]):
+        return (f"'label' is {fields['label']}, outside the index's {len(index['classes'])} "
+                "classes")
+    return None
+
+
+def _name(fields):
+    name = (fields or {}).get("name")
+    return f" ({name.decode('utf-8', 'replace')[:60]!r})" if isinstance(name, bytes) else ""
+
+
+def check_first_records(folder, index):
+    """The first record of every shard against the index; a `ShardError` naming shard,
+    record and field at the first disagreement."""
+    for shard in index["shards"]:
+        path = Path(folder) / shard["file"]
+        for number, data in iter_raw(path):
+            fields = _fields(data)
+            if problem := _problem(index, shard, fields):
+                raise ShardError(f"{path}, record {number}{_name(fields)}: {problem}. The "
+                                 "index does not describe its shards; pack again.")
+            break
+
+
+def find_mismatch(folder, index):
+    """The `ShardError` of the first record, in shard order, that disagrees with the
+    index; None when every record agrees."""
+    for shard in index["shards"]:
+        path = Path(folder) / shard["file"]
+        count = 0
+        for number, data in iter_raw(path):
+            fields = _fields(data)
+            if problem := _problem(index, shard, fields):
+                return ShardError(f"{path}, record {number}{_name(fields)}: {problem}. The "
+                                  "index does not describe its shards; pack again.")
+            count += 1
+        if count != shard["records"]:
+            return ShardError(f"{path}: {count} records where the index says "
+                              f"{shard['records']}; pack again.")
+    return None
+
+
+@contextlib.contextmanager
+def named_mismatches(folder, index):
+    """Turns the error of a stream stopped by `stream_check` into the `ShardError` that
+    names the shard, record and field (wrap `fit` or a loop over `stream` in it)."""
+    try:
+        yield
+    except Exception as error:
+        text = str(error)
+        if not any(hint in text for hint in _RECORD_ERRORS):
+            raise
+        mismatch = find_mismatch(folder, index)
+        if mismatch is None and MARKER not in text:
+            raise
+        raise (mismatch or ShardError(
+            f"{folder}: {MARKER} while streaming, but every record agrees when read again; "
+            "was the folder changed during training?")) from None
+
+
+def stream_check(index, splits):
+    """A function of a parsed record's `(split, x values, length, y values or label)` that
+    stops the stream at a record disagreeing with the index (`MARKER` in the error): the
+    same checks as at open, on every record, as a few scalar tensor comparisons."""
+    import tensorflow as tf
+
+    kind = index["kind"]
+    allowed = tf.constant(sorted(splits))
+    channels = index["input_dim"]
+    outputs = len(index.get("dimensions", ()))
+    classes = len(index.get("classes", ()))
+
+    def check(split, x, length, extra):
+        n = tf.shape(x, out_type=tf.int64)[0]
+        ok = tf.reduce_any(tf.equal(split, allowed))
+        if kind == "tokens":
+            ok = ok & tf.equal(n, index["window"] + 1) & (tf.reduce_min(x) >= 0) & (
+                tf.reduce_max(x) <= len(index["vocabulary"]))
+        else:
+            ok = ok & (length >= 1) & tf.equal(n, length * channels)
+            if kind == "frames":
+                ok = ok & tf.equal(tf.shape(extra, out_type=tf.int64)[0], length * outputs)
+            else:
+                ok = ok & (extra >= 0) & (extra < classes)
+        return tf.debugging.Assert(ok, [MARKER])
+
+    return check
