@@ -23,8 +23,13 @@ from zoo.data.sequences import pad
 from zoo.files import shown, write_text
 
 TIME_COLUMNS = ("frametime", "time", "timestamp", "frame_time")
+#: Longest header or ARFF line read (characters): a header of 6,373 openSMILE ComParE
+#: feature names is about 250,000; a longer line is not a feature table.
+LINE_LIMIT = 2**20
 SUFFIXES = (".csv", ".arff")
 DIMENSIONS = ("arousal", "valence")
+#: Fewest frames of a recording: CCC and per-recording normalisation need a spread.
+MIN_FRAMES = 2
 
 
 @dataclasses.dataclass
@@ -86,9 +91,16 @@ class Corpus:
         return x, y, mask
 
 
+def _long_line(path, number):
+    return ValueError(f"{path}, line {number}: longer than {LINE_LIMIT:,} characters, more "
+                      "than any header of features takes; is this a feature table?")
+
+
 def _read_arff(path):
-    names, kinds, lines = [], [], Path(path).read_text().splitlines()
+    names, kinds, lines = [], [], Path(path).read_text(encoding="utf-8").splitlines()
     for number, line in enumerate(lines, start=1):
+        if len(line) > LINE_LIMIT:
+            raise _long_line(path, number)
         low = line.strip().lower()
         if low.startswith("@attribute"):
             parts = line.split()
@@ -118,7 +130,9 @@ def read_table(path):
             frame, first_line = _read_arff(path)
         else:
             with open(path, encoding="utf-8") as handle:
-                header = handle.readline()
+                header = handle.readline(LINE_LIMIT + 1)
+            if len(header) > LINE_LIMIT:
+                raise _long_line(path, 1)
             sep = ";" if header.count(";") > header.count(",") else ","
             frame = pd.read_csv(path, sep=sep, skip_blank_lines=False, encoding="utf-8")
             first_line = 2
@@ -260,16 +274,23 @@ def _align(features, feature_frame, label_frame, feature_path, label_path):
     return features[idx]
 
 
-def iter_avec(directory, dimensions=DIMENSIONS, features="features", labels="labels"):
+def iter_avec(directory, dimensions=DIMENSIONS, features="features", labels="labels",
+              partitions=()):
     """Reads an AVEC 2016-layout folder one recording at a time (for corpora larger than
     memory; `load_avec` collects them).
+
+    Args:
+        partitions: name prefixes that must each start at least one recording's name
+            (e.g. `("train", "dev")` for training); checked before any file is read.
 
     Yields:
         `(name, x, y)`: float32 features aligned to the label times, and labels (None
         without a labels folder); features not normalised.
 
     Raises:
-        ValueError: as `load_avec`, naming the file, line and column.
+        ValueError: as `load_avec`, naming the file, line and column; a partition of
+            `partitions` without recordings; a recording of fewer than 2 frames or
+            without feature columns.
     """
     directory = Path(directory)
     feature_dir, label_dir = directory / features, directory / labels
@@ -278,12 +299,16 @@ def iter_avec(directory, dimensions=DIMENSIONS, features="features", labels="lab
     files = _recording_files(feature_dir)
     if not files:
         raise ValueError(f"{feature_dir}: no .csv or .arff files.")
+    _check_partitions(feature_dir, list(files), partitions)
     label_files = _label_files(label_dir, dimensions) if label_dir.is_dir() else None
     first = None
     for name, path in files.items():
         frame = read_table(path)
         time = _time_column(frame, path)
         x = frame.drop(columns=[time]).to_numpy(np.float32)
+        if not x.shape[1]:
+            raise ValueError(f"{path}: no feature columns besides the time column "
+                             f"'{shown(time, 40)}'.")
         if first is not None and x.shape[1] != first[1]:
             raise ValueError(
                 f"{path}: {x.shape[1]} feature columns, but {first[0]} has {first[1]}."
@@ -293,11 +318,26 @@ def iter_avec(directory, dimensions=DIMENSIONS, features="features", labels="lab
         if label_files is not None:
             label_frame, y, label_path = _read_labels(label_files, name, dimensions)
             x = _align(x, frame, label_frame, path, label_path)
+        if len(x) < MIN_FRAMES:
+            where = label_path if y is not None else path
+            raise ValueError(f"{where} holds {len(x)} frame(s); a recording needs at least "
+                             f"{MIN_FRAMES} (CCC and the per-recording normalisation need a "
+                             "spread).")
         yield name, x, y
 
 
+def _check_partitions(folder, names, partitions):
+    for prefix in partitions:
+        if not any(name.startswith(f"{prefix}_") for name in names):
+            raise ValueError(
+                f"{folder}: no {prefix}_ recordings among its {len(names)} "
+                f"({shown(', '.join(names[:3]), 60)}{', ...' if len(names) > 3 else ''}); "
+                f"training needs {' and '.join(p + '_' for p in partitions)} recordings "
+                "(names start with their partition, as in AVEC 2016).")
+
+
 def load_avec(directory, dimensions=DIMENSIONS, features="features", labels="labels",
-              normalize=True):
+              normalize=True, partitions=()):
     """Read every recording of an AVEC 2016-layout folder.
 
     Args:
@@ -308,12 +348,14 @@ def load_avec(directory, dimensions=DIMENSIONS, features="features", labels="lab
             corpus without labels (for prediction).
         normalize: per-speaker z-normalisation of the features (each recording is its
             own speaker, as in RECOLA). Default True.
+        partitions: as in `iter_avec`: e.g. `("train", "dev")` refuses a folder without
+            train_ or dev_ recordings before reading it.
 
     Returns:
         A `Corpus`, features aligned frame by frame to the label times.
     """
     names, xs, ys = [], [], []
-    for name, x, y in iter_avec(directory, dimensions, features, labels):
+    for name, x, y in iter_avec(directory, dimensions, features, labels, partitions):
         names.append(name)
         xs.append(x)
         ys.append(y)

@@ -30,7 +30,9 @@ def data_home():
     return Path(os.environ.get("ZOO_DATA") or Path.home() / ".cache" / "zoo" / "datasets")
 
 
-def _arrays(name, keys):
+def _arrays(name, keys, classes=None):
+    """The arrays `keys` of a converted file, checked; `classes` is the number of classes
+    of a file that holds no `classes` array."""
     path = data_home() / name
     if not path.exists():
         raise FileNotFoundError(
@@ -50,13 +52,53 @@ def _arrays(name, keys):
         raise ValueError(f"{path} is not a plain array file written by "
                          f"scripts/convert_datasets.py ({error}); nothing was run from it. "
                          "Rewrite it.") from None
-    rows = {k: len(arrays[k]) for k in keys if k not in ("frames", "classes")}
-    if len(set(rows.values())) > 1:
-        raise ValueError(f"{path}: its per-sequence arrays differ in length {rows}; rewrite it.")
-    if int(arrays["lengths"].sum()) != len(arrays["frames"]):
-        raise ValueError(f"{path}: the lengths add up to {int(arrays['lengths'].sum())} frames "
-                         f"but the file holds {len(arrays['frames'])}; rewrite it.")
+    _check_arrays(path, arrays, classes)
     return arrays
+
+
+def _check_arrays(path, arrays, classes):
+    """What the file says about itself (lengths, labels, class names) against what it
+    holds; a ValueError naming the file and the array at the first disagreement."""
+    def refuse(what):
+        raise ValueError(f"{path}: {what}; rewrite it with scripts/convert_datasets.py.")
+
+    frames = arrays["frames"]
+    if frames.ndim != 2 or frames.dtype.kind not in "fiu" or not frames.shape[1]:
+        refuse(f"'frames' must be a 2-D array of numbers (frames, channels), not "
+               f"{frames.dtype} of shape {frames.shape}")
+    for key in (k for k in arrays if k not in ("frames", "classes")):
+        if arrays[key].ndim != 1 or arrays[key].dtype.kind not in "iu":
+            refuse(f"'{key}' must be a 1-D array of whole numbers, not {arrays[key].dtype} "
+                   f"of shape {arrays[key].shape}")
+    rows = {k: len(arrays[k]) for k in arrays if k not in ("frames", "classes")}
+    if len(set(rows.values())) > 1:
+        refuse(f"its per-sequence arrays differ in length {rows}")
+    lengths = arrays["lengths"]
+    if len(lengths) and lengths.min() < 1:
+        row = int(np.argmax(lengths < 1))
+        refuse(f"'lengths'[{row}] is {int(lengths[row])}; every sequence holds at least 1 frame")
+    if int(lengths.sum()) != len(frames):
+        refuse(f"the lengths add up to {int(lengths.sum())} frames but the file holds "
+               f"{len(frames)}")
+    if "classes" in arrays:
+        names = arrays["classes"]
+        if names.ndim != 1 or names.dtype.kind not in "US":
+            refuse(f"'classes' must be a 1-D array of names, not {names.dtype} of shape "
+                   f"{names.shape}")
+        classes = len(names)
+    labels = arrays["labels"]
+    if len(labels) and (labels.min() < 0 or labels.max() >= classes):
+        row = int(np.argmax((labels < 0) | (labels >= classes)))
+        refuse(f"'labels'[{row}] is {int(labels[row])}, outside the {classes} classes")
+    if not np.isfinite(frames).all():
+        refuse(f"'frames' holds NaN or inf at row {int(np.argwhere(~np.isfinite(frames))[0][0])}")
+
+
+def _check_held(path, split, kept, seed):
+    if not len(kept):
+        raise ValueError(f"{path}: the {split} split of seed {seed} is empty; the file holds "
+                         "too few sequences or subjects to split. Rewrite it with "
+                         "scripts/convert_datasets.py.")
 
 
 def _cut(frames, lengths):
@@ -77,7 +119,7 @@ def load_spoken_digits(split="train", seed=0, test_share=0.2):
     _check_split(split)
     if not 0.0 < float(test_share) < 1.0:
         raise ValueError(f"`test_share` must be between 0 and 1. Received: {test_share!r}")
-    arrays = _arrays(DIGITS_FILE, ("frames", "lengths", "labels"))
+    arrays = _arrays(DIGITS_FILE, ("frames", "lengths", "labels"), classes=10)
     sequences = _cut(arrays["frames"].astype("float32"), arrays["lengths"])
     labels = arrays["labels"].astype("int64")
     rng = np.random.default_rng(seed)
@@ -86,6 +128,7 @@ def load_spoken_digits(split="train", seed=0, test_share=0.2):
         rows = rng.permutation(np.flatnonzero(labels == digit))
         test[rows[: int(round(test_share * len(rows)))]] = True
     keep = np.flatnonzero(test if split == "test" else ~test)
+    _check_held(data_home() / DIGITS_FILE, split, keep, seed)
     return LabelledSequences([sequences[i] for i in keep], labels[keep],
                              tuple(str(d) for d in range(10)), f"SpokenDigits_{split}")
 
@@ -110,6 +153,10 @@ def load_hapt(split="train", seed=0, activities=6, every=5, max_frames=100):
     if max_frames is not None:
         check_positive(max_frames=max_frames)
     arrays = _arrays(HAPT_FILE, ("frames", "lengths", "labels", "subjects", "classes"))
+    if len(arrays["classes"]) < activities:
+        raise ValueError(f"{data_home() / HAPT_FILE}: {len(arrays['classes'])} class names, "
+                         f"fewer than the {activities} activities asked for; rewrite it with "
+                         "scripts/convert_datasets.py.")
     segments = _cut(arrays["frames"], arrays["lengths"])
     subjects = np.unique(arrays["subjects"])
     held = int(round(TEST_SHARE * len(subjects)))
@@ -126,5 +173,6 @@ def load_hapt(split="train", seed=0, activities=6, every=5, max_frames=100):
     labels = arrays["labels"][chosen].astype("int64")
     keep = [i for i, s in enumerate(sequences) if len(s) >= 2]
     classes = tuple(str(c) for c in arrays["classes"][:activities])
+    _check_held(data_home() / HAPT_FILE, split, keep, seed)
     return LabelledSequences([sequences[i] for i in keep], labels[keep], classes,
                              f"HAPT_{split}")

@@ -27,7 +27,8 @@ def _avec_records(folder):
     from zoo.data.avec import DIMENSIONS, iter_avec
     from zoo.data.features import znorm
 
-    recordings = iter_avec(folder)
+    # A pack is for training: train_ and dev_ recordings both, checked before any is read.
+    recordings = iter_avec(folder, partitions=("train", "dev"))
     name, x, y = next(recordings)
     if y is None:
         raise ShardError(f"{folder}: no labels/ folder; pack labelled recordings.")
