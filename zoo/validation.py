@@ -65,3 +65,49 @@ def check_settings(owner, given, accepted):
         f"{owner} got unknown setting(s) {', '.join(hints)}. It takes: "
         f"{', '.join(sorted(accepted))}."
     )
+
+
+def _wrong_kind(default, value):
+    """What `value` should have been, given the parameter's `default`; None when it fits."""
+    number = isinstance(value, (int, float, np.integer, np.floating))
+    if isinstance(default, bool):
+        if isinstance(value, (bool, np.bool_)) or (
+                number and not isinstance(value, (float, np.floating)) and value in (0, 1)):
+            return None
+        return "true or false (or 1 or 0)"
+    if isinstance(default, int):
+        if isinstance(value, (bool, np.bool_, str, float, np.floating)):
+            return "a whole number"
+    elif isinstance(default, float):
+        if isinstance(value, (bool, np.bool_, str)):
+            return "a number"
+    elif isinstance(default, str) and (number or isinstance(value, (bool, np.bool_))):
+        return "a name (a string)"
+    return None
+
+
+def check_types(owner, function, args, kwargs):
+    """Raise a TypeError for a setting whose value is not of its default's kind: a boolean
+    setting takes true/false (or 1/0), a whole-number setting refuses fractions and text, a
+    number setting refuses text, a name setting refuses numbers. Settings whose default is
+    None, and values None, are left to the model.
+
+    Args:
+        owner: what the settings are for, as the message names it.
+        function: the constructor whose signature's defaults type the settings (its first
+            parameter is `self`).
+        args, kwargs: the call's arguments.
+    """
+    signature = inspect.signature(function)
+    try:
+        bound = signature.bind_partial(None, *args, **kwargs).arguments
+    except TypeError:
+        return  # the call itself names what is wrong
+    for key, value in bound.items():
+        parameter = signature.parameters[key]
+        default = parameter.default
+        if value is None or default is None or default is parameter.empty:
+            continue
+        if expected := _wrong_kind(default, value):
+            raise TypeError(f"{owner}: `{key}` takes {expected}; its default is {default!r}. "
+                            f"Received: {key}={value!r}")

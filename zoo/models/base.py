@@ -4,7 +4,7 @@ import keras
 
 from zoo.losses import check_weights
 from zoo.data.sequences import check_sequences
-from zoo.validation import check_settings, settings_names
+from zoo.validation import check_settings, check_types, settings_names
 
 
 class SequenceModel(keras.Model):
@@ -19,7 +19,9 @@ class SequenceModel(keras.Model):
     Args:
         inputs, outputs: the functional graph, as for `keras.Model`.
         **kwargs: `name`, `trainable`, as for `keras.Model`; anything else is a misspelled
-            setting and raises a TypeError with the closest names.
+            setting and raises a TypeError with the closest names. A setting of another
+            kind than its default (a boolean given a string, a whole number given a
+            fraction) raises a TypeError too (`zoo.validation.check_types`).
 
     Example:
 
@@ -37,6 +39,12 @@ class SequenceModel(keras.Model):
     #: Citation of the paper the model follows, shown by `zoo.info`.
     reference = None
     min_length = 1
+
+    def __new__(cls, *args, **kwargs):
+        # Before any layer is built: each setting of the kind its default has (a boolean
+        # setting given "maybe" would otherwise switch on, as any non-empty string does).
+        check_types(cls.__name__, cls.__init__, args, kwargs)
+        return super().__new__(cls, *args, **kwargs)
 
     def __init__(self, *args, **kwargs):
         # Subclasses build their graph and pass `inputs`, `outputs` and whatever settings
