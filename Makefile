@@ -46,6 +46,7 @@ bench: $(STAMP)
 	$(PY) benchmarks/shakespeare.py
 	$(PY) benchmarks/export.py
 	$(PY) benchmarks/scale.py
+	$(PY) benchmarks/scale.py --only-checks --repeats 9
 	$(PY) benchmarks/backends.py
 
 clean:
