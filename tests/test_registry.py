@@ -94,7 +94,6 @@ def test_unknown_settings_of_a_fixed_signature_factory():
     ("emotion_downup", {"dropout": 1.0}),
     ("gru_classifier", {"recurrent_dropout": 1.5}),
     ("gru_classifier", {"head_dropout": float("nan")}),
-    ("peephole_lstm_regressor", {"dropout": "0.1"}),
     ("char_lm", {"dropout": 1}),
     ("rnnpb", {"dropout": 1.0}),
     ("rnnpb", {"pb_learning_rate": float("nan")}),
@@ -104,6 +103,11 @@ def test_unknown_settings_of_a_fixed_signature_factory():
 def test_rates_are_range_checked(name, overrides):
     with pytest.raises(ValueError, match="must be"):
         zoo.get(name, **overrides)
+
+
+def test_a_rate_given_as_text_is_a_type_error():
+    with pytest.raises(TypeError, match="`dropout` takes a number; its default is 0.0"):
+        zoo.get("peephole_lstm_regressor", dropout="0.1")
 
 
 def test_a_setting_called_name_is_the_models_name():
