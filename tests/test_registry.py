@@ -112,3 +112,19 @@ def test_a_rate_given_as_text_is_a_type_error():
 
 def test_a_setting_called_name_is_the_models_name():
     assert zoo.get("gru_classifier", name="mine").name == "mine"
+
+
+def test_every_model_declares_the_data_it_takes():
+    from zoo import registry
+
+    assert {registry.task(n) for n in zoo.list_models()} <= set(registry.TASKS)
+    assert None not in {registry.task(n) for n in zoo.list_models()}
+    assert registry.task("emotion_downup") == "frames"
+    assert "gru_classifier" in registry.models_for("classes")
+    assert "gru_classifier" not in registry.models_for("frames")
+    with pytest.raises(ValueError, match=r"gru_regressor takes frame-labelled recordings .*; "
+                                         r"P holds sequences with one class each .*Models "
+                                         r"for it: .*gru_classifier"):
+        registry.check_task("gru_regressor", "classes", "P")
+    with pytest.raises(ValueError, match="`task` must be one of"):
+        registry.register_model(lambda: None, name="x", task="pictures")

@@ -13,28 +13,73 @@ import inspect
 from zoo.validation import check_settings
 
 _MODELS = {}
+_TASKS = {}
+
+#: What data a model takes, declared with its factory: the command line, the recipes and
+#: the shard reader ask the model's task instead of matching names. A pack's `kind`
+#: (`zoo.data.shards`) is one of the first three.
+TASKS = {
+    "frames": "frame-labelled recordings (features -> values per frame, AVEC layout)",
+    "classes": "sequences with one class each (UEA .ts sets)",
+    "tokens": "text as character ids (next-character prediction)",
+    "rolls": "piano rolls (the notes of the next frame)",
+    "pb": "sequences learnt into parametric-bias vectors (UEA sets, labels optional)",
+    "sentences": "sentences with a score each",
+}
 
 
-def register_model(fn=None, *, name=None):
+def register_model(fn=None, *, name=None, task=None):
     """Register a model factory under its function name (or `name`).
+
+    Args:
+        task: a key of `TASKS`: the data the model takes (e.g. `"frames"` for a
+            frame-level regressor); None for a model that declares none (it trains from
+            Python only).
 
     Example:
 
     ```python
-    @register_model
+    @register_model(task="frames")
     def emotion_tiny(**overrides):
-        return EmotionDilated(**{"layers": 2, **overrides})
+        return EmotionDilated(**{"depth": 2, **overrides})
     ```
     """
+    if task is not None and task not in TASKS:
+        raise ValueError(f"`task` must be one of {', '.join(TASKS)} or None. "
+                         f"Received: task={task!r}")
 
     def wrap(f):
         key = name or f.__name__
         if key in _MODELS and _MODELS[key] is not f:
             raise ValueError(f"A model named '{key}' is already registered.")
         _MODELS[key] = f
+        _TASKS[key] = task
         return f
 
     return wrap(fn) if fn is not None else wrap
+
+
+def task(name):
+    """The task (a key of `TASKS`) that model `name` declared, or None."""
+    factory(name)
+    return _TASKS.get(name)
+
+
+def models_for(task_name):
+    """Sorted names of the registered models that take `task_name` data."""
+    return sorted(n for n, t in _TASKS.items() if t == task_name)
+
+
+def check_task(name, kind, source):
+    """A ValueError naming both kinds and the models that fit, unless model `name` takes
+    `kind` data (a key of `TASKS`); `source` is what the message calls the data."""
+    wanted = task(name)
+    if wanted == kind:
+        return
+    takes = f"takes {TASKS[wanted]}" if wanted else "declares no data it takes"
+    fits = models_for(kind)
+    raise ValueError(f"{name} {takes}; {source} holds {TASKS[kind]}. Models for it: "
+                     f"{', '.join(fits) if fits else 'none registered'}.")
 
 
 def list_models(pattern="*"):

@@ -287,3 +287,14 @@ def test_hostile_or_damaged_indexes_are_refused_before_any_shard_is_read(packed,
         (copy / "index.json").write_text(json.dumps(bad))
         with pytest.raises(shards.ShardError, match=message):
             shards.read_index(copy)
+
+
+def test_a_pack_of_another_kind_names_both_kinds_and_the_models_that_fit(tmp_path, capsys):
+    zoo.data.pack("BasicMotions", tmp_path / "bm")
+    code = main(["train", "emotion_downup", "--data", f"shards:{tmp_path / 'bm'}", "--out",
+                 str(tmp_path / "run")])
+    err = capsys.readouterr().err
+    assert code == 2 and err.count("\n") == 1, err
+    assert ("emotion_downup takes frame-labelled recordings" in err and "holds sequences with "
+            "one class each" in err and "gru_classifier" in err), err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bm"]

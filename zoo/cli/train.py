@@ -6,7 +6,7 @@ import shutil
 import uuid
 from pathlib import Path
 
-from zoo import pretrained, recipes
+from zoo import pretrained, recipes, registry
 from zoo.catalog import get
 from zoo.data import load_avec, save_avec, synthetic
 from zoo.cli.args import Interrupted, UsageError, parse_overrides, verbosity
@@ -137,7 +137,7 @@ def _train_shards(args):
     processes (`--devices`, `--distributed`)."""
     from zoo import distribute
     from zoo.data.shards import read_index
-    from zoo.recipes.shards import build_for, check_batch, train_on_shards
+    from zoo.recipes.shards import build_for, check_batch, check_kind, train_on_shards
 
     folder = plain_path(args.data)
     devices = _devices(args.devices)
@@ -146,12 +146,13 @@ def _train_shards(args):
     # computed again for training), then, after joining the other processes (JAX must
     # not compute before that), the model and its settings.
     index = read_index(folder)
+    check_kind(args.name, index, folder)
     check_batch(index, folder, args.batch_size)
     if args.distributed:
         distribute.initialize(args.coordinator, args.num_processes, args.process_id,
                               timeout=args.timeout)
         devices = devices or "all"
-    build_for(args.name, index, overrides)
+    build_for(args.name, index, overrides, folder)
     worker = distribute.worker()
     lead = worker is None or worker[1] == 0  # only process 0 writes
     run = RunFolder(args.out, _run_settings(args), overwrite=args.overwrite,
@@ -198,7 +199,10 @@ def cmd_train(args):
     if args.export_pretrained:
         pretrained.check_tag(args.export_pretrained)
     overrides = parse_overrides(args.set)
-    # Everything is checked before the first epoch: the run folder, the data, the settings.
+    # Everything is checked before the first epoch: the model against the data, the run
+    # folder, the data, the settings.
+    if args.data in BUILTIN_DATA or Path(plain_path(args.data)).is_dir():
+        registry.check_task(args.name, "frames", f"--data {plain_path(args.data)}")
     run = RunFolder(args.out, _run_settings(args), overwrite=args.overwrite,
                     resume=args.resume, sources=[args.data]).check()
     corpus = load_corpus(args.data, args.seed)

@@ -87,13 +87,13 @@ class FeedForwardAR(SequenceModel):
         return self.order
 
 
-@register_model
+@register_model(task="rolls")
 def linear_ar(input_dim=88, outputs=88, **overrides):
     """Linear AR(4) over 88 piano keys (the music default): a causal window, no state."""
     return LinearAR(input_dim, outputs, **{"order": 4, **overrides})
 
 
-@register_model
+@register_model(task="rolls")
 def feedforward_ar(input_dim=88, outputs=88, **overrides):
     """Feed-forward AR: a window of 4 frames, 128 ReLU units, a linear prediction."""
     return FeedForwardAR(input_dim, outputs, **{"order": 4, "hidden": 128, **overrides})

@@ -168,7 +168,7 @@ class CharLM(SequenceModel):
         return prompt + self.decode(out)
 
 
-@register_model
+@register_model(task="tokens")
 def char_lm(vocabulary=None, **overrides):
     """Character language model: embedding 64, 2 GRU layers x 256, softmax over characters.
 
@@ -179,7 +179,7 @@ def char_lm(vocabulary=None, **overrides):
     return CharLM(vocabulary, **{"cell": "gru", "units": 256, "depth": 2, **overrides})
 
 
-@register_model
+@register_model(task="tokens")
 def bilinear_char_lm(vocabulary=None, **overrides):
     """Character model over the bilinear (second-order) cell with its full tensor: embedding
     32, one layer x 128. The best held-out model of `benchmarks/shakespeare.py` (seed

@@ -49,7 +49,7 @@ def independent_notes_nll(train_rolls, test_rolls):
     return float(-(test * np.log(p) + (1 - test) * np.log(1 - p)).sum(axis=1).mean())
 
 
-@register_model
+@register_model(task="rolls")
 def music_rnn(input_dim=KEYS, outputs=KEYS, **overrides):
     """Piano-roll model: 1 GRU layer x 64 units, one logit per key for the next frame.
 

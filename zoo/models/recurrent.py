@@ -206,8 +206,8 @@ def _register(cell):
     layer = CELLS[cell].__name__
     classifier.__doc__ = f"{layer} classifier: 1 layer x 64 units, last state, softmax head."
     regressor.__doc__ = f"{layer} frame-level regressor: 1 layer x 64 units, linear head."
-    register_model(classifier, name=f"{cell}_classifier")
-    register_model(regressor, name=f"{cell}_regressor")
+    register_model(classifier, name=f"{cell}_classifier", task="classes")
+    register_model(regressor, name=f"{cell}_regressor", task="frames")
 
 
 for _cell in CELLS:

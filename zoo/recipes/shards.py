@@ -25,10 +25,21 @@ from zoo.files import atomic_path
 from zoo.recipes.runs import fit_resumable, write_json
 
 
-def build_for(name, index, overrides=None):
+def check_kind(name, index, folder):
+    """A `ShardError` unless model `name` takes what the pack holds (its task, declared
+    with its factory, against the pack's kind), naming both and the models that fit."""
+    try:
+        registry.check_task(name, index["kind"], f"the pack {folder}")
+    except ValueError as error:
+        raise ShardError(str(error)) from None
+
+
+def build_for(name, index, overrides=None, folder="the pack"):
     """Model `name` sized for a pack (its features and outputs, classes or vocabulary);
-    raises what `zoo.get` raises for a wrong name or setting."""
+    raises `ShardError` for a model that takes other data, and what `zoo.get` raises for a
+    wrong name or setting."""
     overrides = overrides or {}
+    check_kind(name, index, folder)
     if index["kind"] == "tokens":
         return registry.build(name, vocabulary=index["vocabulary"], **overrides)
     if index["kind"] == "frames":
@@ -48,8 +59,8 @@ def check_batch(index, folder, batch_size):
                          f"'train' records of {folder}; pass at most {splits['train']}.")
 
 
-def _build(name, index, learning_rate, overrides):
-    model = build_for(name, index, overrides)
+def _build(name, index, learning_rate, overrides, folder):
+    model = build_for(name, index, overrides, folder)
     if index["kind"] == "tokens":
         model.compile(optimizer=keras.optimizers.Adam(learning_rate, clipnorm=1.0),
                       loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
@@ -124,8 +135,8 @@ def train_on_shards(name, folder, out=None, epochs=30, learning_rate=1e-3, overr
     start = time.time()
     with context, named_mismatches(folder, index):
         model, saver = fit_resumable(
-            lambda: _build(name, index, learning_rate, overrides or {}), data, steps, epochs,
-            checkpoint, monitor="val_loss" if validation else "loss",
+            lambda: _build(name, index, learning_rate, overrides or {}, folder), data, steps,
+            epochs, checkpoint, monitor="val_loss" if validation else "loss",
             restore_best=bool(validation), verbose=verbose, **fit_kwargs)
     best_epoch, _ = saver.best()
     digest = hashlib.sha256()

@@ -260,25 +260,25 @@ class EmotionFilter(SequenceModel):
         return self.length
 
 
-@register_model
+@register_model(task="frames")
 def emotion_dilated(**overrides):
     """Dilated convolutions, 10 layers x 32 filters, dilation 2^n (Khorram et al. 2017)."""
     return EmotionDilated(**{"depth": 10, "filters": 32, "kernel_size": 2, **overrides})
 
 
-@register_model
+@register_model(task="frames")
 def emotion_downup(**overrides):
     """Down/up-sampling net: 4 stages, factor 3, 32 filters (Khorram et al. 2017)."""
     return EmotionDownUp(**{"stages": 4, "factor": 3, "filters": 32, **overrides})
 
 
-@register_model
+@register_model(task="frames")
 def emotion_blstm(**overrides):
     """Bidirectional LSTM baseline, 2 layers x 32 units per direction."""
     return EmotionBLSTM(**{"units": 32, "depth": 2, **overrides})
 
 
-@register_model
+@register_model(task="frames")
 def emotion_filter(**overrides):
     """One tanh filter of 512 frames and a linear output (Khorram et al. 2017, Fig. 1)."""
     return EmotionFilter(**{"length": 512, "filters": 1, **overrides})

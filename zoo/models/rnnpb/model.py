@@ -347,7 +347,7 @@ class RNNPB(Deployment, Learning, Recognition, keras.Model):
         return cls(**config)
 
 
-@register_model
+@register_model(task="pb")
 def rnnpb(**overrides):
     """RNNPB of Zhong & Yang (seed `000_*`): Elman net, 100 hidden (Table III), 16 PB units.
 

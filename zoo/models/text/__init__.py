@@ -275,7 +275,7 @@ class TextRegressor(_TakesStrings, keras.Model):
         return np.concatenate(parts)
 
 
-@register_model
+@register_model(task="sentences")
 def minilm_valence(sequence_length=48, outputs=1, hidden=128, dropout=0.1, train_encoder=False):
     """Text valence regressor: all-MiniLM-L6-v2 sentence embeddings (frozen), dense head.
 
