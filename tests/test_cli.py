@@ -8,6 +8,7 @@ import keras
 import numpy as np
 import pytest
 
+import zoo
 from zoo.cli import main
 from zoo.data import save_avec
 from zoo.data.synthetic import recola_like
@@ -22,7 +23,21 @@ def data_dir(tmp_path_factory):
 
 def test_list_and_info(capsys):
     assert main(["list", "emotion_d*"]) == 0
-    assert capsys.readouterr().out.split() == ["emotion_dilated", "emotion_downup"]
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].split() == ["name", "task", "pretrained", "summary"]
+    assert [line.split()[:3] for line in lines[1:]] == [["emotion_dilated", "frames", "-"],
+                                                      ["emotion_downup", "frames", "-"]]
+    assert "(Khorram et al. 2017)" in lines[2]
+    assert main(["list", "--pretrained", "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert [row["name"] for row in rows] == zoo.list_models(pretrained=True)
+    assert {"gru_classifier", "rnnpb"} <= set(zoo.list_models(pretrained=True))
+    assert "emotion_downup" not in zoo.list_models(pretrained=True)
+    assert {"name": "gru_classifier", "task": "classes", "pretrained": ["japanese_vowels"],
+            "summary": zoo.registry.summary("gru_classifier")} in rows
+    assert main(["list", "emotion_*", "--pretrained"]) == 2
+    assert "no registered model with pretrained weights matches 'emotion_*'" in (
+        capsys.readouterr().err)
     assert main(["info", "emotion_dilated"]) == 0
     info = json.loads(capsys.readouterr().out)
     assert info["receptive_field"] == 1024 and info["settings"]["depth"] == 10
@@ -49,6 +64,9 @@ def test_train_writes_model_metrics_and_plot_then_evaluate(data_dir, tmp_path, c
     assert model.input_shape == (None, None, 8)
 
     assert main(["evaluate", str(out / "model.keras"), "--data", str(data_dir)]) == 0
+    table = capsys.readouterr().out  # the table `zoo train` prints
+    assert table.startswith("dev scores (2 recordings") and "arousal    CCC" in table
+    assert main(["evaluate", str(out / "model.keras"), "--data", str(data_dir), "--json"]) == 0
     evaluated = json.loads(capsys.readouterr().out)
     np.testing.assert_allclose(evaluated["ccc"]["arousal"], metrics["dev"]["ccc"]["arousal"],
                                atol=1e-5)

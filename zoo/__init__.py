@@ -21,7 +21,8 @@ from zoo import data, finetune, hub, layers, losses, metrics, models  # noqa: E4
 from zoo import distribute, export, pretrained, recipes  # noqa: E402
 from zoo.catalog import get, info  # noqa: E402
 from zoo.pretrained import list_pretrained  # noqa: E402
-from zoo.registry import list_models, register_model  # noqa: E402
+from zoo.catalog import list_models  # noqa: E402
+from zoo.registry import register_model  # noqa: E402
 from zoo.files import FileError  # noqa: E402
 from zoo.saving import load_model  # noqa: E402
 

@@ -7,6 +7,7 @@ The one place that composes the registry (names to factories) and `zoo.pretraine
 import inspect
 
 from zoo import pretrained, registry
+from zoo import pretrained as pretrained_module  # `pretrained` is also an argument name
 from zoo.layers.tensor_product import tensor_summary
 
 
@@ -31,6 +32,32 @@ def get(name, /, weights=None, **overrides):
     if not isinstance(weights, str):
         raise TypeError(f"`weights` must be None or a tag string. Received: {weights!r}")
     return pretrained.load(name, weights, **overrides)
+
+
+def list_models(pattern="*", pretrained=False):
+    """Sorted names of registered models matching an fnmatch `pattern`.
+
+    Args:
+        pretrained: True lists only the models that have pretrained weights
+            (`zoo.list_pretrained(name + ".*")` is not empty), as timm's
+            `list_models(pretrained=True)` does.
+    """
+    names = registry.list_models(pattern)
+    if not pretrained:
+        return names
+    held = {key.split(".", 1)[0] for key in pretrained_module.list_pretrained()}
+    return [name for name in names if name in held]
+
+
+def listing(pattern="*", pretrained=False):
+    """One row a model for `zoo list`: name, task, pretrained tags and one-line summary."""
+    tags = {}
+    for key in pretrained_module.list_pretrained():
+        name, tag = key.split(".", 1)
+        tags.setdefault(name, []).append(tag)
+    return [{"name": name, "task": registry.task(name), "pretrained": tags.get(name, []),
+             "summary": registry.summary(name)}
+            for name in list_models(pattern, pretrained)]
 
 
 def info(name):

@@ -87,6 +87,12 @@ def list_models(pattern="*"):
     return sorted(n for n in _MODELS if fnmatch.fnmatchcase(n, pattern))
 
 
+def summary(name):
+    """The first paragraph of the model's factory docstring, on one line."""
+    doc = inspect.getdoc(factory(name)) or ""
+    return " ".join(doc.split("\n\n", 1)[0].split())
+
+
 def factory(name):
     """The factory registered as `name`; a ValueError with close matches if there is none."""
     if not isinstance(name, str):

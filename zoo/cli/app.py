@@ -22,17 +22,28 @@ from zoo.cli import export as cli_export
 from zoo.cli.args import (Interrupted, Parser, UsageError, learning_rate,
                           positive_int)
 from zoo.backend import BackendError
-from zoo.cli.train import TRAIN_DEFAULTS, cmd_demo, cmd_train, load_corpus
+from zoo.cli.train import TRAIN_DEFAULTS, cmd_demo, cmd_train, load_corpus, print_scores
 from zoo.distribute import DistributedError
 from zoo.files import LockedError, write_text
 from zoo.models.emotion.evaluation import score_corpus
 from zoo.models.rnnpb import RNNPB, pb_space, reports
 from zoo.recipes.runs import RunError, TrainingDiverged
-from zoo.registry import list_models
 
 def cmd_list(args):
-    for name in list_models(args.pattern):
-        print(name)
+    rows = catalog.listing(args.pattern, pretrained=args.pretrained)
+    if args.json:
+        print(json.dumps(rows, indent=1))
+        return
+    if not rows:
+        which = " with pretrained weights" if args.pretrained else ""
+        raise UsageError(f"no registered model{which} matches {args.pattern!r} (see `zoo list`).")
+    width = max(len(row["name"]) for row in rows)
+    tags = {row["name"]: ",".join(row["pretrained"]) or "-" for row in rows}
+    tag_width = max(len("pretrained"), *(len(t) for t in tags.values()))
+    print(f"{'name':{width}s}  {'task':9s}  {'pretrained':{tag_width}s}  summary")
+    for row in rows:
+        print(f"{row['name']:{width}s}  {row['task'] or '-':9s}  {tags[row['name']]:{tag_width}s}"
+              f"  {row['summary']}")
 
 
 def cmd_info(args):
@@ -62,8 +73,12 @@ def cmd_evaluate(args):
     if args.split:
         corpus = corpus.subset(args.split)
     scores = score_corpus(model, corpus)
-    print(json.dumps({"model": args.model, "split": args.split or "all",
-                      "recordings": len(corpus), **scores}, indent=2))
+    if args.json:
+        print(json.dumps({"model": args.model, "split": args.split or "all",
+                          "recordings": len(corpus), **scores}, indent=2))
+        return
+    print(f"{args.split or 'all'} scores ({len(corpus)} recordings, all frames pooled):")
+    print_scores(scores)
 
 
 def _load_sequences(spec, split):
@@ -135,8 +150,12 @@ def build_parser():
     sub = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
 
     p = sub.add_parser("list", help="list registered models",
-                       description="Print the names of registered models, one a line.")
+                       description="A table of the registered models: name, the data it takes "
+                                   "(its task), its pretrained tags and a one-line summary.")
     p.add_argument("pattern", nargs="?", default="*", help="fnmatch pattern, e.g. 'emotion_*'")
+    p.add_argument("--pretrained", action="store_true",
+                   help="only models with pretrained weights")
+    p.add_argument("--json", action="store_true", help="the rows as JSON, for scripts")
     p.set_defaults(func=cmd_list)
 
     p = sub.add_parser("info", help="parameters, receptive field, paper, settings, pretrained cards",
@@ -256,6 +275,8 @@ def build_parser():
     p.add_argument("--split", default="dev", help="recording-name prefix; '' for all")
     p.add_argument("--trust-hub", action="append", metavar="PATH",
                    help="let the model file open this TF Hub module (folder or URL); repeatable")
+    p.add_argument("--json", action="store_true",
+                   help="the scores as JSON (model, split, recordings, ccc, rmse)")
     p.set_defaults(func=cmd_evaluate)
 
     p = sub.add_parser("recognize", help="infer PB vectors of sequences with a trained RNNPB",
