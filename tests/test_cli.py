@@ -236,5 +236,6 @@ def test_cli_prints_no_tensorflow_log_lines(command):
     result = subprocess.run([c.format(**where) for c in command], capture_output=True,
                             text=True, timeout=300, env=env)
     assert result.returncode == 0
-    assert result.stdout.split() == ["emotion_dilated", "emotion_downup"]
+    names = [line.split()[0] for line in result.stdout.splitlines()[1:]]
+    assert names == ["emotion_dilated", "emotion_downup"]
     assert result.stderr == ""
