@@ -120,6 +120,15 @@ def test_a_later_record_that_disagrees_stops_the_stream_naming_shard_record_and_
     _assert_refused(folder, [], "record 2 ('dev_2'): 'x' holds 24 values", tmp_path, capsys)
 
 
+def test_a_later_record_with_labels_of_another_width_is_named_too(tmp_path):
+    rows = _frame_rows(r1={"y": np.ones((5, 3), "float32")})  # 15 values: no 2-wide reshape
+    folder = _forge(tmp_path / "pack", _frame_index(), rows)
+    index = shards.read_index(folder)
+    with pytest.raises(shards.ShardError) as error, records.named_mismatches(folder, index):
+        list(shards.stream(folder, "train", batch_size=2))
+    assert "record 1 ('train_1'): 'y' holds 15 values, not 'length' 6 x 2" in str(error.value)
+
+
 def test_class_and_token_records_out_of_their_index_range_are_refused(tmp_path):
     x = _frames(3, 5)
     index = {"format": "zoo-shards", "version": 1, "pack": "c" * 32, "kind": "classes",

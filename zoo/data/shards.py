@@ -275,27 +275,27 @@ def stream(folder, split=None, batch_size=32, shuffle=True, shuffle_buffer=None,
     checks = stream_check(index, {k for s in shards for k in s["splits"]}) if check else None
 
     def checked(example, values, extra):
+        """`values` and `extra` (labels), both available only once the record passed."""
         if checks is None:
-            return values
+            return values, extra
         with tf.control_dependencies([checks(example["split"], values, example["length"],
                                              extra)]):
-            return tf.identity(values)
+            return tf.identity(values), tf.identity(extra)
 
     def parse(record):
         example = tf.io.parse_single_example(record, spec)
         if tokens_kind:  # a window of ids and the next character of each
             ids = tf.io.decode_raw(example["x"], tf.int32)
-            ids = checked(example, ids, ids)
+            ids, _ = checked(example, ids, ids)
             return example["split"], (ids[:-1], ids[1:])
         values = tf.io.decode_raw(example["x"], tf.float32)
         if frames_kind:
             # The frame mask is made per batch from the lengths, not padded per record.
-            y = tf.io.decode_raw(example["y"], tf.float32)
-            x = tf.reshape(checked(example, values, y), (-1, channels))
-            y = tf.reshape(y, (-1, outputs))
+            values, y = checked(example, values, tf.io.decode_raw(example["y"], tf.float32))
+            x, y = tf.reshape(values, (-1, channels)), tf.reshape(y, (-1, outputs))
             return example["split"], (x, y, tf.cast(example["length"], tf.int32))
-        x = tf.reshape(checked(example, values, example["label"]), (-1, channels))
-        return example["split"], (x, tf.cast(example["label"], tf.int32))
+        values, label = checked(example, values, example["label"])
+        return example["split"], (tf.reshape(values, (-1, channels)), tf.cast(label, tf.int32))
 
     data = tf.data.Dataset.from_tensor_slices(files)
     if shuffle_files:
