@@ -34,7 +34,16 @@ def get(name, /, weights=None, **overrides):
     return pretrained.load(name, weights, **overrides)
 
 
-def list_models(pattern="*", pretrained=False):
+def _pretrained_tags():
+    """Model name -> the tags of its pretrained entries."""
+    tags = {}
+    for key in pretrained_module.list_pretrained():
+        name, tag = key.split(".", 1)
+        tags.setdefault(name, []).append(tag)
+    return tags
+
+
+def list_models(pattern="*", pretrained=False, _tags=None):
     """Sorted names of registered models matching an fnmatch `pattern`.
 
     Args:
@@ -45,19 +54,16 @@ def list_models(pattern="*", pretrained=False):
     names = registry.list_models(pattern)
     if not pretrained:
         return names
-    held = {key.split(".", 1)[0] for key in pretrained_module.list_pretrained()}
+    held = _pretrained_tags() if _tags is None else _tags
     return [name for name in names if name in held]
 
 
 def listing(pattern="*", pretrained=False):
     """One row a model for `zoo list`: name, task, pretrained tags and one-line summary."""
-    tags = {}
-    for key in pretrained_module.list_pretrained():
-        name, tag = key.split(".", 1)
-        tags.setdefault(name, []).append(tag)
+    tags = _pretrained_tags()
     return [{"name": name, "task": registry.task(name), "pretrained": tags.get(name, []),
              "summary": registry.summary(name)}
-            for name in list_models(pattern, pretrained)]
+            for name in list_models(pattern, pretrained, _tags=tags)]
 
 
 def info(name):

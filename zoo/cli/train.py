@@ -201,8 +201,9 @@ def cmd_train(args):
     overrides = parse_overrides(args.set)
     # Everything is checked before the first epoch: the model against the data, the run
     # folder, the data, the settings.
-    if args.data in BUILTIN_DATA or Path(plain_path(args.data)).is_dir():
-        registry.check_task(args.name, "frames", f"--data {plain_path(args.data)}")
+    data = plain_path(args.data)
+    if args.data in BUILTIN_DATA or Path(data).is_dir():
+        registry.check_task(args.name, "frames", f"--data {data}")
     run = RunFolder(args.out, _run_settings(args), overwrite=args.overwrite,
                     resume=args.resume, sources=[args.data]).check()
     corpus = load_corpus(args.data, args.seed)
