@@ -305,3 +305,17 @@ def test_a_shard_folder_copied_from_a_real_pack_still_streams(tmp_path):
     shutil.copytree(tmp_path / "s", tmp_path / "copy")
     assert shards.read_index(tmp_path / "copy")["records"] == 2
     assert records.find_mismatch(tmp_path / "copy", shards.read_index(tmp_path / "copy")) is None
+
+
+def test_a_record_length_past_the_end_of_its_shard_is_refused_before_it_is_read(tmp_path):
+    folder = _forge(tmp_path / "pack", _frame_index(), _frame_rows())
+    shard = folder / "shard-00000.tfrecord"
+    data = bytearray(shard.read_bytes())
+    data[:8] = (2**62).to_bytes(8, "little")  # a hostile length: no 4 EiB read is tried
+    shard.write_bytes(bytes(data))
+    index = json.loads((folder / "index.json").read_text())
+    index["shards"][0].update(bytes=len(data), sha256=hashlib.sha256(data).hexdigest())
+    (folder / "index.json").write_text(json.dumps(index))
+    with pytest.raises(shards.ShardError, match="record 0 is cut short or its length is "
+                                                "damaged"):
+        shards.read_index(folder)

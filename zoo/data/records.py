@@ -36,16 +36,17 @@ _HEADER = struct.Struct("<QI")  # record length, masked CRC of the length
 def iter_raw(path):
     """`(number, bytes)` of every record of a TFRecord file, read without TensorFlow (the
     shard's sha256, checked by `read_index`, guards the bytes; the CRCs are left to
-    `tf.data`)."""
+    `tf.data`). A length that runs past the end of the file is refused before it is read."""
+    size = Path(path).stat().st_size
     with open(path, "rb") as handle:
         number = 0
         while header := handle.read(_HEADER.size):
-            if len(header) < _HEADER.size:
-                raise ShardError(f"{path}: record {number} is cut short.")
-            (length, _), body = _HEADER.unpack(header), handle.read
-            data = body(length)
-            if len(data) < length or len(body(4)) < 4:
-                raise ShardError(f"{path}: record {number} is cut short.")
+            length = _HEADER.unpack(header)[0] if len(header) == _HEADER.size else size
+            if length + 4 > size - handle.tell():
+                raise ShardError(f"{path}: record {number} is cut short or its length "
+                                 "is damaged.")
+            data = handle.read(length)
+            handle.read(4)  # the CRC of the data
             yield number, data
             number += 1
 
@@ -114,19 +115,13 @@ def _name(fields):
 def check_first_records(folder, index):
     """The first record of every shard against the index; a `ShardError` naming shard,
     record and field at the first disagreement."""
-    for shard in index["shards"]:
-        path = Path(folder) / shard["file"]
-        for number, data in iter_raw(path):
-            fields = _fields(data)
-            if problem := _problem(index, shard, fields):
-                raise ShardError(f"{path}, record {number}{_name(fields)}: {problem}. The "
-                                 "index does not describe its shards; pack again.")
-            break
+    if error := find_mismatch(folder, index, first_only=True):
+        raise error
 
 
-def find_mismatch(folder, index):
+def find_mismatch(folder, index, first_only=False):
     """The `ShardError` of the first record, in shard order, that disagrees with the
-    index; None when every record agrees."""
+    index (of the first record of each shard, with `first_only`); None when all agree."""
     for shard in index["shards"]:
         path = Path(folder) / shard["file"]
         count = 0
@@ -136,7 +131,9 @@ def find_mismatch(folder, index):
                 return ShardError(f"{path}, record {number}{_name(fields)}: {problem}. The "
                                   "index does not describe its shards; pack again.")
             count += 1
-        if count != shard["records"]:
+            if first_only:
+                break
+        if not first_only and count != shard["records"]:
             return ShardError(f"{path}: {count} records where the index says "
                               f"{shard['records']}; pack again.")
     return None
