@@ -199,7 +199,7 @@ def test_a_failed_re_export_leaves_the_old_entry_loading_as_before(tmp_path, mon
         def refuse(path, text):
             raise OSError(28, "No space left on device")
 
-        monkeypatch.setattr(sys.modules["zoo.pretrained.export"], "write_text", refuse)
+        monkeypatch.setattr(sys.modules["zoo.pretrained.writing"], "write_text", refuse)
     with pytest.raises((ValueError, OSError)):
         pretrained.export(retrained, "elman_regressor", "mine", tmp_path, overwrite=True,
                           **new_fields)

@@ -8,30 +8,31 @@ model.compile(optimizer="adam", loss=zoo.losses.CCCLoss(), metrics=[zoo.metrics.
 zoo.list_pretrained()                                   # ['char_lm.shakespeare', ...]
 lm = zoo.get("char_lm", weights="shakespeare")         # checksum-verified, see zoo.pretrained
 ```
+
+`import zoo` imports nothing heavy: Keras and its backend load when a model, layer, loss or
+metric is first touched. Listing models and pretrained entries reads data only
+(`zoo/models/index.json` and the manifests).
 """
 
 from importlib import metadata as _metadata
 
-from zoo.cli import quiet as _quiet
+from zoo._lazy import attach as _attach
 
-if _quiet.running_the_command_line():
-    _quiet.import_tensorflow()  # before anything imports TensorFlow: no start-up log lines
-
-from zoo import data, finetune, hub, layers, losses, metrics, models  # noqa: E402
-from zoo import distribute, export, pretrained, recipes  # noqa: E402
-from zoo.catalog import get, info  # noqa: E402
-from zoo.pretrained import list_pretrained  # noqa: E402
-from zoo.catalog import list_models  # noqa: E402
-from zoo.registry import register_model  # noqa: E402
-from zoo.files import FileError  # noqa: E402
-from zoo.saving import load_model  # noqa: E402
+__getattr__, __dir__, _names = _attach(__name__, {
+    **{module: module for module in ("data", "finetune", "hub", "layers", "losses", "metrics",
+                                     "models", "distribute", "export", "pretrained", "recipes")},
+    "get": "catalog:get",
+    "info": "catalog:info",
+    "list_models": "catalog:list_models",
+    "list_pretrained": "pretrained:list_pretrained",
+    "register_model": "registry:register_model",
+    "FileError": "files:FileError",
+    "load_model": "saving:load_model",
+})
 
 try:
     __version__ = _metadata.version("zoo")
 except _metadata.PackageNotFoundError:  # running from a source tree that is not installed
     __version__ = "unknown"
 
-__all__ = ["get", "info", "load_model", "FileError", "list_models", "list_pretrained", "register_model", "data",
-           "layers", "losses", "metrics", "models", "pretrained", "recipes", "finetune", "hub",
-           "export", "distribute",
-           "__version__"]
+__all__ = [*_names, "__version__"]

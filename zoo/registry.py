@@ -4,16 +4,42 @@ Entries are thin factory functions registered with `register_model`; the functio
 the model name (as in timm). A factory takes keyword overrides and returns an uncompiled
 `keras.Model`. The registry knows names only: pretrained weights (`zoo.pretrained`) build
 on it, and `zoo.catalog` composes the two into `zoo.get` and `zoo.info`.
+
+The zoo's own models are also data: `zoo/models/index.json` holds each one's task,
+docstring and default settings, so listing and describing them imports no Keras. The first
+factory asked for imports `zoo.models`, which registers every model.
+`python -m zoo.catalog --write-index` rewrites the file; a test keeps it true.
 """
 
 import difflib
 import fnmatch
+import functools
+import importlib
 import inspect
+import json
+from pathlib import Path
 
-from zoo.validation import check_settings
+INDEX = Path(__file__).parent / "models" / "index.json"
 
 _MODELS = {}
 _TASKS = {}
+
+
+@functools.cache
+def index():
+    """The zoo's own models as data: name -> task, doc, class, parameters and settings."""
+    return json.loads(INDEX.read_text(encoding="utf-8"))["models"]
+
+
+def _own(name):
+    """Whether `name` is one of the zoo's models and no user factory took it over."""
+    if name not in index():
+        return False
+    return name not in _MODELS or _MODELS[name].__module__.startswith("zoo.")
+
+
+def _register_all():
+    importlib.import_module("zoo.models")
 
 #: What data a model takes, declared with its factory: the command line, the recipes and
 #: the shard reader ask the model's task instead of matching names. A pack's `kind`
@@ -50,6 +76,8 @@ def register_model(fn=None, *, name=None, task=None):
 
     def wrap(f):
         key = name or f.__name__
+        if key in index() and key not in _MODELS and not f.__module__.startswith("zoo."):
+            _register_all()  # the zoo's own model of that name is registered first
         if key in _MODELS and _MODELS[key] is not f:
             raise ValueError(f"A model named '{key}' is already registered.")
         _MODELS[key] = f
@@ -61,13 +89,15 @@ def register_model(fn=None, *, name=None, task=None):
 
 def task(name):
     """The task (a key of `TASKS`) that model `name` declared, or None."""
+    if _own(name):
+        return index()[name]["task"]
     factory(name)
     return _TASKS.get(name)
 
 
 def models_for(task_name):
     """Sorted names of the registered models that take `task_name` data."""
-    return sorted(n for n, t in _TASKS.items() if t == task_name)
+    return sorted(n for n in list_models() if task(n) == task_name)
 
 
 def check_task(name, kind, source):
@@ -84,21 +114,30 @@ def check_task(name, kind, source):
 
 def list_models(pattern="*"):
     """Sorted names of registered models matching an fnmatch `pattern`."""
-    return sorted(n for n in _MODELS if fnmatch.fnmatchcase(n, pattern))
+    return sorted(n for n in set(_MODELS) | set(index()) if fnmatch.fnmatchcase(n, pattern))
 
 
 def summary(name):
     """The first paragraph of the model's factory docstring, on one line."""
-    doc = inspect.getdoc(factory(name)) or ""
+    doc = doc_of(name)
     return " ".join(doc.split("\n\n", 1)[0].split())
+
+
+def doc_of(name):
+    """The model's factory docstring (cleaned as `inspect.getdoc` does)."""
+    if _own(name):
+        return index()[name]["doc"]
+    return inspect.getdoc(factory(name)) or ""
 
 
 def factory(name):
     """The factory registered as `name`; a ValueError with close matches if there is none."""
     if not isinstance(name, str):
         raise TypeError(f"A model name must be a string. Received: {name!r}")
+    if name not in _MODELS and name in index():
+        _register_all()
     if name not in _MODELS:
-        close = difflib.get_close_matches(name, list(_MODELS), n=3, cutoff=0.5)
+        close = difflib.get_close_matches(name, list_models(), n=3, cutoff=0.5)
         hint = f" Did you mean: {', '.join(close)}?" if close else ""
         raise ValueError(
             f"Unknown model '{name}'.{hint} Known models: {', '.join(list_models())}."
@@ -109,6 +148,8 @@ def factory(name):
 def check_overrides(name, factory, overrides):
     """A TypeError with a close-match hint for settings a factory with a fixed signature
     does not take (factories that forward `**overrides` leave it to the model class)."""
+    from zoo.validation import check_settings
+
     parameters = inspect.signature(factory).parameters.values()
     if any(p.kind == p.VAR_KEYWORD for p in parameters):
         return
@@ -129,4 +170,12 @@ def build(name, /, **overrides):
     """
     fn = factory(name)
     check_overrides(name, fn, overrides)
-    return fn(**overrides)
+    return fn(**named(name, fn, overrides))
+
+
+def named(name, fn, overrides):
+    """`overrides` with the model's `name` defaulting to its registered name where factory
+    `fn` takes one (else Keras calls every `SequenceClassifier` `sequence_classifier_N`)."""
+    parameters = inspect.signature(fn).parameters
+    takes = "name" in parameters or any(p.kind == p.VAR_KEYWORD for p in parameters.values())
+    return {"name": name, **overrides} if takes and "name" not in overrides else overrides

@@ -294,6 +294,22 @@ def check_archive(path):
     return config
 
 
+#: The packages whose import registers every class a `.keras` file of zoo's may name.
+REGISTERING = ("zoo.layers", "zoo.losses", "zoo.metrics", "zoo.hub", "zoo.models")
+
+
+def register_classes():
+    """Imports `REGISTERING`, so that Keras finds zoo's classes by their registered names.
+
+    `import zoo` alone registers none (it imports no Keras); `zoo.load_model` calls this
+    first; call it (or `import zoo.models`) before a plain `keras.models.load_model`.
+    """
+    import importlib
+
+    for package in REGISTERING:
+        importlib.import_module(package)
+
+
 def load_model(path, trust_hub=(), compile=True):
     """Opens a `.keras` file in Keras's safe mode, with zoo's checks and trust list.
 
@@ -321,6 +337,7 @@ def load_model(path, trust_hub=(), compile=True):
     if not path.is_file():
         raise FileNotFoundError(f"There is no model file at {_name(path)}.")
     check_archive(path)
+    register_classes()
     added = [h for h in map(_normal, trust_hub) if h not in _TRUSTED]
     trust(*trust_hub)
     try:

@@ -5,29 +5,24 @@ A user error (a bad argument, a missing or malformed file, an unusable --out) is
 on stderr and exit status 2, never a traceback. `zoo VERB --help` describes each verb.
 """
 
-#: What this module holds, apart from the help text above: parsing, validating and calling
-#: the library; the work itself is done by `zoo.recipes`, `zoo.pretrained` and the models.
+#: What this module holds, apart from the help text above: the parser, `main`, and the
+#: verbs that read data only (`list`, `info NAME`, `pretrained`), which import no Keras:
+#: `zoo --help` and `zoo list` answer at once. The other verbs are named "module:function"
+#: and imported when asked for; the work itself is done by `zoo.recipes`,
+#: `zoo.pretrained` and the models.
 
+import importlib
 import json
 import sys
 from pathlib import Path
 
-import keras
-import pandas as pd
-
-from zoo import catalog, pretrained, recipes, saving
-from zoo.data import load_uea, read_ts
-from zoo.data.uea import BUNDLED
+from zoo import catalog, pretrained, recipes
 from zoo.cli import export as cli_export
-from zoo.cli.args import (Interrupted, Parser, UsageError, learning_rate,
+from zoo.cli import quiet
+from zoo.cli.args import (TRAIN_DEFAULTS, Interrupted, Parser, UsageError, learning_rate,
                           positive_int)
-from zoo.backend import BackendError
-from zoo.cli.train import TRAIN_DEFAULTS, cmd_demo, cmd_train, load_corpus, print_scores
-from zoo.distribute import DistributedError
-from zoo.files import LockedError, write_text
-from zoo.models.emotion.evaluation import score_corpus
-from zoo.models.rnnpb import RNNPB, pb_space, reports
-from zoo.recipes.runs import RunError, TrainingDiverged
+from zoo.data.uea import BUNDLED
+
 
 def cmd_list(args):
     rows = catalog.listing(args.pattern, pretrained=args.pretrained)
@@ -48,10 +43,20 @@ def cmd_list(args):
 
 def cmd_info(args):
     if Path(args.name).exists():
+        quiet.import_tensorflow()
         from zoo.export import read_card
 
         print(json.dumps(read_card(args.name), indent=2, default=str))
         return
+    name, dot, tag = args.name.partition(".")
+    if dot and args.name in pretrained.list_pretrained():
+        print(json.dumps(pretrained.card(args.name), indent=2, default=str))
+        return
+    looks_like_file = "/" in args.name or Path(args.name).suffix in (".keras", ".tflite",
+                                                                     ".onnx", ".h5")
+    if looks_like_file:
+        raise UsageError(f"{args.name}: no such file or folder (`zoo info` takes a registered "
+                         "name, NAME.TAG of a pretrained entry, or an export's path)")
     print(json.dumps(catalog.info(args.name), indent=2, default=str))
 
 
@@ -59,90 +64,6 @@ def cmd_pretrained(args):
     for key in pretrained.list_pretrained(args.pattern):
         card = pretrained.card(key)
         print(f"{key:40s} {card['dataset']}: {pretrained.format_metrics(card)}")
-
-
-def _load_model(path, args):
-    """A `.keras` file through `zoo.load_model`: checked, then Keras's safe mode, hub modules
-    only from the trust list (`--trust-hub`)."""
-    return saving.load_model(path, trust_hub=args.trust_hub or ())
-
-
-def cmd_evaluate(args):
-    model = _load_model(args.model, args)
-    corpus = load_corpus(args.data)
-    if args.split:
-        corpus = corpus.subset(args.split)
-    scores = score_corpus(model, corpus)
-    if args.json:
-        print(json.dumps({"model": args.model, "split": args.split or "all",
-                          "recordings": len(corpus), **scores}, indent=2))
-        return
-    print(f"{args.split or 'all'} scores ({len(corpus)} recordings, all frames pooled):")
-    print_scores(scores)
-
-
-def _load_sequences(spec, split):
-    """A bundled UEA set by name, or a `.ts` file."""
-    if spec in BUNDLED:
-        return load_uea(spec, split)
-    if Path(spec).is_file():
-        return read_ts(spec)
-    raise UsageError(
-        f"--data {spec!r} is neither a .ts file nor a bundled set "
-        f"({', '.join(BUNDLED)})."
-    )
-
-
-def cmd_recognize(args):
-    """Infers PB vectors for sequences with a trained RNNPB; writes CSVs and a plot."""
-    out = Path(args.out)
-    written = [out / n for n in ("pb.csv", "distances.csv", "pb_space.png")]
-    if not args.overwrite and any(p.exists() for p in written):
-        raise UsageError(f"{out} already holds results of a recognition; pass --overwrite to "
-                         "replace them, or choose another --out.")
-    model = _load_model(args.model, args)  # safe mode: no code runs from the file
-    if not isinstance(model, RNNPB):
-        raise UsageError(f"{args.model} holds a {type(model).__name__}, not an RNNPB.")
-    data = _load_sequences(args.data, args.split)
-    show = args.progress or (sys.stdout.isatty() and not args.quiet)
-    pbs, trace = model.recognize(data, steps=args.steps, verbose=1 if show else 0)
-    columns = {f"pb_{k + 1}": pbs[:, k] for k in range(pbs.shape[1])}
-    labels = [data.classes[i] for i in data.labels] if len(data.classes) else None
-    frame = pd.DataFrame({"sequence": range(len(pbs)), **columns,
-                          "error": trace[-1]})
-    if labels is not None:
-        frame.insert(1, "label", labels)
-    extra = ""
-    print(f"recognised {len(pbs)} sequences in {args.steps} updates: error per frame and "
-          f"channel {trace[0].mean():.4f} -> {trace[-1].mean():.4f}")
-    if model.sequence_labels is not None:
-        report = reports.compare_with_training(model, pbs, labels)
-        frame["nearest_class"] = report["nearest_class"]
-        if labels is not None:
-            print(report["table"].round(3).to_string())
-            print(f"nearest-class-mean accuracy: {report['accuracy']:.3f}")
-            write_text(out / "distances.csv", report["table"].to_csv())
-            pb_space.plot_pb_space(model.pb_table.numpy(), model.sequence_labels,
-                                   out / "pb_space.png", recognised=pbs, recognised_labels=labels)
-            extra = ", distances.csv, pb_space.png"
-    write_text(out / "pb.csv", frame.to_csv(index=False))
-    print(f"wrote {out / 'pb.csv'}{extra}")
-
-
-def cmd_data_pack(args):
-    from zoo.data import packing, shards
-
-    index = packing.pack(args.source, args.out, shard_bytes=args.shard_mb * 2**20,
-                         overwrite=args.overwrite, window=args.window)
-    print(f"wrote {args.out}: {shards.describe(index)}")
-    print(f"train on it with: zoo train NAME --data shards:{args.out}")
-
-
-def cmd_data_info(args):
-    from zoo.data import shards
-
-    print(f"{args.folder}: {shards.describe(shards.read_index(args.folder))}; every shard "
-          "matches its sha256")
 
 
 def build_parser():
@@ -235,7 +156,7 @@ def build_parser():
                    help="this process, 0..N-1 (default: $ZOO_PROCESS_ID or $JAX_PROCESS_ID)")
     p.add_argument("--timeout", type=float, default=120.0,
                    help="seconds to wait for every process to arrive")
-    p.set_defaults(func=cmd_train)
+    p.set_defaults(func="zoo.cli.train:cmd_train")
 
     p = sub.add_parser("data", help="pack a corpus into shards that training streams from "
                                     "disk; describe and check a shard folder",
@@ -257,14 +178,14 @@ def build_parser():
     q.add_argument("--out", required=True, help="the shard folder to write")
     q.add_argument("--shard-mb", type=positive_int, default=64, help="target MiB per shard")
     q.add_argument("--overwrite", action="store_true", help="replace a non-empty OUT")
-    q.set_defaults(func=cmd_data_pack)
+    q.set_defaults(func="zoo.cli.verbs:cmd_data_pack")
     q = verbs.add_parser("info", help="check a shard folder and describe it",
                          description="Check every shard against the index (size and sha256) "
                                      "and print what the pack holds.")
     q.add_argument("folder", help="a folder written by `zoo data pack`")
-    q.set_defaults(func=cmd_data_info)
+    q.set_defaults(func="zoo.cli.verbs:cmd_data_info")
 
-    cli_export.add_parser(sub, _load_model)
+    cli_export.add_parser(sub)
 
     p = sub.add_parser("evaluate", help="corpus-level CCC and RMSE of a saved model",
                        description="Score a saved regressor the AVEC way: every frame of every "
@@ -277,7 +198,7 @@ def build_parser():
                    help="let the model file open this TF Hub module (folder or URL); repeatable")
     p.add_argument("--json", action="store_true",
                    help="the scores as JSON (model, split, recordings, ccc, rmse)")
-    p.set_defaults(func=cmd_evaluate)
+    p.set_defaults(func="zoo.cli.verbs:cmd_evaluate")
 
     p = sub.add_parser("recognize", help="infer PB vectors of sequences with a trained RNNPB",
                        description="Infer one PB vector per sequence with a trained RNNPB "
@@ -295,7 +216,7 @@ def build_parser():
     p.add_argument("--progress", action="store_true",
                    help="show a progress bar even when the output is not a terminal")
     p.add_argument("--quiet", action="store_true", help="no progress bar in a terminal either")
-    p.set_defaults(func=cmd_recognize)
+    p.set_defaults(func="zoo.cli.verbs:cmd_recognize")
 
     p = sub.add_parser("demo", help="the main job: train emotion_downup on generated data",
                        description="Write generated AVEC-layout recordings, read them back, "
@@ -317,25 +238,48 @@ def build_parser():
     p.add_argument("--quiet", action="store_true",
                    help="no progress output (default: a bar in a terminal, a line per epoch "
                         "otherwise)")
-    p.set_defaults(func=cmd_demo)
+    p.set_defaults(func="zoo.cli.train:cmd_demo")
     return parser
 
 
 #: What a user can cause with a bad argument or file; reported in one line, exit status 2.
-USER_ERRORS = (UsageError, ValueError, TypeError, OSError, EOFError, ImportError, RunError,
-               LockedError, TrainingDiverged, DistributedError, BackendError)
+USER_ERRORS = (UsageError, ValueError, TypeError, OSError, EOFError, ImportError)
+#: More of them, in modules a verb imports when it runs: (module, class names).
+MORE_USER_ERRORS = (("zoo.recipes.runs", ("RunError", "TrainingDiverged")),
+                    ("zoo.files", ("LockedError",)),
+                    ("zoo.distribute.rendezvous", ("DistributedError",)),
+                    ("zoo.backend", ("BackendError",)))
+
+
+def user_errors():
+    """`USER_ERRORS` and those of `MORE_USER_ERRORS` whose module is loaded (an error of a
+    module never imported cannot have been raised)."""
+    more = [getattr(sys.modules[module], name) for module, names in MORE_USER_ERRORS
+            if module in sys.modules for name in names]
+    return (*USER_ERRORS, *more)
+
+
+def verb(func):
+    """The function of a verb: itself, or the one a "module:function" string names,
+    imported with TensorFlow's start-up lines kept off stderr (`zoo.cli.quiet`)."""
+    if callable(func):
+        return func
+    module, name = func.split(":")
+    quiet.import_tensorflow()
+    return getattr(importlib.import_module(module), name)
 
 
 def main(argv=None):
     try:
         args = build_parser().parse_args(argv)
-        args.func(args)
-    except USER_ERRORS as error:
-        message = " ".join(str(error).split()) or type(error).__name__
-        print(f"zoo: {message}", file=sys.stderr)
-        return 2
+        verb(args.func)(args)
     except (KeyboardInterrupt, Interrupted) as error:
         print(f"zoo: {str(error) or 'interrupted'}", file=sys.stderr)
         return 130
+    except Exception as error:
+        if not isinstance(error, user_errors()):
+            raise
+        message = " ".join(str(error).split()) or type(error).__name__
+        print(f"zoo: {message}", file=sys.stderr)
+        return 2
     return 0
-

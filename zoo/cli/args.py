@@ -9,6 +9,10 @@ import math
 import sys
 
 
+#: Defaults of the corpus path of `zoo train` (recipes fix their own).
+TRAIN_DEFAULTS = {"epochs": 30, "lr": 1e-3}
+
+
 class UsageError(Exception):
     """A user error the command line reports in one line, exit status 2."""
 

@@ -3,15 +3,12 @@
 import os
 from pathlib import Path
 
-import numpy as np
-
 from zoo import export, pretrained
 from zoo.cli.args import UsageError, positive_int
 from zoo.files import check_out
-from zoo.pretrained.loading import sha256
 
 
-def add_parser(sub, load_model):
+def add_parser(sub):
     p = sub.add_parser(
         "export", help="write a model as SavedModel, LiteRT or ONNX, with its card",
         description="Export a .keras file or a pretrained entry (NAME --weights TAG) to run "
@@ -41,11 +38,15 @@ def add_parser(sub, load_model):
                         "files, the source or a folder holding it)")
     p.add_argument("--trust-hub", action="append", metavar="PATH",
                    help="let the model file open this TF Hub module; repeatable")
-    p.set_defaults(func=lambda args: cmd_export(args, load_model))
+    p.set_defaults(func="zoo.cli.export:cmd_export")
 
 
 def _source(args, load_model):
     """`(model, card fields, steps from the card or None)`."""
+    import numpy as np
+
+    from zoo.pretrained.loading import sha256
+
     if os.path.exists(args.source) or args.source.endswith(".keras"):
         if args.weights:
             raise UsageError("--weights goes with a registered name, not a .keras file")
@@ -71,7 +72,9 @@ def _source(args, load_model):
     return model, fields, steps
 
 
-def cmd_export(args, load_model):
+def cmd_export(args):
+    from zoo.cli.verbs import load_model
+
     # Before the model is read: an --out that is (or holds, or lies in) the source, or that
     # is not an earlier export, is refused with nothing changed.
     sources = [args.source] if os.path.exists(args.source) else []

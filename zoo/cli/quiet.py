@@ -37,7 +37,10 @@ def filter_lines(data, level):
 
 def import_tensorflow(default_level=3):
     """Imports TensorFlow and Keras, lists the devices, and lets through only the lines of
-    at least the log level (`TF_CPP_MIN_LOG_LEVEL`, else `default_level`)."""
+    at least the log level (`TF_CPP_MIN_LOG_LEVEL`, else `default_level`); nothing when
+    TensorFlow is already imported."""
+    if "tensorflow" in sys.modules:
+        return
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", str(default_level))
     try:
         level = int(os.environ["TF_CPP_MIN_LOG_LEVEL"])

@@ -9,15 +9,13 @@ from pathlib import Path
 from zoo import pretrained, recipes, registry
 from zoo.catalog import get
 from zoo.data import load_avec, save_avec, synthetic
-from zoo.cli.args import Interrupted, UsageError, parse_overrides, verbosity
+from zoo.cli.args import TRAIN_DEFAULTS, Interrupted, UsageError, parse_overrides, verbosity
 from zoo.files import (check_out, foreign_names, plain_path, read_json, replace_folder,
                        write_text)
 from zoo.recipes.avec import corpus_card, train_on_corpus
 from zoo.recipes.runs import RunFolder
 
 BUILTIN_DATA = {"recola_like": "generated AVEC-layout recordings (zoo.data.synthetic)"}
-#: Defaults of the corpus path of `zoo train` (recipes fix their own).
-TRAIN_DEFAULTS = {"epochs": 30, "lr": 1e-3}
 
 
 def load_corpus(spec, seed=0):

@@ -15,21 +15,20 @@ and loads the verified bytes. Files hold weights only (`.weights.h5`): no code i
 them, and the architecture comes from the card's settings and the registered factory.
 
 `manifest.py` finds and validates manifests and reads cards, `loading.py` verifies and
-loads, `export.py` writes an entry, `table.py` the README's table. This package uses the
+loads, `writing.py` writes an entry, `table.py` the README's table. This package uses the
 registry (names to factories); the registry never uses it.
 """
 
-from zoo.pretrained import loading, manifest, table
-from zoo.pretrained.export import export, input_spec
-from zoo.pretrained.loading import (ChecksumError, example_inputs, input_scaling, load,
-                                    load_weights, predict_examples, sha256, verified_bytes)
-from zoo.pretrained.manifest import (FORMAT, MANIFEST, card, cards, check_tag, format_metrics,
-                                     list_pretrained, read_entries, register_directory,
-                                     shipped_directory, validate_manifest)
-from zoo.pretrained.table import main, readme_table, update_readme
+from zoo._lazy import attach as _attach
 
-__all__ = ["ChecksumError", "FORMAT", "MANIFEST", "card", "cards", "check_tag", "example_inputs",
-           "export", "format_metrics", "input_scaling", "input_spec", "list_pretrained", "load",
-           "load_weights", "predict_examples", "read_entries", "readme_table",
-           "register_directory", "sha256", "shipped_directory", "update_readme",
-           "validate_manifest", "verified_bytes", "loading", "manifest", "table", "main"]
+__getattr__, __dir__, __all__ = _attach(__name__, {
+    **{module: module for module in ("loading", "manifest", "table", "writing")},
+    **{name: "writing:" + name for name in ("export", "input_spec")},
+    **{name: "loading:" + name for name in (
+        "ChecksumError", "example_inputs", "input_scaling", "load", "load_weights",
+        "predict_examples", "sha256", "verified_bytes")},
+    **{name: "manifest:" + name for name in (
+        "FORMAT", "MANIFEST", "card", "cards", "check_tag", "format_metrics", "list_pretrained",
+        "read_entries", "register_directory", "shipped_directory", "validate_manifest")},
+    **{name: "table:" + name for name in ("main", "readme_table", "update_readme")},
+})

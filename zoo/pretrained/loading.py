@@ -11,7 +11,7 @@ import keras
 import numpy as np
 
 from zoo.pretrained.manifest import FREE_SETTINGS, card
-from zoo.registry import factory
+from zoo.registry import factory, named
 
 
 class ChecksumError(ValueError):
@@ -80,7 +80,8 @@ def load_verified(model, entry, data):
 
 
 def build_from_card(entry, settings):
-    model = factory(entry["name"])(**settings)
+    fn = factory(entry["name"])
+    model = fn(**named(entry["name"], fn, settings))
     if entry.get("build") and not model.built:
         model.build(tuple(entry["build"]))
     return model

@@ -17,29 +17,49 @@ the bundled Bach chorales), and the memory tasks that probe a cell: `adding`, `b
 `digits`. `runs` keeps long work safe: staged run folders, epoch checkpoints, resumption.
 """
 
-from dataclasses import dataclass, field
+import importlib
+from dataclasses import dataclass
 
-from zoo.recipes import motion, music, texts, uea
+from zoo._lazy import attach as _attach
+
+__getattr__, __dir__, _modules = _attach(__name__, {
+    module: module for module in ("adding", "avec", "binding", "cards", "digits", "motion",
+                                  "music", "runs", "shards", "texts", "uea")})
 
 
 @dataclass(frozen=True)
 class Recipe:
-    """One row of `RECIPES`.
+    """One row of `RECIPES`. The table is data: a recipe's module (and Keras) is imported
+    when its `train` or `settings` is first read, so `zoo --help` lists recipes cheaply.
 
     Attributes:
-        train: `train(name, data, seed=0, verbose=0[, checkpoint=None])` returning
-            `(model, card fields)`.
+        where: `"module:function"` in `zoo.recipes` of `train(name, data, seed=0,
+            verbose=0[, checkpoint=None])`, which returns `(model, card fields)`.
         tag: the tag of the pretrained entry it makes (`zoo.get(name, weights=tag)`).
         licence: of the data, written on the card.
-        settings: the model and training settings `train` uses (its module's table).
+        table: `"module:TABLE"` or `"module:TABLE:key"`, the settings (model and training)
+            `train` uses; None for none.
         resumable: whether `train` checkpoints every epoch and takes `checkpoint=`.
     """
 
-    train: object
+    where: str
     tag: str
     licence: str
-    settings: dict = field(default_factory=dict)
+    table: str = None
     resumable: bool = False
+
+    @property
+    def train(self):
+        module, function = self.where.split(":")
+        return getattr(importlib.import_module(f"{__name__}.{module}"), function)
+
+    @property
+    def settings(self):
+        if self.table is None:
+            return {}
+        module, table, *key = self.table.split(":")
+        settings = getattr(importlib.import_module(f"{__name__}.{module}"), table)
+        return settings[key[0]] if key else settings
 
 
 UEA_LICENCE = ("research use, UEA/UCR time-series classification archive (Bagnall et al. 2018, "
@@ -59,20 +79,20 @@ LICENCES = {
 #: (`zoo train ... --resume`); the others run start to end in a minute or a few.
 RECIPES = {
     ("peephole_lstm_classifier", "JapaneseVowels"): Recipe(
-        uea.recipe, "japanese_vowels", LICENCES["JapaneseVowels"], uea.SETTINGS["JapaneseVowels"]),
+        "uea:recipe", "japanese_vowels", LICENCES["JapaneseVowels"], "uea:SETTINGS:JapaneseVowels"),
     ("gru_classifier", "JapaneseVowels"): Recipe(
-        uea.recipe, "japanese_vowels", LICENCES["JapaneseVowels"], uea.SETTINGS["JapaneseVowels"]),
+        "uea:recipe", "japanese_vowels", LICENCES["JapaneseVowels"], "uea:SETTINGS:JapaneseVowels"),
     ("rnnpb", "BasicMotions"): Recipe(
-        motion.recipe, "basic_motions", LICENCES["BasicMotions"], motion.SETTINGS["BasicMotions"]),
+        "motion:recipe", "basic_motions", LICENCES["BasicMotions"], "motion:SETTINGS:BasicMotions"),
     ("char_lm", "shakespeare"): Recipe(
-        texts.char_lm, "shakespeare", LICENCES["shakespeare"], texts.CHAR_LM, resumable=True),
+        "texts:char_lm", "shakespeare", LICENCES["shakespeare"], "texts:CHAR_LM", resumable=True),
     ("bilinear_char_lm", "shakespeare"): Recipe(
-        texts.bilinear_char_lm, "shakespeare", LICENCES["shakespeare"], texts.BILINEAR_CHAR_LM,
+        "texts:bilinear_char_lm", "shakespeare", LICENCES["shakespeare"], "texts:BILINEAR_CHAR_LM",
         resumable=True),
     ("minilm_valence", "vader_movies"): Recipe(
-        texts.minilm_valence, "vader_movies", LICENCES["vader_movies"], {"epochs": 60}),
+        "texts:minilm_valence", "vader_movies", LICENCES["vader_movies"], "texts:MINILM_VALENCE"),
     ("music_rnn", "bach_chorales"): Recipe(
-        music.recipe, "bach_chorales", LICENCES["bach_chorales"], music.SETTINGS),
+        "music:recipe", "bach_chorales", LICENCES["bach_chorales"], "music:SETTINGS"),
 }
 
 #: The tag each recipe's entry ships under (a view of `RECIPES`).
@@ -102,3 +122,6 @@ def run(name, data, seed=0, verbose=0, checkpoint=None):
     extra = {"checkpoint": checkpoint} if recipe.resumable else {}
     model, fields = recipe.train(name, data, seed=seed, verbose=verbose, **extra)
     return model, {**fields, "licence": recipe.licence}
+
+
+__all__ = [*_modules, "Recipe", "RECIPES", "TAGS", "LICENCES", "command", "resumable", "run"]

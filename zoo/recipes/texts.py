@@ -78,7 +78,11 @@ def char_lm(name, data, seed=0, verbose=0, checkpoint=None, **changes):
     }
 
 
-def minilm_valence(name, data, seed=0, verbose=0, epochs=60):
+#: The valence head's recipe settings.
+MINILM_VALENCE = {"epochs": 60}
+
+
+def minilm_valence(name, data, seed=0, verbose=0, epochs=MINILM_VALENCE["epochs"]):
     """A dense head on frozen all-MiniLM-L6-v2 embeddings of the VADER movie snippets,
     trained with the CCC loss on 80% and scored by CCC on the held-out 20%."""
     corpus = load_vader_movies()
