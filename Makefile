@@ -14,8 +14,9 @@ $(STAMP): setup.cfg setup.py pyproject.toml
 	$(PY) -m pip install -q -e ".[test]"
 	touch $(STAMP)
 
+# DEMO: more `zoo demo` options (the README's test runs a short demo: DEMO="--epochs 2 ...").
 demo: $(STAMP)
-	$(VENV)/bin/zoo demo --out demo_out --overwrite
+	$(VENV)/bin/zoo demo --out demo_out --overwrite $(DEMO)
 
 # Two worker processes: the suite is mostly single-threaded Python and process start-up,
 # so on 2 cores it finishes in about half the time of one process. Then the tests marked

@@ -3,7 +3,9 @@
 Python blocks run one after another, each in a fresh interpreter, in one scratch folder (a
 block may use files an earlier block wrote); shell blocks run line by line in the same
 folder with this environment's `zoo` on the PATH. `make` lines run in the repository, except
-`make test`, which is the command running this test.
+`make test`, which is the command running this test. `make demo` runs a short demo (the
+`DEMO` variable: 2 epochs of 1,501-frame recordings): the whole one is `make demo`'s own
+job, and its training path is tested in tests/test_cli.py.
 """
 
 import os
@@ -33,6 +35,7 @@ def test_the_readme_has_the_blocks_this_test_runs():
 @pytest.mark.slow
 def test_every_readme_block_runs_as_written(tmp_path):
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "MPLBACKEND": "Agg",
+           "DEMO": "--epochs 2 --length 1501",
            "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"}
     for kind, code, line in blocks():
         if kind == "python":
@@ -49,3 +52,19 @@ def test_every_readme_block_runs_as_written(tmp_path):
             assert result.returncode == 0, (
                 f"README.md block at line {line} failed: {' '.join(command)[:200]}\n"
                 f"{result.stdout[-2000:]}\n{result.stderr[-4000:]}")
+            check_clean(result.stdout + result.stderr, f"README.md block at line {line}")
+
+
+#: What redirected output must not hold: terminal escapes (progress bars) and TensorFlow's
+#: Python warnings (retracing, "ran out of data").
+DIRT = re.compile(r"\x1b\[|\r(?!\n)|WARNING:tensorflow|UserWarning|ran out of data")
+
+
+def check_clean(text, where):
+    """Fails naming `where` and the first offending line when `text` holds `DIRT`."""
+    found = DIRT.search(text)
+    if found:
+        start = text.rfind("\n", 0, found.start()) + 1
+        end = text.find("\n", found.end())
+        raise AssertionError(f"{where} wrote {found.group()!r} into redirected output: "
+                             f"{text[start:end if end > 0 else None][:300]!r}")

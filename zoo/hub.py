@@ -26,6 +26,7 @@ as a TF2 SavedModel that `hub.load` and `HubEncoder` open.
 import hashlib
 import os
 import re
+import warnings
 from pathlib import Path
 
 import keras
@@ -43,7 +44,12 @@ _NO_NETWORK_HINT = (
 
 
 def _hub():
-    import tensorflow_hub as hub
+    with warnings.catch_warnings():
+        # tensorflow_hub 0.16 imports pkg_resources, whose deprecation notice says nothing
+        # a zoo user can act on.
+        warnings.filterwarnings("ignore", message="pkg_resources is deprecated",
+                                category=UserWarning)
+        import tensorflow_hub as hub
 
     return hub
 
@@ -51,7 +57,7 @@ def _hub():
 def _cached_url(handle):
     """The TF Hub cache folder of a URL handle, or None when it is not cached."""
     try:
-        from tensorflow_hub import resolver
+        resolver = _hub().resolver
 
         cache = resolver.tfhub_cache_dir()
         if not cache:

@@ -2,7 +2,9 @@
 every damaged folder is named before training starts."""
 
 import json
+import re
 import shutil
+import warnings
 
 import numpy as np
 import pytest
@@ -11,6 +13,7 @@ import zoo
 from zoo.cli import main
 from zoo.data import shards
 from zoo.data.synthetic import recola_like
+from zoo.models.emotion.evaluation import score_corpus
 
 
 @pytest.fixture(scope="module")
@@ -174,13 +177,28 @@ def test_cli_packs_checks_and_trains_on_shards(tmp_path, capsys):
     assert "5 recordings (dev 2, train 3)" in capsys.readouterr().out
     assert main(["data", "info", str(tmp_path / "s")]) == 0
     assert "every shard matches its sha256" in capsys.readouterr().out
-    assert main(["train", "emotion_downup", "--data", f"shards:{tmp_path / 's'}", "--epochs",
-                 "2", "--batch-size", "2", "--set", "filters=4", "--out",
-                 str(tmp_path / "run"), "--quiet"]) == 0
+    with warnings.catch_warnings():
+        # The held-out stream is sized: Keras has no reason to say it "ran out of data".
+        warnings.filterwarnings("error", message=".*ran out of data")
+        assert main(["train", "emotion_downup", "--data", f"shards:{tmp_path / 's'}",
+                     "--epochs", "2", "--batch-size", "2", "--set", "filters=4", "--out",
+                     str(tmp_path / "run"), "--quiet"]) == 0
     summary = json.loads((tmp_path / "run" / "metrics.json").read_text())
     assert summary["validation"] == "dev" and "ccc" in summary["validation_scores"]
     assert len(summary["history"]["loss"]) == 2
-    capsys.readouterr()
+    # Per dimension, every dev frame pooled, as the AVEC-folder path reports; and the plot.
+    out = capsys.readouterr().out
+    assert "dev scores (2 recordings, all frames pooled):" in out
+    for dim in ("arousal", "valence"):
+        assert re.search(rf"{dim} +CCC +-?\d\.\d{{3}} +RMSE \d\.\d{{3}}", out), out
+    assert set(summary["dimension_scores"]) == {"ccc", "rmse"}
+    assert (tmp_path / "run" / "predictions.png").stat().st_size > 1000
+    # The scores are those of the model the run wrote, on the dev records.
+    model = zoo.load_model(tmp_path / "run" / "model.keras")
+    dev = zoo.data.load_avec(data).subset("dev")
+    pooled = score_corpus(model, dev)
+    for dim in ("arousal", "valence"):
+        assert abs(pooled["ccc"][dim] - summary["dimension_scores"]["ccc"][dim]) < 1e-5
     for argv, message in [
         (["data", "pack", str(data), "--out", str(tmp_path / "s")], "exists and is not empty"),
         (["data", "info", str(tmp_path / "nope")], "no such shard folder"),

@@ -33,7 +33,7 @@ def load_corpus(spec, seed=0):
 
 def print_scores(scores):
     for dim in scores["ccc"]:
-        print(f"  {dim:10s} CCC {scores['ccc'][dim]:.3f}   RMSE {scores['rmse'][dim]:.3f}")
+        print(f"  {dim:10s} CCC {scores['ccc'][dim]:6.3f}   RMSE {scores['rmse'][dim]:.3f}")
 
 
 def _export(model, args, fields, folder):
@@ -173,8 +173,13 @@ def _train_shards(args):
           f"{summary['train_seconds']:.0f} s; weights fingerprint {summary['fingerprint']}")
     for key, value in summary.get("validation_scores", {}).items():
         print(f"  {summary['validation']} {key}: {value:.4f}")
+    if "dimension_scores" in summary:
+        print(f"{summary['validation']} scores ({summary['validation_records']} recordings, "
+              "all frames pooled):")
+        print_scores(summary["dimension_scores"])
     if lead:
-        print(f"wrote {Path(args.out) / 'model.keras'}, metrics.json")
+        plot = ", predictions.png" if "dimension_scores" in summary else ""
+        print(f"wrote {Path(args.out) / 'model.keras'}, metrics.json{plot}")
 
 
 def cmd_train(args):

@@ -21,6 +21,7 @@ from typing import Any
 import keras
 import numpy as np
 
+from zoo.models.progress import resolve
 from zoo.finetune.freezing import freeze, layer_groups, select, unfreeze, unfreeze_layer
 
 
@@ -153,7 +154,8 @@ def fit_stages(model, x, y=None, stages=(), validation_data=None, callbacks=None
 
     Args:
         model: a compiled Keras model.
-        x, y, validation_data, callbacks, verbose, **fit_kwargs: as in `Model.fit`.
+        x, y, validation_data, callbacks, verbose, **fit_kwargs: as in `Model.fit`;
+            `verbose="auto"` is a bar in a terminal and a line per epoch otherwise.
         stages: a list of `Stage`.
 
     Returns:
@@ -185,7 +187,7 @@ def fit_stages(model, x, y=None, stages=(), validation_data=None, callbacks=None
             # A dataset or generator orders itself; Keras warns when told to shuffle one.
             fit_kwargs.setdefault("shuffle", False)
         history = model.fit(x, y, validation_data=validation_data, callbacks=callbacks,
-                            verbose=verbose, initial_epoch=epoch, epochs=epoch + stage.epochs,
+                            verbose=resolve(verbose), initial_epoch=epoch, epochs=epoch + stage.epochs,
                             **fit_kwargs)
         rate = float(keras.ops.convert_to_numpy(optimizer.learning_rate))
         for key, values in history.history.items():

@@ -6,6 +6,8 @@ compiled with XLA for inference. See `zoo.layers.recurrent` for the cell side an
 measurements behind the loop's design.
 """
 
+import functools
+
 import keras
 from keras import ops
 
@@ -121,7 +123,12 @@ class RecurrentLayer(keras.layers.RNN):
             if self._jit_loop is None:
                 import tensorflow as tf
 
-                self._jit_loop = tf.function(self._loop, jit_compile=True, autograph=False)
+                # One compiled loop per layer, traced once per input signature (shapes
+                # relaxed after the first: XLA still compiles each concrete shape). A
+                # partial, not the bound method: tf.function counts traces per Python
+                # function, so every layer built would count as a retrace of one function.
+                self._jit_loop = tf.function(functools.partial(self._loop), jit_compile=True,
+                                             autograph=False, reduce_retracing=True)
             loop = self._jit_loop
         return loop(x, initial_state, bias, mask, recurrent_mask)
 

@@ -4,6 +4,7 @@ import keras
 
 from zoo.losses import check_weights
 from zoo.data.sequences import check_sequences
+from zoo.models.progress import with_verbose
 from zoo.validation import check_settings, check_types, settings_names
 
 
@@ -64,16 +65,16 @@ class SequenceModel(keras.Model):
                 kwargs["validation_data"][0], self.input_dim, self.min_length,
                 "validation inputs",
             )
-        return super().fit(x, y, *args, **kwargs)
+        return super().fit(x, y, *args, **with_verbose(args, kwargs, 2))
 
     def evaluate(self, x=None, y=None, *args, **kwargs):
         self._check(x)
         check_weights(kwargs.get("sample_weight"))
-        return super().evaluate(x, y, *args, **kwargs)
+        return super().evaluate(x, y, *args, **with_verbose(args, kwargs, 1))
 
     def predict(self, x, *args, **kwargs):
         self._check(x)
-        return super().predict(x, *args, **kwargs)
+        return super().predict(x, *args, **with_verbose(args, kwargs, 1))
 
     def __call__(self, *args, **kwargs):
         if args:

@@ -22,6 +22,7 @@ from zoo import distribute, losses, metrics, registry
 from zoo.data.records import named_mismatches
 from zoo.data.shards import ShardError, read_index, split_counts, stream
 from zoo.files import atomic_path
+from zoo.plots import plot_predictions
 from zoo.recipes.runs import fit_resumable, write_json
 
 
@@ -128,10 +129,14 @@ def train_on_shards(name, folder, out=None, epochs=30, learning_rate=1e-3, overr
         val_batch = max(unit, min(local_batch, kept) // unit * unit)
         if unit > 1 or workers is not None:
             validation_records = kept // val_batch * val_batch * processes
-        fit_kwargs["validation_data"] = stream(folder, validation, val_batch, shuffle=False,
-                                               workers=workers, verify=False,
-                                               buckets=8 if unit == 1 else 1,
-                                               drop_remainder=unit > 1)
+        held_out = stream(folder, validation, val_batch, shuffle=False, workers=workers,
+                          verify=False, buckets=8 if unit == 1 else 1,
+                          drop_remainder=unit > 1)
+        # Batches of one pass, counted once: Keras warns that a stream of unknown length
+        # "ran out of data" at the end of its first pass; repeated with a known count of
+        # steps, every validation reads the split exactly once.
+        fit_kwargs["validation_steps"] = sum(1 for _ in held_out)
+        fit_kwargs["validation_data"] = held_out.repeat()
     start = time.time()
     with context, named_mismatches(folder, index):
         model, saver = fit_resumable(
@@ -154,10 +159,37 @@ def train_on_shards(name, folder, out=None, epochs=30, learning_rate=1e-3, overr
     if validation:
         summary["validation_scores"] = {k[4:]: v[best_epoch] for k, v in saver.history.items()
                                         if k.startswith("val_")}
+    scored = index["kind"] == "frames" and validation and workers is None
+    if scored:  # the AVEC way: every frame of the split pooled, per dimension
+        summary["dimension_scores"], first = score_frames(model, folder, validation, index)
     if out is not None:
         out = Path(out)
         out.mkdir(parents=True, exist_ok=True)
         with atomic_path(out / "model.keras") as tmp:
             model.save(tmp)
         write_json(out / "metrics.json", summary)
+        if scored:
+            plot_predictions(*first, index["dimensions"], out / "predictions.png",
+                             title=f"{name}: the first {validation} recording")
     return model, summary
+
+
+def score_frames(model, folder, split, index):
+    """CCC and RMSE per dimension over every frame of `split`'s recordings, each
+    predicted whole (as `zoo evaluate` scores an AVEC folder).
+
+    Returns:
+        `({"ccc": {dim: value}, "rmse": {dim: value}}, (labels, predictions))`, the
+        second of the first recording, for the plot.
+    """
+    ccc, rmse, first = metrics.CCC(), metrics.RMSE(), None
+    for x, y, mask in stream(folder, split, 1, shuffle=False, buckets=1, verify=False):
+        frames = int(np.asarray(mask).sum())
+        x, y = np.asarray(x)[:, :frames], np.asarray(y)[:, :frames]
+        predicted = np.asarray(model(x, training=False))
+        ccc.update_state(y, predicted)
+        rmse.update_state(y, predicted)
+        first = first or (y[0], predicted[0])
+    dims = index["dimensions"]
+    return {"ccc": dict(zip(dims, map(float, np.asarray(ccc.result())))),
+            "rmse": dict(zip(dims, map(float, np.asarray(rmse.result()))))}, first

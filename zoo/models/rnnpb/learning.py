@@ -15,6 +15,7 @@ from keras import ops
 
 from zoo import backend
 from zoo.data.sequences import as_sequence_list, pad
+from zoo.models.progress import resolve
 from zoo.models.rnnpb.optimizers import pb_adagrad
 from zoo.validation import check_positive
 
@@ -224,6 +225,7 @@ class Learning:
         if epochs != "auto" and (isinstance(epochs, bool) or epochs < 1
                                  if isinstance(epochs, (int, np.integer)) else True):
             raise ValueError(f"`epochs` must be a positive int or 'auto'. Received: {epochs!r}")
+        verbose = resolve(verbose)
         if labels is None and hasattr(x, "labels") and hasattr(x, "classes"):
             labels = [x.classes[i] for i in x.labels]
         sequences = as_sequence_list(x, self.channels, name="x")
@@ -274,7 +276,7 @@ class Learning:
             learn = self.compiled_function(
                 "learn", lambda: tf.function(self._learn, reduce_retracing=True))
         callbacks = keras.callbacks.CallbackList(
-            callbacks, add_history=True, add_progbar=verbose not in (0, "auto") and bool(verbose),
+            callbacks, add_history=True, add_progbar=bool(verbose),
             model=self, verbose=verbose, epochs=epochs, steps=len(z),
         )
         rng = np.random.default_rng(seed)

@@ -12,6 +12,7 @@ from keras import ops
 
 from zoo.data.sequences import as_sequence_list, pad
 from zoo.layers import loop
+from zoo.models.progress import with_verbose
 from zoo.models.recurrent import CELLS, recurrent_layer
 from zoo.models.rnnpb import frames as frame_transform
 from zoo.models.rnnpb import generation, recognition
@@ -245,7 +246,7 @@ class RNNPB(Deployment, Learning, Recognition, keras.Model):
 
     def predict(self, *args, **kwargs):
         self._require_built("predict")
-        return super().predict(*args, **kwargs)
+        return super().predict(*args, **with_verbose(args[1:], kwargs, 1))
 
     def call(self, inputs, training=False):
         frames, pb = self._split_inputs(inputs)

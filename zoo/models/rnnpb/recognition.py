@@ -32,6 +32,7 @@ from keras import ops
 
 from zoo import backend
 from zoo.layers import loop
+from zoo.models.progress import progbar
 from zoo.models.rnnpb.optimizers import adadelta, check_adadelta
 from zoo.validation import check_positive
 
@@ -249,7 +250,7 @@ def recognize(model, sequences, steps="auto", rho=0.9, epsilon=1e-4, learning_ra
         origins = spread_pbs(model.pb_table.numpy(), starts)
         pb = np.concatenate([pb] + [np.repeat(o[None], n, axis=0) for o in origins[1:]])
         z, mask = np.tile(z, (starts, 1, 1)), np.tile(mask, (starts, 1))
-    progress = keras.utils.Progbar(steps, unit_name="update") if verbose not in (0, False) else None
+    progress = progbar(steps, "update", verbose)
     settings = [ops.convert_to_tensor(v, "float32") for v in (rho, epsilon, learning_rate)]
     state = [ops.convert_to_tensor(v) for v in (pb, np.zeros_like(pb), np.zeros_like(pb))]
     z, mask = ops.convert_to_tensor(z), ops.convert_to_tensor(mask)

@@ -50,7 +50,8 @@ class Recognition:
                 chosen before) and keeps, per sequence, the PB with the lowest final
                 error: the error surface over PB space can have several basins, and a
                 larger table covers more of them. The cost is linear in `k`.
-            verbose: progress bar when 1 (or "auto").
+            verbose: 0 silent, 1 a progress bar, 2 one line at the end; "auto" (default)
+                a bar in a terminal, one line otherwise (`zoo.models.progress`).
             chunk: updates per compiled call (and between progress-bar refreshes).
 
         Returns:
@@ -79,7 +80,8 @@ class Recognition:
             frames: `(time, channels)` stream.
             window: frames per window, default 30 (one second at 30 Hz).
             updates: Adadelta updates per new frame, default 5.
-            verbose: progress bar when 1 (or "auto").
+            verbose: 0 silent, 1 a progress bar, 2 one line at the end; "auto" (default)
+                a bar in a terminal, one line otherwise (`zoo.models.progress`).
             **kwargs: `rho`, `epsilon`, `learning_rate`, `initial_pb` as in `stream`.
 
         Returns:

