@@ -17,6 +17,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.output import check_clean
+
 ROOT = Path(__file__).resolve().parents[1]
 BLOCK = re.compile(r"^```(\w*)\n(.*?)^```", re.S | re.M)
 
@@ -53,18 +55,3 @@ def test_every_readme_block_runs_as_written(tmp_path):
                 f"README.md block at line {line} failed: {' '.join(command)[:200]}\n"
                 f"{result.stdout[-2000:]}\n{result.stderr[-4000:]}")
             check_clean(result.stdout + result.stderr, f"README.md block at line {line}")
-
-
-#: What redirected output must not hold: terminal escapes (progress bars) and TensorFlow's
-#: Python warnings (retracing, "ran out of data").
-DIRT = re.compile(r"\x1b\[|\r(?!\n)|WARNING:tensorflow|UserWarning|ran out of data")
-
-
-def check_clean(text, where):
-    """Fails naming `where` and the first offending line when `text` holds `DIRT`."""
-    found = DIRT.search(text)
-    if found:
-        start = text.rfind("\n", 0, found.start()) + 1
-        end = text.find("\n", found.end())
-        raise AssertionError(f"{where} wrote {found.group()!r} into redirected output: "
-                             f"{text[start:end if end > 0 else None][:300]!r}")

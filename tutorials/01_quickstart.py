@@ -132,14 +132,18 @@ def run(out, fast=False, seed=0, data=None):
                         epochs=settings["epochs"], batch_size=8, verbose=0,
                         callbacks=[keras.callbacks.TerminateOnNaN()])
     loss, accuracy = model.evaluate(x[test], y[test], verbose=0)
-    predicted = np.argmax(model.predict(x[test], verbose=0), -1)
+    # The whole split in one batch: predict then traces one function per model (a partial
+    # last batch would trace a second, and TensorFlow warns when traces pile up).
+    whole = int(test.sum())
+    probabilities = model.predict(x[test], batch_size=whole, verbose=0)
+    predicted = np.argmax(probabilities, -1)
     print(f"gru_classifier: test accuracy {accuracy:.3f} after {settings['epochs']} epochs")
 
     # 3. Save, load, compare.
     model.save(out / "model.keras")
     loaded = keras.models.load_model(out / "model.keras")
-    same = bool(np.allclose(loaded.predict(x[test], verbose=0),
-                            model.predict(x[test], verbose=0), atol=1e-6))
+    same = bool(np.allclose(loaded.predict(x[test], batch_size=whole, verbose=0),
+                            probabilities, atol=1e-6))
     print(f"saved {out / 'model.keras'}; the loaded copy predicts the same: {same}")
 
     # 4. Pretrained weights, checked against their card. The entry standardises raw frames
@@ -148,7 +152,8 @@ def run(out, fast=False, seed=0, data=None):
     pretrained = zoo.get("gru_classifier", weights="japanese_vowels")
     vowels = zoo.data.load_uea("JapaneseVowels", "test")
     xv, _ = vowels.padded()
-    pretrained_accuracy = float(np.mean(np.argmax(pretrained.predict(xv, verbose=0), -1)
+    pretrained_accuracy = float(np.mean(np.argmax(pretrained.predict(xv, batch_size=len(xv),
+                                                                     verbose=0), -1)
                                         == vowels.labels))
     print(f"gru_classifier.japanese_vowels: test accuracy {pretrained_accuracy:.4f} "
           f"(card: {card['metrics']['accuracy']:.4f}; recipe: {card['recipe']})")

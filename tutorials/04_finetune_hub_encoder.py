@@ -154,8 +154,10 @@ def main(argv=None):
     parser.add_argument("--out", default="tutorial_out/04",
                         help="output folder (default: tutorial_out/04)")
     parser.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+    parser.add_argument("--module", help="a MiniLM hub module folder exported earlier "
+                                         "(default: export one into the output folder)")
     args = parser.parse_args(argv)
-    run(args.out, args.fast, args.seed)
+    run(args.out, args.fast, args.seed, module=args.module)
 
 
 if __name__ == "__main__":
