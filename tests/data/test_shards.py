@@ -316,3 +316,17 @@ def test_a_pack_of_another_kind_names_both_kinds_and_the_models_that_fit(tmp_pat
     assert ("emotion_downup takes frame-labelled recordings" in err and "holds sequences with "
             "one class each" in err and "gru_classifier" in err), err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["bm"]
+
+
+def test_a_batch_that_leaves_a_process_without_one_is_refused_before_the_processes_meet():
+    from zoo.recipes.shards import check_workers
+
+    index = {"shards": [{"records": 6, "splits": {"train": 6}}]}
+    check_workers(index, "P", 4, 1)  # one process: check_batch's business
+    check_workers(index, "P", 6, 2)
+    with pytest.raises(shards.ShardError, match=r"the 6 'train' records of P give each of 2 "
+                                                r"processes 3, fewer than its batch of 4 .*"
+                                                r"pass at most 6"):
+        check_workers(index, "P", 8, 2)
+    with pytest.raises(shards.ShardError, match="does not divide among 2 processes"):
+        check_workers(index, "P", 5, 2)

@@ -127,22 +127,108 @@ def _cli(args, port, process_id):
                             env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
 
 
+def _fingerprint(output):
+    lines = [line for line in output.splitlines() if "weights fingerprint" in line]
+    assert len(lines) == 1, output[-3000:]
+    return lines[0].split()[-1]
+
+
+def _last_line(output):
+    """The last line a process wrote that is not a native (absl/gloo) log line."""
+    ours = [line for line in output.splitlines() if line.startswith("zoo: ")]
+    assert ours, output[-3000:]
+    return ours[-1]
+
+
+def _ended(processes, within):
+    """`{name: (exit status, output)}` once every process ended; fails after `within` s."""
+    ended = {}
+    for name, process in processes.items():
+        try:
+            output, _ = process.communicate(timeout=within)
+        except subprocess.TimeoutExpired:
+            for other in processes.values():
+                other.kill()
+            pytest.fail(f"{name} was still running {within} s after the others were started")
+        ended[name] = (process.returncode, output)
+    return ended
+
+
+SHARD_RUN = ["train", "gru_regressor", "--distributed", "--epochs", "6", "--batch-size", "4",
+             "--set", "units=4", "--quiet"]
+
+
 @tensorflow_run
-def test_zoo_train_distributed_runs_two_processes_over_localhost(tmp_path):
+def test_zoo_train_distributed_runs_fail_together_and_resume_after_a_kill(tmp_path):
     """`zoo train --distributed`: settings from the environment, both processes finish with
-    the same weights, process 0 alone writes OUT."""
+    the same weights, process 0 alone writes OUT. A worker killed mid-run (SIGKILL) stops
+    the other within 60 s, naming it; `--resume` on both then ends with the weights of the
+    uninterrupted run."""
+    import signal
+    import time
+
     zoo.data.pack(_corpus(), tmp_path / "shards", shard_bytes=4096)
-    args = ["train", "gru_regressor", "--data", f"shards:{tmp_path / 'shards'}", "--distributed",
-            "--epochs", "2", "--batch-size", "4", "--set", "units=4", "--quiet"]
+    args = [*SHARD_RUN, "--data", f"shards:{tmp_path / 'shards'}"]
     port = _free_port()
     outputs = _finish({f"process {i}": _cli([*args, "--out", tmp_path / f"run{i}"], port, i)
                        for i in range(2)})
-    prints = [[line for line in outputs[f"process {i}"].splitlines()
-               if "weights fingerprint" in line] for i in range(2)]
-    assert all(len(p) == 1 for p in prints), outputs
-    assert prints[0][0].split()[-1] == prints[1][0].split()[-1]
-    assert "2 process(es)" in prints[0][0]
+    whole = _fingerprint(outputs["process 0"])
+    assert _fingerprint(outputs["process 1"]) == whole
+    assert "2 process(es)" in outputs["process 0"]
     assert (tmp_path / "run0" / "model.keras").is_file() and not (tmp_path / "run1").exists()
+
+    out = [*args, "--out", tmp_path / "killed"]
+    port = _free_port()
+    runs = {f"process {i}": _cli(out, port, i) for i in range(2)}
+    state = tmp_path / ".killed.partial" / "checkpoint" / "state.json"
+    deadline = time.monotonic() + 240
+    while not (state.is_file() and json.loads(state.read_text() or "{}").get("epochs_done")):
+        assert time.monotonic() < deadline and runs["process 0"].poll() is None, "no epoch ended"
+        time.sleep(0.05)
+    runs["process 1"].send_signal(signal.SIGKILL)
+    killed_at = time.monotonic()
+    ended = _ended({"process 0": runs["process 0"]}, within=60)
+    assert time.monotonic() - killed_at < 60
+    status, output = ended["process 0"]
+    assert status == 1, output[-3000:]
+    assert _last_line(output) == ("zoo: process 1 of 2 failed: stopped without a word "
+                                  "(killed, or it crashed); every process stops")
+    assert json.loads(state.read_text())["epochs_done"] < 6  # it stopped mid-run
+    port = _free_port()
+    resumed = _finish({f"process {i}": _cli([*out, "--resume"], port, i) for i in range(2)})
+    assert _fingerprint(resumed["process 0"]) == _fingerprint(resumed["process 1"]) == whole
+    assert (tmp_path / "killed" / "model.keras").is_file()
+    assert not (tmp_path / ".killed.partial").exists()
+
+
+@tensorflow_run
+@pytest.mark.parametrize("refusing", [0, 1])
+def test_a_refusal_on_either_process_stops_both_with_one_line(tmp_path, refusing):
+    """Process 0 refuses a non-empty --out that is not a run of zoo's; process 1 refuses a
+    pack it cannot find. Both end within 30 s, exit status 2, and nothing is staged."""
+    import time
+
+    zoo.data.pack(_corpus(), tmp_path / "shards", shard_bytes=4096)
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "notes.txt").write_text("the user's own\n")
+    data = {0: tmp_path / "shards", 1: tmp_path / "shards"}
+    out = tmp_path / ("mine" if refusing == 0 else "run")
+    if refusing == 1:
+        data[1] = tmp_path / "nothere"
+    port = _free_port()
+    started = time.monotonic()
+    ended = _ended({i: _cli([*SHARD_RUN, "--data", f"shards:{data[i]}", "--out", out], port, i)
+                    for i in range(2)}, within=120)
+    assert time.monotonic() - started < 30 + 15  # 15 s: two interpreters importing JAX
+    reason = ("exists and is not empty" if refusing == 0 else "no such shard folder")
+    for process, (status, output) in ended.items():
+        line = _last_line(output)
+        assert status == 2, output[-3000:]
+        assert reason in line, line
+        if process != refusing:
+            assert line.startswith(f"zoo: process {refusing} of 2 refused: "), line
+    assert (tmp_path / "mine" / "notes.txt").read_text() == "the user's own\n"
+    assert not list(tmp_path.glob(".*.partial"))
 
 
 @tensorflow_run

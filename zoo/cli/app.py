@@ -14,6 +14,7 @@ on stderr and exit status 2, never a traceback. `zoo VERB --help` describes each
 import importlib
 import json
 import sys
+import traceback
 from pathlib import Path
 
 from zoo import catalog, pretrained, recipes
@@ -269,17 +270,33 @@ def verb(func):
     return getattr(importlib.import_module(module), name)
 
 
+def _tell_the_others(message, status):
+    """In a multi-process run, makes every other process stop too, naming this one (and
+    exits: JAX's shutdown would wait for them); nothing otherwise."""
+    watch = sys.modules.get("zoo.distribute.watch")
+    if watch is not None and watch.active() is not None:
+        watch.fail(message, status)
+
+
 def main(argv=None):
     try:
         args = build_parser().parse_args(argv)
         verb(args.func)(args)
     except (KeyboardInterrupt, Interrupted) as error:
-        print(f"zoo: {str(error) or 'interrupted'}", file=sys.stderr)
+        message = str(error) or "interrupted"
+        print(f"zoo: {message}", file=sys.stderr)
+        _tell_the_others(message, 130)
         return 130
     except Exception as error:
         if not isinstance(error, user_errors()):
+            watch = sys.modules.get("zoo.distribute.watch")
+            if watch is not None and watch.active() is not None:
+                traceback.print_exc()  # a fault: its traceback, then the others stop too
+                _tell_the_others(f"{type(error).__name__}: {error}", 1)
             raise
         message = " ".join(str(error).split()) or type(error).__name__
         print(f"zoo: {message}", file=sys.stderr)
-        return 2
+        status = getattr(error, "exit_status", 2)
+        _tell_the_others(message, status)
+        return status
     return 0

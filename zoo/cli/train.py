@@ -135,39 +135,57 @@ def _train_shards(args):
     processes (`--devices`, `--distributed`)."""
     from zoo import distribute
     from zoo.data.shards import read_index
-    from zoo.recipes.shards import build_for, check_batch, check_kind, train_on_shards
+    from zoo.recipes.shards import (build_for, check_batch, check_kind, check_workers,
+                                    train_on_shards)
 
     folder = plain_path(args.data)
     devices = _devices(args.devices)
     overrides = parse_overrides(args.set)
-    # Everything is checked before the run folder: the shards (once: their sha256 is not
-    # computed again for training), then, after joining the other processes (JAX must
-    # not compute before that), the model and its settings.
-    index = read_index(folder)
-    check_kind(args.name, index, folder)
-    check_batch(index, folder, args.batch_size)
+    lead, processes, checkpoint, refusal = True, 1, None, None
+    if args.distributed:
+        _, processes, process_id = distribute.settings(
+            args.coordinator, args.num_processes, args.process_id, args.timeout)
+        lead = process_id == 0
+    # Everything that can be checked before the processes meet is checked first, on every
+    # process: the shards (once: their sha256 is not computed again for training), the
+    # pack against the model, the batch against the records, the --out state. A process
+    # that refuses tells the others at the rendezvous, and they all stop.
+    run = RunFolder(args.out, _run_settings(args), overwrite=args.overwrite,
+                    resume=args.resume, sources=[folder])
+    try:
+        index = read_index(folder)
+        check_kind(args.name, index, folder)
+        check_batch(index, folder, args.batch_size)
+        check_workers(index, folder, args.batch_size, processes)
+        if lead:
+            run.check()
+        elif args.resume:  # the lead's checkpoint, read into a scratch copy of this process's
+            checkpoint = _copy_checkpoint(run)
+    except Exception as error:
+        if not args.distributed:
+            raise
+        from zoo.cli.app import user_errors
+
+        refusal = (" ".join(str(error).split()), 2 if isinstance(error, user_errors()) else 1)
     if args.distributed:
         distribute.initialize(args.coordinator, args.num_processes, args.process_id,
-                              timeout=args.timeout)
+                              timeout=args.timeout, refusal=refusal)
         devices = devices or "all"
     build_for(args.name, index, overrides, folder)
-    worker = distribute.worker()
-    lead = worker is None or worker[1] == 0  # only process 0 writes
-    run = RunFolder(args.out, _run_settings(args), overwrite=args.overwrite,
-                    resume=args.resume, sources=[folder]) if lead else None
-    if run is not None:
-        run.check()
-    with run if run is not None else contextlib.nullcontext():
+    with run if lead else contextlib.nullcontext():
+        if lead:
+            distribute.watch.on_stop(run.abandon)
         try:
             _, summary = train_on_shards(
-                args.name, folder, run.path if run else None, args.epochs, args.lr, overrides,
+                args.name, folder, run.path if lead else None, args.epochs, args.lr, overrides,
                 args.seed, verbose=verbosity(args) if lead else 0,
-                checkpoint=run.checkpoint if run else None, batch_size=args.batch_size,
+                checkpoint=run.checkpoint if lead else checkpoint, batch_size=args.batch_size,
                 devices=devices, verify=False)
         except KeyboardInterrupt:
-            raise _interrupted(run) from None
-        if run is not None:
+            raise _interrupted(run if lead else None) from None
+        if lead:
             run.publish()
+    distribute.watch.finish()
     where = f"{summary['processes']} process(es), devices: {summary['devices']}"
     print(f"trained {args.name} on {summary['train_records']} recordings ({where}) in "
           f"{summary['train_seconds']:.0f} s; weights fingerprint {summary['fingerprint']}")
@@ -180,6 +198,20 @@ def _train_shards(args):
     if lead:
         plot = ", predictions.png" if "dimension_scores" in summary else ""
         print(f"wrote {Path(args.out) / 'model.keras'}, metrics.json{plot}")
+
+
+def _copy_checkpoint(run):
+    """A scratch copy of the checkpoint process 0 resumes from (the other processes of a
+    multi-process run resume from the same epoch, and never write into process 0's)."""
+    import atexit
+    import tempfile
+
+    if not run.finished_epochs():
+        raise UsageError(f"Nothing to resume for {run.out}: no checkpoint in {run.checkpoint}.")
+    scratch = Path(tempfile.mkdtemp(prefix="zoo-resume-"))
+    atexit.register(shutil.rmtree, scratch, True)
+    shutil.copytree(run.checkpoint, scratch / "checkpoint")
+    return scratch / "checkpoint"
 
 
 def cmd_train(args):

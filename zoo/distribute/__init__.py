@@ -24,7 +24,8 @@ import contextlib
 import os
 
 from zoo import backend
-from zoo.distribute.rendezvous import DistributedError, address, rendezvous
+from zoo.distribute import watch
+from zoo.distribute.rendezvous import DistributedError, Stopped, address, rendezvous
 
 ENV = {"coordinator": ("ZOO_COORDINATOR", "JAX_COORDINATOR_ADDRESS"),
        "num_processes": ("ZOO_NUM_PROCESSES", "JAX_NUM_PROCESSES"),
@@ -163,18 +164,13 @@ def _setting(key, value, cast=str):
         f"no {key.replace('_', ' ')}: pass it, or set {' or '.join(ENV[key])}.")
 
 
-def initialize(coordinator=None, num_processes=None, process_id=None, timeout=60.0):
-    """Joins this process to a multi-process JAX run (one process per machine, or several
-    on one machine for testing).
-
-    Call before any JAX computation. Settings not passed are read from ZOO_COORDINATOR /
-    JAX_COORDINATOR_ADDRESS (HOST:PORT of process 0), ZOO_NUM_PROCESSES / JAX_NUM_PROCESSES
-    and ZOO_PROCESS_ID / JAX_PROCESS_ID.
+def settings(coordinator=None, num_processes=None, process_id=None, timeout=60.0):
+    """`(coordinator, num_processes, process_id)` of a multi-process run, from the
+    arguments or the environment (see `initialize`), checked.
 
     Raises:
-        DistributedError: missing or invalid settings, or peers that do not all arrive
-            within `timeout` seconds.
-        zoo.backend.BackendError: not on JAX.
+        zoo.backend.BackendError: not on JAX (multi-process runs are JAX's).
+        DistributedError: a missing or invalid setting.
     """
     if backend.name() != "jax":
         raise backend.BackendError(
@@ -195,11 +191,37 @@ def initialize(coordinator=None, num_processes=None, process_id=None, timeout=60
         raise DistributedError(
             f"process id {process_id} is not in 0..{num_processes - 1} ({num_processes} "
             "processes).")
+    return coordinator, num_processes, process_id
+
+
+def initialize(coordinator=None, num_processes=None, process_id=None, timeout=60.0,
+               refusal=None):
+    """Joins this process to a multi-process JAX run (one process per machine, or several
+    on one machine for testing).
+
+    Call before any JAX computation. Settings not passed are read from ZOO_COORDINATOR /
+    JAX_COORDINATOR_ADDRESS (HOST:PORT of process 0), ZOO_NUM_PROCESSES / JAX_NUM_PROCESSES
+    and ZOO_PROCESS_ID / JAX_PROCESS_ID. From then on the processes fail together
+    (`zoo.distribute.watch`): call `watch.finish()` when this process is done.
+
+    Args:
+        refusal: None when this process is ready to train; else `(message, exit status)`
+            of the check that failed: every process then stops, naming this one.
+
+    Raises:
+        DistributedError: missing or invalid settings, or peers that do not all arrive
+            within `timeout` seconds; `Stopped` when a process refused.
+        zoo.backend.BackendError: not on JAX.
+    """
+    coordinator, num_processes, process_id = settings(coordinator, num_processes, process_id,
+                                                      timeout)
     if num_processes == 1:
+        if refusal is not None:
+            raise Stopped(*refusal)
         return
     import jax
 
-    rendezvous(coordinator, num_processes, process_id, timeout)
+    rendezvous(coordinator, num_processes, process_id, timeout, refusal=refusal)
     jax.config.update("jax_cpu_collectives_implementation", "gloo")
     jax.distributed.initialize(coordinator_address=coordinator, num_processes=num_processes,
                                process_id=process_id,
@@ -219,5 +241,5 @@ def worker():
     return None if jax.process_count() == 1 else (jax.process_count(), jax.process_index())
 
 
-__all__ = ["DistributedError", "available", "devices", "initialize", "pick", "rendezvous",
-           "split_cpu", "worker"]
+__all__ = ["DistributedError", "Stopped", "available", "devices", "initialize", "pick",
+           "rendezvous", "settings", "split_cpu", "watch", "worker"]

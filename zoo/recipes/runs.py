@@ -175,6 +175,11 @@ class RunFolder:
         self._release()
         return False
 
+    def abandon(self):
+        """What leaving the block with an error does, for a process that must exit without
+        unwinding (`zoo.distribute.watch`): a run with no finished epoch leaves nothing."""
+        self.__exit__(RunError, None, None)
+
     def discard(self):
         """Removes the staging folder of a run whose results went elsewhere."""
         self._release()

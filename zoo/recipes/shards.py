@@ -60,6 +60,24 @@ def check_batch(index, folder, batch_size):
                          f"'train' records of {folder}; pass at most {splits['train']}.")
 
 
+def check_workers(index, folder, batch_size, processes):
+    """A `ShardError` unless the global batch divides among `processes` and each process's
+    share of the `train` records fills at least one of its batches (checked before the
+    processes meet)."""
+    if processes == 1:
+        return
+    if batch_size % processes:
+        raise ShardError(f"batch size {batch_size} does not divide among {processes} "
+                         "processes; pass a multiple of the process count.")
+    records, local = split_counts(index)["train"], batch_size // processes
+    if records // processes < local:
+        raise ShardError(
+            f"the {records} 'train' records of {folder} give each of {processes} processes "
+            f"{records // processes}, fewer than its batch of {local} (--batch-size "
+            f"{batch_size} over {processes}); pass at most "
+            f"{records // processes * processes}.")
+
+
 def _build(name, index, learning_rate, overrides, folder):
     model = build_for(name, index, overrides, folder)
     if index["kind"] == "tokens":
@@ -88,7 +106,7 @@ def train_on_shards(name, folder, out=None, epochs=30, learning_rate=1e-3, overr
         devices: None for one device; "all" or an int for data-parallel training
             (`zoo.distribute.devices`).
         checkpoint: as in `fit_resumable`; a resumed run continues from the last finished
-            epoch with the data order of seed + that epoch.
+            epoch with the batches an uninterrupted run would have met there.
         verify: check every shard's sha256 first (False when the caller just did).
 
     Raises:
@@ -102,18 +120,19 @@ def train_on_shards(name, folder, out=None, epochs=30, learning_rate=1e-3, overr
                                                 and "test" in splits else None)
     workers = distribute.worker()
     processes = 1 if workers is None else workers[0]
-    if batch_size % processes:
-        raise ShardError(f"batch size {batch_size} does not divide among {processes} "
-                         "processes.")
     check_batch(index, folder, batch_size)
+    check_workers(index, folder, batch_size, processes)
     local_batch = batch_size // processes
     steps = math.ceil(splits["train"] / batch_size) if workers is None else (
         splits["train"] // processes // local_batch)
     keras.utils.set_random_seed(seed)
 
     def data(first_epoch):
-        return stream(folder, "train", local_batch, seed=seed + first_epoch, repeat=True,
-                      workers=workers, verify=False)
+        # One stream for the whole run; a resumed run skips the batches of the epochs done,
+        # so it meets the batches an uninterrupted run would (reading them again costs one
+        # pass over the data per finished epoch, once).
+        return stream(folder, "train", local_batch, seed=seed, repeat=True, workers=workers,
+                      verify=False).skip(first_epoch * steps)
 
     context = distribute.devices(devices) if devices else contextlib.nullcontext()
     # Devices each process feeds: its batches must split evenly over them.
@@ -132,13 +151,16 @@ def train_on_shards(name, folder, out=None, epochs=30, learning_rate=1e-3, overr
         held_out = stream(folder, validation, val_batch, shuffle=False, workers=workers,
                           verify=False, buckets=8 if unit == 1 else 1,
                           drop_remainder=unit > 1)
-        # Batches of one pass, counted once: Keras warns that a stream of unknown length
-        # "ran out of data" at the end of its first pass; repeated with a known count of
-        # steps, every validation reads the split exactly once.
-        fit_kwargs["validation_steps"] = sum(1 for _ in held_out)
-        fit_kwargs["validation_data"] = held_out.repeat()
+        fit_kwargs["validation_data"] = held_out
     start = time.time()
     with context, named_mismatches(folder, index):
+        if validation:
+            # Batches of one pass, counted once: Keras warns that a stream of unknown
+            # length "ran out of data" at the end of its first pass; repeated with a known
+            # count of steps, every validation reads the split exactly once.
+            held_out = fit_kwargs["validation_data"]
+            fit_kwargs["validation_steps"] = sum(1 for _ in held_out)
+            fit_kwargs["validation_data"] = held_out.repeat()
         model, saver = fit_resumable(
             lambda: _build(name, index, learning_rate, overrides or {}, folder), data, steps,
             epochs, checkpoint, monitor="val_loss" if validation else "loss",
