@@ -35,6 +35,7 @@ reproduce: $(STAMP)
 	$(PY) -m pytest -q -m recipe tests
 
 bench: $(STAMP)
+	$(PY) benchmarks/startup.py --out benchmarks/results/startup.txt
 	$(PY) benchmarks/conv_vs_blstm.py
 	$(PY) benchmarks/rnn_cells.py
 	$(PY) benchmarks/rnnpb_recognition.py | tee benchmarks/results/rnnpb_recognition.txt
