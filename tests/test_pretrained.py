@@ -260,6 +260,9 @@ for key in keys:
     error = float(np.abs(got - np.array(card["examples"]["outputs"])).max())
     assert error < 1e-4, (key, error)
     print(key, "ok", f"{error:.1e}")
+# The bundled data and the model index install too.
+assert len(zoo.data.load_uea("BasicMotions", "test").labels) == 40
+assert zoo.info("emotion_downup")["parameters"] > 0
 """
 
 

@@ -43,16 +43,25 @@ def _start(args, backend_name="tensorflow", devices=1):
                             text=True)
 
 
-def _finish(processes, timeout=TIMEOUT):
-    outputs = {}
+def _ended(processes, within):
+    """`{name: (exit status, output)}` once every process ended; fails after `within` s."""
+    ended = {}
     for name, process in processes.items():
         try:
-            outputs[name], _ = process.communicate(timeout=timeout)
+            output, _ = process.communicate(timeout=within)
         except subprocess.TimeoutExpired:
             for other in processes.values():
                 other.kill()
-            pytest.fail(f"{name} did not finish within {timeout} s")
-        assert process.returncode == 0, f"{name} failed:\n{outputs[name][-4000:]}"
+            pytest.fail(f"{name} was still running {within} s after the others were started")
+        ended[name] = (process.returncode, output)
+    return ended
+
+
+def _finish(processes, timeout=TIMEOUT):
+    outputs = {}
+    for name, (status, output) in _ended(processes, timeout).items():
+        assert status == 0, f"{name} failed:\n{output[-4000:]}"
+        outputs[name] = output
     return outputs
 
 
@@ -88,14 +97,15 @@ def test_two_devices_match_one_device_on_tensorflow_and_jax(tmp_path):
     _compare(tmp_path / "jax.npz", expect_uneven=2.0)
 
 
-def _corpus():
+def _corpus(dev=0):
     x, y = [], []
     rng = np.random.default_rng(0)
-    for _ in range(8):
+    for _ in range(8 + dev):
         features = rng.normal(size=(48, 6)).astype("float32")
         x.append(features)
         y.append(np.tanh(np.cumsum(features[:, :2], axis=0) / 6).astype("float32"))
-    return zoo.data.Corpus([f"train_{i}" for i in range(8)], x, y)
+    names = [f"train_{i}" for i in range(8)] + [f"dev_{i}" for i in range(dev)]
+    return zoo.data.Corpus(names, x, y)
 
 
 @tensorflow_run
@@ -140,20 +150,6 @@ def _last_line(output):
     return ours[-1]
 
 
-def _ended(processes, within):
-    """`{name: (exit status, output)}` once every process ended; fails after `within` s."""
-    ended = {}
-    for name, process in processes.items():
-        try:
-            output, _ = process.communicate(timeout=within)
-        except subprocess.TimeoutExpired:
-            for other in processes.values():
-                other.kill()
-            pytest.fail(f"{name} was still running {within} s after the others were started")
-        ended[name] = (process.returncode, output)
-    return ended
-
-
 SHARD_RUN = ["train", "gru_regressor", "--distributed", "--epochs", "6", "--batch-size", "4",
              "--set", "units=4", "--quiet"]
 
@@ -167,7 +163,7 @@ def test_zoo_train_distributed_runs_fail_together_and_resume_after_a_kill(tmp_pa
     import signal
     import time
 
-    zoo.data.pack(_corpus(), tmp_path / "shards", shard_bytes=4096)
+    zoo.data.pack(_corpus(dev=4), tmp_path / "shards", shard_bytes=4096)
     args = [*SHARD_RUN, "--data", f"shards:{tmp_path / 'shards'}"]
     port = _free_port()
     outputs = _finish({f"process {i}": _cli([*args, "--out", tmp_path / f"run{i}"], port, i)
@@ -176,6 +172,11 @@ def test_zoo_train_distributed_runs_fail_together_and_resume_after_a_kill(tmp_pa
     assert _fingerprint(outputs["process 1"]) == whole
     assert "2 process(es)" in outputs["process 0"]
     assert (tmp_path / "run0" / "model.keras").is_file() and not (tmp_path / "run1").exists()
+    # Process 0 scores the model it wrote per dimension over every pooled dev frame.
+    scores = json.loads((tmp_path / "run0" / "metrics.json").read_text())["dimension_scores"]
+    assert set(scores["ccc"]) == {"arousal", "valence"}
+    assert "dev scores (4 recordings, all frames pooled):" in outputs["process 0"]
+    assert (tmp_path / "run0" / "predictions.png").is_file()
 
     out = [*args, "--out", tmp_path / "killed"]
     port = _free_port()

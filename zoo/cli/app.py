@@ -21,7 +21,7 @@ from zoo import catalog, pretrained, recipes
 from zoo.cli import export as cli_export
 from zoo.cli import quiet
 from zoo.cli.args import (TRAIN_DEFAULTS, Interrupted, Parser, UsageError, learning_rate,
-                          positive_int)
+                          positive_int, user_errors)
 from zoo.data.uea import BUNDLED
 
 
@@ -241,23 +241,6 @@ def build_parser():
                         "otherwise)")
     p.set_defaults(func="zoo.cli.train:cmd_demo")
     return parser
-
-
-#: What a user can cause with a bad argument or file; reported in one line, exit status 2.
-USER_ERRORS = (UsageError, ValueError, TypeError, OSError, EOFError, ImportError)
-#: More of them, in modules a verb imports when it runs: (module, class names).
-MORE_USER_ERRORS = (("zoo.recipes.runs", ("RunError", "TrainingDiverged")),
-                    ("zoo.files", ("LockedError",)),
-                    ("zoo.distribute.rendezvous", ("DistributedError",)),
-                    ("zoo.backend", ("BackendError",)))
-
-
-def user_errors():
-    """`USER_ERRORS` and those of `MORE_USER_ERRORS` whose module is loaded (an error of a
-    module never imported cannot have been raised)."""
-    more = [getattr(sys.modules[module], name) for module, names in MORE_USER_ERRORS
-            if module in sys.modules for name in names]
-    return (*USER_ERRORS, *more)
 
 
 def verb(func):

@@ -88,3 +88,20 @@ def parse_overrides(pairs):
         if isinstance(overrides[key], float) and not math.isfinite(overrides[key]):
             raise UsageError(f"--set {key}: {value} is not a finite number.")
     return overrides
+
+
+#: What a user can cause with a bad argument or file; reported in one line, exit status 2.
+USER_ERRORS = (UsageError, ValueError, TypeError, OSError, EOFError, ImportError)
+#: More of them, in modules a verb imports when it runs: (module, class names).
+MORE_USER_ERRORS = (("zoo.recipes.runs", ("RunError", "TrainingDiverged")),
+                    ("zoo.files", ("LockedError",)),
+                    ("zoo.distribute.rendezvous", ("DistributedError",)),
+                    ("zoo.backend", ("BackendError",)))
+
+
+def user_errors():
+    """`USER_ERRORS` and those of `MORE_USER_ERRORS` whose module is loaded (an error of a
+    module never imported cannot have been raised)."""
+    more = [getattr(sys.modules[module], name) for module, names in MORE_USER_ERRORS
+            if module in sys.modules for name in names]
+    return (*USER_ERRORS, *more)

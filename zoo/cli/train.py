@@ -9,7 +9,8 @@ from pathlib import Path
 from zoo import pretrained, recipes, registry
 from zoo.catalog import get
 from zoo.data import load_avec, save_avec, synthetic
-from zoo.cli.args import TRAIN_DEFAULTS, Interrupted, UsageError, parse_overrides, verbosity
+from zoo.cli.args import (TRAIN_DEFAULTS, Interrupted, UsageError, parse_overrides,
+                          user_errors, verbosity)
 from zoo.files import (check_out, foreign_names, plain_path, read_json, replace_folder,
                        write_text)
 from zoo.recipes.avec import corpus_card, train_on_corpus
@@ -164,8 +165,6 @@ def _train_shards(args):
     except Exception as error:
         if not args.distributed:
             raise
-        from zoo.cli.app import user_errors
-
         refusal = (" ".join(str(error).split()), 2 if isinstance(error, user_errors()) else 1)
     if args.distributed:
         distribute.initialize(args.coordinator, args.num_processes, args.process_id,

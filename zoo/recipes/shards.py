@@ -181,14 +181,19 @@ def train_on_shards(name, folder, out=None, epochs=30, learning_rate=1e-3, overr
     if validation:
         summary["validation_scores"] = {k[4:]: v[best_epoch] for k, v in saver.history.items()
                                         if k.startswith("val_")}
-    scored = index["kind"] == "frames" and validation and workers is None
-    if scored:  # the AVEC way: every frame of the split pooled, per dimension
-        summary["dimension_scores"], first = score_frames(model, folder, validation, index)
+    # The AVEC way: every frame of the split pooled, per dimension. In a multi-process run
+    # process 0 scores the model it wrote, read back onto its own devices (the trained
+    # variables span every process).
+    scored = index["kind"] == "frames" and validation and (workers is None or out is not None)
     if out is not None:
         out = Path(out)
         out.mkdir(parents=True, exist_ok=True)
         with atomic_path(out / "model.keras") as tmp:
             model.save(tmp)
+    if scored:
+        local = model if workers is None else keras.models.load_model(out / "model.keras")
+        summary["dimension_scores"], first = score_frames(local, folder, validation, index)
+    if out is not None:
         write_json(out / "metrics.json", summary)
         if scored:
             plot_predictions(*first, index["dimensions"], out / "predictions.png",
