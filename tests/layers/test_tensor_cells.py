@@ -203,3 +203,44 @@ def test_bad_settings_are_refused():
             Bilinear(4, tensor_scale=scale)
     with pytest.raises(TypeError, match="cell_options"):
         zoo.get("music_rnn", cell_options="rank=4")
+
+
+def _correlation(a, b):
+    a, b = np.asarray(a, "float64").ravel(), np.asarray(b, "float64").ravel()
+    assert a.size == b.size
+    return float(np.corrcoef(a, b)[0, 1])
+
+
+def test_seeded_factors_and_cores_draw_streams_of_their_own():
+    from zoo.layers import BilinearProduct, TTMatrix
+
+    # Equal sizes, so one seed for every weight would have drawn the same numbers.
+    cp = BilinearProduct(6, "cp", rank=4, seed=0)
+    cp.build((6, 6))
+    assert abs(_correlation(cp.input_factor, cp.state_factor)) < 0.9
+    tensor = np.asarray(cp.full_tensor())
+    assert not np.allclose(tensor, tensor.transpose(1, 0, 2), atol=1e-3)  # not symmetric
+    tt = BilinearProduct(6, "tt", rank=4, seed=0)
+    tt.build((6, 6))
+    assert abs(_correlation(tt.core_1, np.asarray(tt.core_3).T)) < 0.9
+    matrix = TTMatrix(64, 64, rank=3, cores=3, seed=0)
+    matrix.build()
+    first, last = matrix.core_weights[0], matrix.core_weights[-1]
+    assert abs(_correlation(first, np.transpose(last, (3, 1, 2, 0)))) < 0.9
+    # The same seed still gives the same weights.
+    again = BilinearProduct(6, "cp", rank=4, seed=0)
+    again.build((6, 6))
+    np.testing.assert_array_equal(np.asarray(again.input_factor), np.asarray(cp.input_factor))
+    # A cell's input and recurrent TT kernels of one shape differ too.
+    from zoo.layers import GRUCell
+
+    cell = GRUCell(16, kernel_format="tt", recurrent_kernel_format="tt", tt_rank=2, seed=0)
+    cell.build((None, 16))
+    kernels = [w for w in cell.weights if "core" in w.path]
+    shapes = {}
+    for w in kernels:
+        shapes.setdefault(tuple(w.shape), []).append(np.asarray(w))
+    pairs = [v for v in shapes.values() if len(v) > 1]
+    assert pairs, [w.path for w in kernels]
+    for same_shape in pairs:
+        assert abs(_correlation(same_shape[0], same_shape[1])) < 0.9

@@ -32,7 +32,7 @@ import keras
 from keras import ops
 
 from zoo.layers.recurrent_layer import RecurrentLayer
-from zoo.layers.tt_matrix import TTMatrix, check_tt, glorot_gain
+from zoo.layers.tt_matrix import TTMatrix, check_tt, glorot_gain, stream_seed
 from zoo.validation import check_positive
 
 __all__ = ["RecurrentCell", "RecurrentLayer"]
@@ -177,7 +177,7 @@ class RecurrentCell(keras.layers.Layer):
 
     def _tt_matrix(self, rows, cols, name, gain, regularizer):
         matrix = TTMatrix(rows, cols, self.tt_rank, self.tt_cores, gain, regularizer,
-                          seed=self.seed, name=name)
+                          seed=stream_seed(self.seed, name), name=name)
         matrix.build()
         return matrix
 

@@ -34,7 +34,7 @@ import math
 import keras
 from keras import ops
 
-from zoo.layers.tt_matrix import TTMatrix
+from zoo.layers.tt_matrix import TTMatrix, stream_seed
 from zoo.validation import check_positive_float
 
 FORMATS = ("full", "cp", "tt")
@@ -106,34 +106,32 @@ class BilinearProduct(keras.layers.Layer):
         self.scale = float(scale)
         self.seed = seed
 
-    def _normal(self, std):
-        return keras.initializers.RandomNormal(stddev=std, seed=self.seed)
+    def _normal(self, std, name):
+        return keras.initializers.RandomNormal(stddev=std, seed=stream_seed(self.seed, name))
+
+    def _factor(self, name, shape, std):
+        return self.add_weight(shape=shape, name=name, initializer=self._normal(std, name))
 
     def build(self, input_shape):
         input_dim, state_dim = (int(d) for d in input_shape)
         self.input_dim, self.state_dim = input_dim, state_dim
         units, scale = self.units, self.scale
         if self.tensor_format == "full":
-            self.tensor = self.add_weight(
-                shape=(input_dim, state_dim, units), name="tensor",
-                initializer=self._normal(scale / math.sqrt(input_dim * state_dim)))
+            self.tensor = self._factor("tensor", (input_dim, state_dim, units),
+                                       scale / math.sqrt(input_dim * state_dim))
         elif self.tensor_format == "cp":
             r = self.rank
-            self.input_factor = self.add_weight(shape=(input_dim, r), name="input_factor",
-                                                initializer=self._normal(1 / math.sqrt(input_dim)))
-            self.state_factor = self.add_weight(shape=(state_dim, r), name="state_factor",
-                                                initializer=self._normal(1 / math.sqrt(state_dim)))
-            self.output_factor = self.add_weight(
-                shape=(r, units), name="output_factor",
-                initializer=self._normal(scale / math.sqrt(r)))
+            self.input_factor = self._factor("input_factor", (input_dim, r),
+                                             1 / math.sqrt(input_dim))
+            self.state_factor = self._factor("state_factor", (state_dim, r),
+                                             1 / math.sqrt(state_dim))
+            self.output_factor = self._factor("output_factor", (r, units), scale / math.sqrt(r))
         else:
             r1, r2 = tt_ranks(self.rank)
-            self.core_1 = self.add_weight(shape=(input_dim, r1), name="core_1",
-                                          initializer=self._normal(1 / math.sqrt(input_dim)))
-            self.core_2 = self.add_weight(shape=(r1, state_dim, r2), name="core_2",
-                                          initializer=self._normal(1 / math.sqrt(r1 * state_dim)))
-            self.core_3 = self.add_weight(shape=(r2, units), name="core_3",
-                                          initializer=self._normal(scale / math.sqrt(r2)))
+            self.core_1 = self._factor("core_1", (input_dim, r1), 1 / math.sqrt(input_dim))
+            self.core_2 = self._factor("core_2", (r1, state_dim, r2),
+                                       1 / math.sqrt(r1 * state_dim))
+            self.core_3 = self._factor("core_3", (r2, units), scale / math.sqrt(r2))
         self.built = True
 
     def product(self, x, h):

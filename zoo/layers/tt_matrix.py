@@ -28,6 +28,7 @@ Choices, written down because the papers leave them open:
   input kernels use `gain = sqrt(2 M / (M + N))`, the variance of Glorot's initializer.
 """
 
+import hashlib
 import math
 
 import keras
@@ -71,6 +72,20 @@ def tt_parameter_count(rows, cols, rank, cores):
 
 
 @keras.saving.register_keras_serializable(package="zoo")
+def stream_seed(seed, name):
+    """The seed of weight `name` of a layer seeded with `seed` (None stays None).
+
+    One seed for every weight would draw the same numbers for each: the CP factors, the
+    tensor-train cores and the TT-matrix cores of equal sizes would start equal, and a
+    bilinear tensor exactly symmetric in its input and state indices. Each weight gets a
+    stream of its own, derived from the seed and its name, the same on every run.
+    """
+    if seed is None:
+        return None
+    digest = hashlib.blake2s(f"{seed}/{name}".encode(), digest_size=4).digest()
+    return int.from_bytes(digest, "little") % 2**31
+
+
 class TTMatrix(keras.layers.Layer):
     """A `(rows, cols)` matrix stored as a tensor train; a part of a recurrent cell.
 
@@ -110,10 +125,11 @@ class TTMatrix(keras.layers.Layer):
         paths = self.rank ** (self.cores - 1)
         variance = self.gain**2 / self.rows
         std = (variance / paths) ** (1.0 / (2 * self.cores))
-        init = keras.initializers.RandomNormal(stddev=std, seed=self.seed)
         self.core_weights = [
             self.add_weight(shape=(self.ranks[k], m, n, self.ranks[k + 1]), name=f"core_{k + 1}",
-                            initializer=init, regularizer=self.regularizer)
+                            initializer=keras.initializers.RandomNormal(
+                                stddev=std, seed=stream_seed(self.seed, f"core_{k + 1}")),
+                            regularizer=self.regularizer)
             for k, (m, n) in enumerate(zip(self.row_factors, self.col_factors))
         ]
         self.built = True
