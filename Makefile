@@ -14,9 +14,10 @@ $(STAMP): setup.cfg setup.py pyproject.toml
 	$(PY) -m pip install -q -e ".[test]"
 	touch $(STAMP)
 
-# DEMO: more `zoo demo` options (the README's test runs a short demo: DEMO="--epochs 2 ...").
+# ZOO_DEMO_ARGS: more `zoo demo` options (the README's test runs a short demo with
+# ZOO_DEMO_ARGS="--epochs 2 --length 1501").
 demo: $(STAMP)
-	$(VENV)/bin/zoo demo --out demo_out --overwrite $(DEMO)
+	$(VENV)/bin/zoo demo --out demo_out --overwrite $(ZOO_DEMO_ARGS)
 
 # Two worker processes: the suite is mostly single-threaded Python and process start-up,
 # so on 2 cores it finishes in about half the time of one process. Then the tests marked

@@ -4,8 +4,8 @@ Python blocks run one after another, each in a fresh interpreter, in one scratch
 block may use files an earlier block wrote); shell blocks run line by line in the same
 folder with this environment's `zoo` on the PATH. `make` lines run in the repository, except
 `make test`, which is the command running this test. `make demo` runs a short demo (the
-`DEMO` variable: 2 epochs of 1,501-frame recordings): the whole one is `make demo`'s own
-job, and its training path is tested in tests/test_cli.py.
+`ZOO_DEMO_ARGS` variable: 2 epochs of 1,501-frame recordings): the whole one is `make
+demo`'s own job, and its training path is tested in tests/test_cli.py.
 """
 
 import os
@@ -37,7 +37,7 @@ def test_the_readme_has_the_blocks_this_test_runs():
 @pytest.mark.slow
 def test_every_readme_block_runs_as_written(tmp_path):
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "MPLBACKEND": "Agg",
-           "DEMO": "--epochs 2 --length 1501",
+           "ZOO_DEMO_ARGS": "--epochs 2 --length 1501",
            "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"}
     for kind, code, line in blocks():
         if kind == "python":

@@ -33,8 +33,8 @@ def index():
 
 def _own(name):
     """Whether `name` is one of the zoo's models and no user factory took it over."""
-    if name not in index():
-        return False
+    if not isinstance(name, str) or name not in index():
+        return False  # a non-string name is refused by `factory`
     return name not in _MODELS or _MODELS[name].__module__.startswith("zoo.")
 
 

@@ -49,8 +49,7 @@ def cmd_info(args):
 
         print(json.dumps(read_card(args.name), indent=2, default=str))
         return
-    name, dot, tag = args.name.partition(".")
-    if dot and args.name in pretrained.list_pretrained():
+    if args.name in pretrained.list_pretrained():
         print(json.dumps(pretrained.card(args.name), indent=2, default=str))
         return
     looks_like_file = "/" in args.name or Path(args.name).suffix in (".keras", ".tflite",
@@ -253,12 +252,18 @@ def verb(func):
     return getattr(importlib.import_module(module), name)
 
 
+def _watched():
+    """The watch module when this process is in a multi-process run, else None (it is
+    never imported here)."""
+    watch = sys.modules.get("zoo.distribute.watch")
+    return watch if watch is not None and watch.active() is not None else None
+
+
 def _tell_the_others(message, status):
     """In a multi-process run, makes every other process stop too, naming this one (and
     exits: JAX's shutdown would wait for them); nothing otherwise."""
-    watch = sys.modules.get("zoo.distribute.watch")
-    if watch is not None and watch.active() is not None:
-        watch.fail(message, status)
+    if _watched() is not None:
+        _watched().fail(message, status)
 
 
 def main(argv=None):
@@ -272,8 +277,7 @@ def main(argv=None):
         return 130
     except Exception as error:
         if not isinstance(error, user_errors()):
-            watch = sys.modules.get("zoo.distribute.watch")
-            if watch is not None and watch.active() is not None:
+            if _watched() is not None:
                 traceback.print_exc()  # a fault: its traceback, then the others stop too
                 _tell_the_others(f"{type(error).__name__}: {error}", 1)
             raise

@@ -174,6 +174,8 @@ def _train_shards(args):
     with run if lead else contextlib.nullcontext():
         if lead:
             distribute.watch.on_stop(run.abandon)
+        elif checkpoint is not None:
+            distribute.watch.on_stop(lambda: shutil.rmtree(checkpoint.parent, True))
         try:
             _, summary = train_on_shards(
                 args.name, folder, run.path if lead else None, args.epochs, args.lr, overrides,

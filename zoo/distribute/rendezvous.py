@@ -86,11 +86,10 @@ def rendezvous(coordinator, num_processes, process_id, timeout=60.0, refusal=Non
                     return
                 if kind == "stop":
                     who, _, rest = rest.partition(" ")
-                    code, _, message = rest.partition(" ")
+                    code, message = watch.status_and_message(rest)
                     if int(who) == process_id:
-                        raise Stopped(message, int(code))
-                    raise Stopped(f"process {who} of {num_processes} refused: {message}",
-                                  int(code))
+                        raise Stopped(message, code)
+                    raise Stopped(f"process {who} of {num_processes} refused: {message}", code)
         except (ConnectionError, socket.timeout, OSError, ValueError):
             pass
         if time.monotonic() >= deadline:
@@ -128,16 +127,17 @@ def _lead(host, port, coordinator, num_processes, deadline, timeout, refusal):
             try:
                 peer, kind, rest = (_line(connection, time.monotonic() + 5.0) + "  ").split(" ", 2)
                 peer = int(peer)
-            except (OSError, ValueError):
+                refused = watch.status_and_message(rest.strip()) if kind == "refuse" else None
+            except (OSError, ValueError):  # not a process of this run: ignored
                 connection.close()
                 continue
             if not 0 < peer < num_processes or peer in peers:
                 connection.close()
                 continue
             peers[peer] = connection
-            if kind == "refuse":
-                code, _, message = rest.strip().partition(" ")
-                refusals[peer] = (message, int(code))
+            if refused is not None:
+                code, message = refused
+                refusals[peer] = (message, code)
         if refusals:
             first = min(refusals)
             message, code = refusals[first]

@@ -20,6 +20,16 @@ import sys
 import threading
 
 _ACTIVE = None
+#: The exit statuses a line may ask for; anything else reads as a fault (1).
+STATUSES = (1, 2, 130)
+
+
+def status_and_message(text):
+    """`(exit status, message)` of the "CODE MESSAGE" part of a line (ValueError if the
+    code is not a number)."""
+    code, _, message = text.partition(" ")
+    code = int(code)
+    return (code if code in STATUSES else 1), message
 
 
 class Watch:
@@ -121,6 +131,12 @@ class Watch:
         self._stop(process, 1, reason)
 
     def _said(self, process, line):
+        try:
+            self._heard(process, line)
+        except ValueError:  # a garbled line: not one of ours, nothing to act on
+            pass
+
+    def _heard(self, process, line):
         kind, _, rest = line.partition(" ")
         if kind == "done" and self.process_id == 0:
             with self._lock:
@@ -129,13 +145,13 @@ class Watch:
         elif kind == "end":
             self.ended.set()
         elif kind == "fail" and self.process_id == 0:
-            code, _, message = rest.partition(" ")
+            code, message = status_and_message(rest)
             self._broadcast(f"stop {process} {code} {message}", skip=(process,))
-            self._stop(process, int(code), message)
+            self._stop(process, code, message)
         elif kind == "stop":
             who, _, rest = rest.partition(" ")
-            code, _, message = rest.partition(" ")
-            self._stop(int(who), int(code), message)
+            code, message = status_and_message(rest)
+            self._stop(int(who), code, message)
 
     def _stop(self, process, code, reason):
         with self._lock:

@@ -21,8 +21,8 @@ from typing import Any
 import keras
 import numpy as np
 
-from zoo.models.progress import resolve
 from zoo.finetune.freezing import freeze, layer_groups, select, unfreeze, unfreeze_layer
+from zoo.models.progress import resolve
 
 
 @dataclass
@@ -168,6 +168,7 @@ def fit_stages(model, x, y=None, stages=(), validation_data=None, callbacks=None
         raise ValueError("`stages` is empty.")
     compile_config = keras.saving.deserialize_keras_object(model.get_compile_config())
     compile_config.pop("optimizer", None)
+    verbose = resolve(verbose)
     merged = keras.callbacks.History()
     merged.history = {}
     merged.epoch = []
@@ -187,7 +188,7 @@ def fit_stages(model, x, y=None, stages=(), validation_data=None, callbacks=None
             # A dataset or generator orders itself; Keras warns when told to shuffle one.
             fit_kwargs.setdefault("shuffle", False)
         history = model.fit(x, y, validation_data=validation_data, callbacks=callbacks,
-                            verbose=resolve(verbose), initial_epoch=epoch, epochs=epoch + stage.epochs,
+                            verbose=verbose, initial_epoch=epoch, epochs=epoch + stage.epochs,
                             **fit_kwargs)
         rate = float(keras.ops.convert_to_numpy(optimizer.learning_rate))
         for key, values in history.history.items():

@@ -71,7 +71,6 @@ def tt_parameter_count(rows, cols, rank, cores):
                for k, (m, n) in enumerate(zip(factorize(rows, cores), factorize(cols, cores))))
 
 
-@keras.saving.register_keras_serializable(package="zoo")
 def stream_seed(seed, name):
     """The seed of weight `name` of a layer seeded with `seed` (None stays None).
 
@@ -86,6 +85,7 @@ def stream_seed(seed, name):
     return int.from_bytes(digest, "little") % 2**31
 
 
+@keras.saving.register_keras_serializable(package="zoo")
 class TTMatrix(keras.layers.Layer):
     """A `(rows, cols)` matrix stored as a tensor train; a part of a recurrent cell.
 

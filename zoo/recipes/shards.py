@@ -151,16 +151,15 @@ def train_on_shards(name, folder, out=None, epochs=30, learning_rate=1e-3, overr
         held_out = stream(folder, validation, val_batch, shuffle=False, workers=workers,
                           verify=False, buckets=8 if unit == 1 else 1,
                           drop_remainder=unit > 1)
-        fit_kwargs["validation_data"] = held_out
     start = time.time()
     with context, named_mismatches(folder, index):
         if validation:
-            # Batches of one pass, counted once: Keras warns that a stream of unknown
-            # length "ran out of data" at the end of its first pass; repeated with a known
-            # count of steps, every validation reads the split exactly once.
-            held_out = fit_kwargs["validation_data"]
-            fit_kwargs["validation_steps"] = sum(1 for _ in held_out)
-            fit_kwargs["validation_data"] = held_out.repeat()
+            # Batches of one pass, counted once (inside the checks' context: a record that
+            # disagrees is named): Keras warns that a stream of unknown length "ran out of
+            # data" at the end of its first pass; repeated with a known count of steps,
+            # every validation reads the split exactly once.
+            fit_kwargs.update(validation_steps=sum(1 for _ in held_out),
+                              validation_data=held_out.repeat())
         model, saver = fit_resumable(
             lambda: _build(name, index, learning_rate, overrides or {}, folder), data, steps,
             epochs, checkpoint, monitor="val_loss" if validation else "loss",
