@@ -71,3 +71,25 @@ def test_a_model_you_register_is_listed_and_described_from_its_factory():
     finally:
         registry._MODELS.pop("_startup_probe")
         registry._TASKS.pop("_startup_probe")
+
+
+def test_wrong_names_for_info_list_and_pretrained_are_one_line_each(capsys):
+    import pytest
+
+    from zoo.cli import main
+
+    for argv, message in [
+        (["info", "char_lm.nope"], "char_lm.nope: no such pretrained entry; char_lm has "
+                                   "shakespeare"),
+        (["info", ""], "received an empty name"),
+        (["info", "missing.tflite"], "missing.tflite: no such file or folder"),
+        (["pretrained", "x["], "no pretrained entry matches 'x['"),
+        (["list", "nothing*"], "no registered model matches 'nothing*'"),
+    ]:
+        assert main(argv) == 2, argv
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and message in err, err
+    with pytest.raises(TypeError, match="`pattern` must be an fnmatch string"):
+        zoo.list_models(123)
+    with pytest.raises(TypeError, match="A model name must be a string"):
+        zoo.info(["emotion_downup"])

@@ -114,6 +114,9 @@ def check_task(name, kind, source):
 
 def list_models(pattern="*"):
     """Sorted names of registered models matching an fnmatch `pattern`."""
+    if not isinstance(pattern, str):
+        raise TypeError(f"`pattern` must be an fnmatch string such as 'emotion_*'. Received: "
+                        f"{pattern!r}")
     return sorted(n for n in set(_MODELS) | set(index()) if fnmatch.fnmatchcase(n, pattern))
 
 

@@ -281,3 +281,36 @@ def test_initialize_reads_and_checks_its_settings(monkeypatch):
     with pytest.raises(distribute.DistributedError, match="num_processes must be at least 1"):
         distribute.initialize(num_processes=0, process_id=0)
     distribute.initialize(num_processes=1, process_id=0)  # one process: nothing to join
+
+
+def test_a_stranger_at_the_rendezvous_is_ignored_and_a_garbled_status_is_a_fault(tmp_path):
+    """Lines that are not a process's are dropped, at the coordinator's port and on the
+    watch; a status outside 1, 2, 130 reads as a fault (1)."""
+    import threading
+    import time
+
+    from zoo.distribute import watch
+
+    port = _free_port()
+    errors = []
+
+    def lead():
+        try:
+            distribute.rendezvous(f"127.0.0.1:{port}", 2, 0, timeout=2.0)
+        except distribute.DistributedError as error:
+            errors.append(str(error))
+
+    thread = threading.Thread(target=lead)
+    thread.start()
+    time.sleep(0.3)
+    for garbage in (b"not a process\n", b"1 refuse x y\n", b"7 ok\n"):
+        with socket.create_connection(("127.0.0.1", port), timeout=2) as stranger:
+            stranger.sendall(garbage)
+            time.sleep(0.1)
+    thread.join(10)
+    assert errors == [f"process(es) [1] of 2 did not reach the coordinator 127.0.0.1:{port} "
+                      "within 2 s."]
+    assert watch.status_and_message("2 bad --out") == (2, "bad --out")
+    assert watch.status_and_message("99 odd") == (1, "odd")
+    with pytest.raises(ValueError):
+        watch.status_and_message("x y")

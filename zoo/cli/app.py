@@ -43,15 +43,24 @@ def cmd_list(args):
 
 
 def cmd_info(args):
+    if not args.name.strip():
+        raise UsageError("zoo info takes a registered name, NAME.TAG of a pretrained entry, "
+                         "or an export's path; received an empty name.")
     if Path(args.name).exists():
         quiet.import_tensorflow()
         from zoo.export import read_card
 
         print(json.dumps(read_card(args.name), indent=2, default=str))
         return
-    if args.name in pretrained.list_pretrained():
+    entries = pretrained.list_pretrained()
+    if args.name in entries:
         print(json.dumps(pretrained.card(args.name), indent=2, default=str))
         return
+    model, dot, _ = args.name.partition(".")
+    if dot and model in catalog.list_models():
+        tags = [key.split(".", 1)[1] for key in entries if key.startswith(f"{model}.")]
+        raise UsageError(f"{args.name}: no such pretrained entry; {model} has "
+                         f"{', '.join(tags) if tags else 'none'} (see `zoo pretrained`).")
     looks_like_file = "/" in args.name or Path(args.name).suffix in (".keras", ".tflite",
                                                                      ".onnx", ".h5")
     if looks_like_file:
@@ -61,7 +70,10 @@ def cmd_info(args):
 
 
 def cmd_pretrained(args):
-    for key in pretrained.list_pretrained(args.pattern):
+    keys = pretrained.list_pretrained(args.pattern)
+    if not keys:
+        raise UsageError(f"no pretrained entry matches {args.pattern!r} (see `zoo pretrained`).")
+    for key in keys:
         card = pretrained.card(key)
         print(f"{key:40s} {card['dataset']}: {pretrained.format_metrics(card)}")
 

@@ -154,8 +154,15 @@ def _lead(host, port, coordinator, num_processes, deadline, timeout, refusal):
             while len(connections) < num_processes - 1:
                 links.settimeout(max(deadline - time.monotonic(), 5.0))
                 link, _ = links.accept()
-                link.settimeout(10.0)
-                connections[int(_line(link, time.monotonic() + 10.0))] = link
+                try:
+                    peer = int(_line(link, time.monotonic() + 10.0))
+                except (OSError, ValueError):  # not a process of this run: ignored
+                    link.close()
+                    continue
+                if peer not in peers or peer in connections:
+                    link.close()
+                    continue
+                connections[peer] = link
                 link.settimeout(None)
         finally:
             links.close()
