@@ -1,7 +1,8 @@
 """Exports checked in the real runtimes: TensorFlow's SavedModel loader, the stand-alone
-LiteRT interpreter (ai-edge-litert) and onnxruntime. Every family, every format; the step
-signatures run frame by frame against the whole sequence; the card read back; bad input
-refused before anything is written."""
+LiteRT interpreter (ai-edge-litert) and onnxruntime. Every family in SavedModel and LiteRT
+(every registered model in ONNX: `test_onnx.py`); the step signatures run frame by frame
+against the whole sequence; the card read back; bad input refused before anything is
+written."""
 
 import keras
 import numpy as np
@@ -34,7 +35,7 @@ FAMILIES = {
 CAUSAL = {name for name in FAMILIES if name not in ("emotion_downup", "emotion_filter",
                                                      "emotion_blstm")}
 SUFFIX = {"saved_model": "", "litert": ".tflite", "onnx": ".onnx"}
-TOLERANCE = {"saved_model": 1e-5, "litert": 1e-4, "onnx": 1e-4}
+TOLERANCE = {"saved_model": 1e-5, "litert": 1e-4, "onnx": 1e-5}
 
 
 def inputs_for(name, rng, batch=1, steps=T):
@@ -74,7 +75,7 @@ def exported(model, tmp_path, format, **kwargs):
     return Runtime(path, format), card
 
 
-@pytest.mark.parametrize("format", list(SUFFIX))
+@pytest.mark.parametrize("format", ["saved_model", "litert"])
 @pytest.mark.parametrize("name", list(FAMILIES))
 def test_every_family_exports_and_streams(name, format, tmp_path):
     rng = np.random.default_rng(0)
@@ -181,8 +182,6 @@ def test_bad_requests_are_refused_before_anything_is_written(tmp_path, capsys):
     gru = zoo.get("gru_regressor", input_dim=5, outputs=2, units=4)
     with pytest.raises(ExportError, match="steps"):
         export(gru, tmp_path / "c.tflite", format="litert")
-    with pytest.raises(ExportError, match="steps"):
-        export(gru, tmp_path / "c.onnx", format="onnx")
     with pytest.raises(ValueError, match="LiteRT only"):
         export(gru, tmp_path / "c.onnx", format="onnx", steps=4, quantize="int8")
     with pytest.raises(ValueError, match="format"):

@@ -24,8 +24,10 @@ def add_parser(sub):
     p.add_argument("--out", required=True, help="folder (saved_model) or file to write")
     p.add_argument("--batch", type=positive_int, help="fixed batch size (LiteRT: default 1)")
     p.add_argument("--steps", type=positive_int,
-                   help="fixed frames per sequence (LiteRT, and ONNX of recurrent models; "
-                        "default for a pretrained entry: the length of its card's examples)")
+                   help="fixed frames per sequence (LiteRT: required, default for a "
+                        "pretrained entry the length of its card's examples; ONNX: "
+                        "optional, unrolls recurrent loops; without it the time axis "
+                        "stays open)")
     p.add_argument("--quantize", choices=export.QUANTIZE, help="LiteRT weights: float16 or "
                                                                 "int8 (dynamic range)")
     group = p.add_mutually_exclusive_group()
@@ -66,6 +68,8 @@ def _source(args, load_model):
         fields["preprocessing"] = card["preprocessing"]
     steps = None
     inputs = (card.get("examples") or {}).get("inputs")
+    if isinstance(inputs, list) and inputs:          # several inputs (RNNPB: frames, pb)
+        inputs = inputs[0]
     if isinstance(inputs, dict) and inputs.get("dtype") != "string":
         shape = np.asarray(inputs["value"]).shape
         steps = int(shape[1]) if len(shape) >= 2 else None
@@ -82,7 +86,9 @@ def cmd_export(args):
               sources=sources, overwrite=args.overwrite)
     model, fields, card_steps = _source(args, load_model)
     steps = args.steps
-    if steps is None and args.format != "saved_model" and card_steps:
+    fixed = args.format == "litert" or (args.format == "onnx"
+                                        and hasattr(model, "export_endpoints"))
+    if steps is None and fixed and card_steps:
         steps = card_steps
         print(f"steps: {steps} (the length of the card's examples; --steps N to change)")
     card = export.export(model, args.out, format=args.format, batch=args.batch, steps=steps,

@@ -130,18 +130,58 @@ def read_litert_card(data):
 
 
 def convert_onnx(fn, signature, opset=17):
-    """ONNX `ModelProto` of the tf.function `fn` traced at `signature` (tf2onnx)."""
+    """ONNX `ModelProto` of the tf.function `fn` traced at `signature` (tf2onnx), taking the
+    signature's inputs only.
+
+    tf2onnx lists every tensor the traced function captures as a graph input, including
+    constants a layer keeps as tensors rather than variables (the mean and variance of a
+    `keras.layers.Normalization` built from statistics). Those inputs become initializers
+    holding the captured values (or go, where TensorFlow folded their use away); any other
+    extra input is refused.
+    """
     import tensorflow as tf
 
     try:
         import tf2onnx
     except ImportError as error:
         raise ImportError("ONNX export needs tf2onnx: pip install 'zoo[export]'.") from error
+    function = tf.function(fn)
+    concrete = function.get_concrete_function(*signature)
+    captured = {inner.name: outer.numpy() for outer, inner in concrete.graph.captures
+                if outer.dtype != tf.resource}
     try:
-        proto, _ = tf2onnx.convert.from_function(tf.function(fn), input_signature=signature,
+        proto, _ = tf2onnx.convert.from_function(function, input_signature=signature,
                                                  opset=opset)
     except Exception as error:
         raise ExportError(f"ONNX conversion failed: {str(error).strip()[:300]}") from error
+    return _captures_as_initializers(proto, [spec.name for spec in signature], captured)
+
+
+def _names_used(graph):
+    """Every tensor name a node of `graph` or of its subgraphs (loop bodies) reads."""
+    names = set()
+    for node in graph.node:
+        names.update(node.input)
+        for attribute in node.attribute:
+            for sub in [attribute.g, *attribute.graphs]:
+                names |= _names_used(sub)
+    return names
+
+
+def _captures_as_initializers(proto, names, captured):
+    from onnx import numpy_helper
+
+    graph = proto.graph
+    held = {init.name for init in graph.initializer}
+    used = _names_used(graph)
+    for entry in [entry for entry in graph.input if entry.name not in names]:
+        if entry.name in used and entry.name not in held:    # unused: folded away by TF
+            if entry.name not in captured:
+                raise ExportError(f"The ONNX graph wants an input {entry.name!r} besides "
+                                  f"{', '.join(names)}, and it is no captured constant.")
+            graph.initializer.append(numpy_helper.from_array(captured[entry.name],
+                                                             entry.name))
+        graph.input.remove(entry)
     return proto
 
 

@@ -60,11 +60,10 @@ def _targets(path, format, names):
             for name in names}
 
 
-def _needs_steps(model, format):
+def _litert_needs_steps(model):
+    """LiteRT needs every shape fixed (ONNX keeps an unknown time axis as a `Loop`)."""
     inputs = getattr(model, "inputs", None) or []
-    if format == "litert":
-        return not inputs or any(t.shape[1] is None for t in inputs if len(t.shape) >= 2)
-    return bool(_recurrent_layers(model))
+    return not inputs or any(t.shape[1] is None for t in inputs if len(t.shape) >= 2)
 
 
 def export(model, path, format="saved_model", batch=None, steps=None, streaming=None,
@@ -79,6 +78,8 @@ def export(model, path, format="saved_model", batch=None, steps=None, streaming=
         format: `"saved_model"` (default), `"litert"` or `"onnx"`.
         batch, steps: fix the batch size and the number of frames of `serve` (LiteRT needs
             both: `batch` defaults to 1 and `steps` must be given for sequence models).
+            ONNX without `steps` keeps the time axis open (each recurrent loop an ONNX
+            `Loop`); with `steps`, the loops are unrolled over that many frames.
         streaming: None (default) adds `step` when the model is causal; True requires it
             (a non-causal model raises `NotCausalError`); False leaves it out.
         quantize: LiteRT only: None, `"float16"` or `"int8"` (dynamic-range).
@@ -100,10 +101,9 @@ def export(model, path, format="saved_model", batch=None, steps=None, streaming=
     path = Path(path)
     if format == "litert":
         batch = batch or 1
-    if format in ("litert", "onnx") and steps is None and _needs_steps(model, format):
-        raise ExportError(f"{'LiteRT' if format == 'litert' else 'ONNX'} needs a fixed number "
-                          "of frames here: pass steps=N (--steps N), the longest sequence "
-                          "you will run.")
+    if format == "litert" and steps is None and _litert_needs_steps(model):
+        raise ExportError("LiteRT needs a fixed number of frames here: pass steps=N "
+                          "(--steps N), the longest sequence you will run.")
     if hasattr(model, "export_endpoints"):
         endpoints, signatures = model.export_endpoints(batch, steps, streaming)
     else:
@@ -122,7 +122,8 @@ def export(model, path, format="saved_model", batch=None, steps=None, streaming=
         "signatures": signatures,
         "files": {name: target.name for name, target in targets.items()},
         **(card or {})})
-    _write(model, path, format, endpoints, full_card, quantize, targets, overwrite)
+    _write(model, path, format, endpoints, full_card, quantize, targets, overwrite,
+           steps)
     return full_card
 
 
@@ -149,24 +150,30 @@ def _fresh_traces(model):
             layer._jit_loop = None
 
 
-def _onnx(model, endpoints, card):
-    """ONNX graphs of the endpoints. The recurrent loops are unrolled over the fixed
-    `steps` (tf2onnx turns a time `while_loop` into an ONNX `Loop` that onnxruntime refuses
-    on a counter-type mismatch, and cannot inline the nested XLA loop at all)."""
+def _onnx(model, endpoints, card, steps):
+    """ONNX graphs of the endpoints. With `steps`, the recurrent loops are unrolled over
+    that many frames; without, each stays a loop (ONNX `Loop`) over a time axis of any
+    length, traced without the XLA compilation tf2onnx cannot look inside."""
     layers = _recurrent_layers(model)
-    unrolled = [layer.unroll for layer in layers]
+    kept = [(layer.unroll, getattr(layer, "jit_inference", None)) for layer in layers]
     try:
         for layer in layers:
-            layer.unroll = True
+            if steps is not None:
+                layer.unroll = True
+            elif hasattr(layer, "jit_inference"):
+                layer.jit_inference = False
         return [formats.attach_onnx_card(formats.convert_onnx(fn, signature), card)
                 .SerializeToString() for fn, signature in endpoints.values()]
     finally:
-        for layer, unroll in zip(layers, unrolled):
+        for layer, (unroll, jit) in zip(layers, kept):
             layer.unroll = unroll
+            if jit is not None:
+                layer.jit_inference = jit
         _fresh_traces(model)
 
 
-def _write(model, path, format, endpoints, card, quantize, targets, overwrite):
+def _write(model, path, format, endpoints, card, quantize, targets, overwrite,
+           steps=None):
     path.parent.mkdir(parents=True, exist_ok=True)
     _fresh_traces(model)
     scratch = Path(tempfile.mkdtemp(dir=path.parent, prefix=f".{path.name}.export-"))
@@ -185,7 +192,7 @@ def _write(model, path, format, endpoints, card, quantize, targets, overwrite):
             flat = formats.convert_litert(loaded, list(endpoints), quantize)
             blobs = [formats.attach_litert_card(flat, card)]
         else:
-            blobs = _onnx(model, endpoints, card)
+            blobs = _onnx(model, endpoints, card, steps)
         for target, blob in zip(targets.values(), blobs):
             with atomic_path(target) as tmp:
                 Path(tmp).write_bytes(blob)

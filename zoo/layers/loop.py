@@ -95,35 +95,40 @@ def _tf_scan(cell, x, states, bias, mask, recurrent_mask, go_backwards, zero_out
     masks = None
     if mask is not None:
         masks = tf.TensorArray(tf.bool, size=steps, element_shape=mt.shape[1:]).unstack(mt)
-    outputs = tf.TensorArray(
-        xt.dtype, size=steps, element_shape=tf.TensorShape([xt.shape[1], cell.output_size])
-    )
+    # The outputs' TensorArray is carried only when written: an unwritten one in the loop
+    # is what tf2onnx cannot convert (a time-dynamic ONNX `Loop` of a last-state model).
+    outputs = None
+    if return_sequences:
+        outputs = tf.TensorArray(xt.dtype, size=steps,
+                                 element_shape=tf.TensorShape([xt.shape[1], cell.output_size]))
     last = tf.zeros(tf.stack([tf.shape(xt)[1], cell.output_size]), dtype=xt.dtype)
     states = [tf.convert_to_tensor(s, dtype=xt.dtype) for s in states]
 
-    def body(t, last, outputs, *states):
+    def body(t, last, *carried):
+        outputs, states = (carried[0], carried[1:]) if return_sequences else (None, carried)
         output, new_states = cell.step(inputs.read(t), list(states), bias, recurrent_mask)
         if masks is not None:
             keep = masks.read(t)
             fallback = tf.zeros_like(output) if zero_output_for_mask else last
             output = tf.where(keep, output, fallback)
             new_states = [tf.where(keep, n, o) for n, o in zip(new_states, states)]
-        if return_sequences:
-            outputs = outputs.write(t, output)
-        return (t + 1, output, outputs, *new_states)
+        written = (outputs.write(t, output),) if return_sequences else ()
+        return (t + 1, output, *written, *new_states)
 
-    _, last, outputs, *states = tf.while_loop(
+    _, last, *carried = tf.while_loop(
         lambda t, *_: t < steps,
         body,
-        (tf.constant(0), last, outputs, *states),
+        (tf.constant(0), last, *((outputs,) if return_sequences else ()), *states),
         maximum_iterations=steps,
         parallel_iterations=32,
     )
     if return_sequences:
+        outputs, states = carried[0], carried[1:]
         sequence = tf.transpose(outputs.stack(), [1, 0, 2])
     else:
+        states = carried
         sequence = last[:, None, :]
-    return last, sequence, states
+    return last, sequence, list(states)
 
 
 def unrolled(cell, x, bias=None, states=None):
