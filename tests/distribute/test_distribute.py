@@ -65,17 +65,21 @@ def _finish(processes, timeout=TIMEOUT):
     return outputs
 
 
-def _compare(path, expect_uneven):
+def _compare(path, expect_uneven, expect_outside_replicas):
     results = np.load(path)
     assert int(results["used"]) == 2
     keys = [k[4:] for k in results.files if k.startswith("one:")]
     models = {k.split("/")[0] for k in keys}
     assert models == {"emotion_downup", "emotion_dilated", "gru_regressor", "gru_classifier",
-                      "peephole_lstm_classifier", "rnnpb", "rnnpb_uneven"}
+                      "peephole_lstm_classifier", "rnnpb", "rnnpb_outside",
+                      "rnnpb_outside_replicas", "rnnpb_uneven"}
     # An uneven last batch: finite weights on TensorFlow, a clear error on JAX (worker.py).
     assert results["several:rnnpb_uneven/score/outcome"] == expect_uneven
+    # The RNNPB fit outside the scope still trained on both devices (TensorFlow).
+    replicas = results["several:rnnpb_outside_replicas/score/replicas"]
+    assert replicas == expect_outside_replicas, replicas
     worst = {}
-    for key in (k for k in keys if not k.startswith("rnnpb_uneven/")):
+    for key in (k for k in keys if not k.startswith(("rnnpb_uneven/", "rnnpb_outside_r"))):
         one, several = results[f"one:{key}"], results[f"several:{key}"]
         assert one.shape == several.shape, key
         worst[key] = float(np.max(np.abs(one - several))) if one.size else 0.0
@@ -90,11 +94,12 @@ def _compare(path, expect_uneven):
 @tensorflow_run
 def test_two_devices_match_one_device_on_tensorflow_and_jax(tmp_path):
     """Emotion regressors with CCCLoss/CCC/RMSE, recurrent classifiers and the RNNPB
-    (learning, then recognition): fit, evaluate and weights on 2 devices against 1."""
+    (learning, then recognition; fit inside the scope, and made in it but fit outside):
+    fit, evaluate and weights on 2 devices against 1."""
     _finish({"tensorflow": _start(["devices", tmp_path / "tf.npz", 2]),
              "jax": _start(["devices", tmp_path / "jax.npz", 2], "jax", devices=2)})
-    _compare(tmp_path / "tf.npz", expect_uneven=1.0)
-    _compare(tmp_path / "jax.npz", expect_uneven=2.0)
+    _compare(tmp_path / "tf.npz", expect_uneven=1.0, expect_outside_replicas=2.0)
+    _compare(tmp_path / "jax.npz", expect_uneven=2.0, expect_outside_replicas=0.0)
 
 
 def _corpus(dev=0):

@@ -95,6 +95,19 @@ def _run(context):
         pbs, trace = model.recognize(sequences[:4], steps=20, verbose=0)
     results["rnnpb"] = (history.history, {"recognition_error": trace[-1]},
                         model.get_weights() + [pbs])
+    # The form Keras documents: made and compiled in the scope, `fit` outside it. The
+    # model is built by that fit, so the PB table is made there, under its own strategy.
+    keras.utils.set_random_seed(0)
+    with context():
+        model = zoo.get("rnnpb", units=8, pb_dim=2, dropout=0.0)
+        model.compile()
+    history = model.fit(sequences, epochs=3, batch_size=BATCH, shuffle=False, verbose=0)
+    pbs, trace = model.recognize(sequences[:4], steps=20, verbose=0)
+    results["rnnpb_outside"] = (history.history, {"recognition_error": trace[-1]},
+                                model.get_weights() + [pbs])
+    strategy = getattr(model, "distribute_strategy", None)       # TensorFlow's trainer
+    results["rnnpb_outside_replicas"] = ({}, {"replicas": float(
+        strategy.num_replicas_in_sync if strategy is not None else 0)}, [])
     # 5 sequences in batches of 4: a last batch of one. On TensorFlow one replica gets no
     # sequence and adds nothing; keras.distribution on JAX refuses it before the first step.
     with context():

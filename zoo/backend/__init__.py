@@ -140,6 +140,14 @@ def replicas():
     return _impl().replicas()
 
 
+def model_scope(model):
+    """The scope of the `tf.distribute` strategy `model` was constructed under (Keras keeps
+    it as `model.distribute_strategy`), for variables the model makes later, at its first
+    `fit`: they then live where its weights do even when `fit` runs outside the scope.
+    A null context on the other backends."""
+    return _impl().model_scope(model)
+
+
 def all_gather(values):
     """The per-replica tensors `values` concatenated over replicas along axis 0 (each
     replica receives all), under a `tf.distribute` strategy; unchanged elsewhere."""

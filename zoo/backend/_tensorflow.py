@@ -48,6 +48,10 @@ def replicas():
     return 1 if context is None else context.num_replicas_in_sync
 
 
+def model_scope(model):
+    return model.distribute_strategy.scope()
+
+
 def all_gather(values):
     context = _replica_context()
     if context is None:

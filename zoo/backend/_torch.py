@@ -1,5 +1,6 @@
 """`zoo.backend` on PyTorch: eager, differentiated with `torch.autograd.grad`."""
 
+import contextlib
 import torch
 
 
@@ -35,6 +36,10 @@ test_step = train_step
 
 def replicas():
     return 1
+
+
+def model_scope(model):
+    return contextlib.nullcontext()
 
 
 def all_gather(values):

@@ -230,7 +230,10 @@ class Learning:
             labels = [x.classes[i] for i in x.labels]
         sequences = as_sequence_list(x, self.channels, name="x")
         if not self.built:
-            self.build((len(sequences), None, sequences[0].shape[1]))
+            # Built and compiled in a strategy's scope, fit outside it (as Keras allows):
+            # the PB table and the weights made here still belong to that strategy.
+            with backend.model_scope(self):
+                self.build((len(sequences), None, sequences[0].shape[1]))
         elif len(sequences) != self.num_sequences:
             raise ValueError(
                 f"This RNNPB holds a PB table for {self.num_sequences} training sequences; "
@@ -246,7 +249,8 @@ class Learning:
         if int(self.epochs_trained.numpy()) == 0:
             self.fit_frame_transform(sequences)
         if not self.compiled:
-            self.compile()
+            with backend.model_scope(self):
+                self.compile()
         if epochs == "auto":
             epochs = AUTO_MAX_EPOCHS
             callbacks = list(callbacks or []) + [Converged()]
