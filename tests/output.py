@@ -4,7 +4,8 @@ data"."""
 
 import re
 
-DIRT = re.compile(r"\x1b\[|\r(?!\n)|WARNING:tensorflow|UserWarning|ran out of data")
+DIRT = re.compile(r"\x1b\[|\r(?!\n)|WARNING:tensorflow|UserWarning|PaddingWarning|"
+                  r"ran out of data")
 
 
 def check_clean(text, where):

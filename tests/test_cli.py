@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 import zoo
+from zoo import registry
 from zoo.cli import main
 from zoo.data import save_avec
 from zoo.data.synthetic import recola_like
@@ -239,3 +240,49 @@ def test_cli_prints_no_tensorflow_log_lines(command):
     assert result.returncode == 2
     assert result.stdout == ""
     assert result.stderr == "zoo: There is no model file at nothere.keras.\n"
+
+
+def test_train_takes_a_bundled_uea_set_for_a_classifier(tmp_path, capsys):
+    from zoo.data.uea import load_uea
+
+    out = tmp_path / "pickup"
+    assert main(["train", "gru_classifier", "--data", "PickupGestureWiimoteZ", "--epochs", "1",
+                 "--set", "units=4", "--out", str(out), "--verbose", "0"]) == 0
+    said = capsys.readouterr().out
+    assert "trained gru_classifier on PickupGestureWiimoteZ (train 50 / test 50 sequences, " \
+           "1 epoch): test accuracy" in said
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["epochs"] == 1 and len(metrics["classes"]) == 10
+    # model.keras takes raw, end-padded frames and scores what metrics.json says.
+    test = load_uea("PickupGestureWiimoteZ", "test")
+    x, _ = test.padded()
+    model = keras.saving.load_model(out / "model.keras")
+    assert model.units == 4
+    accuracy = np.mean(np.argmax(model.predict(x, verbose=0), -1) == test.labels)
+    assert accuracy == pytest.approx(metrics["test_accuracy"], abs=1e-9)
+
+
+@pytest.mark.parametrize("name", registry.models_for("classes"))
+def test_every_classifier_is_trained_on_a_uea_set(name, tmp_path, monkeypatch):
+    import zoo.recipes.uea
+
+    calls = []
+
+    def record(name, dataset, out, epochs, learning_rate, overrides, seed, verbose):
+        calls.append((name, dataset, epochs, learning_rate, overrides))
+        return None, {"split": "-", "epochs": epochs, "test_accuracy": 0.0}
+
+    monkeypatch.setattr(zoo.recipes.uea, "train_on_uea", record)
+    # With settings of the caller's own, the shipped recipe's pair is a run on the set too.
+    assert main(["train", name, "--data", "BasicMotions", "--epochs", "2", "--lr", "0.01",
+                 "--set", "units=3", "--out", str(tmp_path / "o")]) == 0
+    assert calls == [(name, "BasicMotions", 2, 0.01, {"units": 3})]
+
+
+def test_uea_sets_are_for_classifiers_only(tmp_path, capsys):
+    assert main(["train", "emotion_downup", "--data", "BasicMotions",
+                 "--out", str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "emotion_downup takes frame-labelled" in err
+    assert "gru_classifier" in err
+    assert not (tmp_path / "o").exists()

@@ -9,6 +9,7 @@ from pathlib import Path
 from zoo import pretrained, recipes, registry
 from zoo.catalog import get
 from zoo.data import load_avec, save_avec, synthetic
+from zoo.data.uea import BUNDLED as UEA_SETS
 from zoo.cli.args import (TRAIN_DEFAULTS, Interrupted, UsageError, parse_overrides,
                           user_errors, verbosity)
 from zoo.files import (check_out, foreign_names, plain_path, read_json, replace_folder,
@@ -26,7 +27,8 @@ def load_corpus(spec, seed=0):
     if not Path(spec).is_dir():
         raise UsageError(
             f"--data {spec!r} is neither an AVEC-layout folder nor a built-in set "
-            f"({', '.join(BUILTIN_DATA)}). Recipes on bundled data: "
+            f"({', '.join(BUILTIN_DATA)}). Bundled UEA sets, for every sequence classifier "
+            f"(`zoo list`): {', '.join(UEA_SETS)}. Recipes on bundled data: "
             + "; ".join(f"zoo train {n} --data {d}" for n, d in recipes.RECIPES)
         )
     return load_avec(spec, partitions=("train", "dev"))
@@ -215,8 +217,45 @@ def _copy_checkpoint(run):
     return scratch / "checkpoint"
 
 
+def _train_uea(args):
+    """`zoo train CLASSIFIER --data UEASET`: a registered sequence classifier on a bundled
+    UEA set, with the set's settings (`zoo.recipes.uea.settings_for`) and the caller's
+    --epochs, --lr and --set."""
+    from zoo.recipes.uea import train_on_uea
+
+    registry.check_task(args.name, "classes", f"--data {args.data}")
+    if args.export_pretrained:
+        raise UsageError("--export-pretrained: the shipped entries' recipes run without "
+                         "--set, --epochs and --lr; this run writes model.keras to export "
+                         "with `zoo export`.")
+    if args.resume:
+        raise UsageError(f"--resume: a classifier on {args.data} runs start to end without "
+                         "checkpoints (a few minutes); run it again.")
+    overrides = parse_overrides(args.set)
+    run = RunFolder(args.out, _run_settings(args), overwrite=args.overwrite,
+                    resumable=False).check()
+    with run:
+        _, summary = train_on_uea(args.name, args.data, run.path, args.epochs, args.lr,
+                                  overrides, args.seed, verbose=verbosity(args))
+        run.publish()
+    print(f"trained {args.name} on {args.data} ({summary['split']}, {summary['epochs']} "
+          f"epoch{'s' if summary['epochs'] != 1 else ''}): test accuracy {summary['test_accuracy']:.4f}")
+    print(f"wrote {Path(args.out) / 'model.keras'} (takes raw frames, end-padded with "
+          "0-frames), metrics.json")
+
+
 def cmd_train(args):
-    if (args.name, args.data) in recipes.RECIPES:
+    # A classifier's recipe on a UEA set with settings of the caller's own (--set, --epochs,
+    # --lr) is a run on that set; the other recipes keep their fixed settings.
+    own = any(getattr(args, k) is not None for k in ("set", "epochs", "lr"))
+    recipe = (args.name, args.data) in recipes.RECIPES
+    if args.data in UEA_SETS and not (recipe and (not own or
+                                                  registry.task(args.name) != "classes")):
+        if args.devices or args.distributed:
+            raise UsageError("--devices and --distributed train on your own data "
+                             "(--data shards:PATH).")
+        return _train_uea(args)
+    if recipe:
         if args.devices or args.distributed:
             raise UsageError("--devices and --distributed train on your own data "
                              "(--data shards:PATH); recipes run on one device.")

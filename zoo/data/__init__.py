@@ -14,6 +14,7 @@ _WHERE = {
     "digits": ("load_sequential_digits",),
     "features": ("log_mel", "stack_frames", "znorm"),
     "packing": ("pack",),
+    "sequences": ("PaddingWarning", "pad"),
     "shards": ("ShardError", "read_index", "stream"),
     "texts": ("load_play", "load_shakespeare"),
     "uea": ("LabelledSequences", "load_uea", "read_ts"),

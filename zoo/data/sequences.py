@@ -81,6 +81,25 @@ def as_sequence_list(sequences, channels=None, min_length=2, name="sequences"):
     return sequences
 
 
+class PaddingWarning(UserWarning):
+    """`fit` saw sequences ending in all-zero frames and no `sample_weight`: padding, if
+    that is what they are, is counted in the loss. Silence it with `warnings` when the zero
+    frames are data (rests in a piano roll)."""
+
+
+def end_padded(x, least=2):
+    """How many sequences of `x` `(batch, time, features)` look end-padded the way `pad`
+    pads: at least `least` final frames zero in every feature, while some sequence of the
+    batch (the longest) does not end so. Inputs of one feature are not judged: a zero
+    there (a blank pixel, a silent sample) is data as often as padding."""
+    if not isinstance(x, np.ndarray) or x.ndim != 3 or x.dtype.kind != "f" or (
+            x.shape[1] <= least or x.shape[-1] < 2):
+        return 0
+    zero = ~np.any(x != 0, axis=-1)                                  # (batch, time)
+    ends = zero[:, -least:].all(axis=1) & ~zero.all(axis=1)
+    return int(ends.sum()) if not zero[:, -1].all() else 0
+
+
 def check_sequences(x, input_dim=None, min_length=1, name="inputs"):
     """Validate a batch of sequences shaped (batch, time, features).
 

@@ -1,9 +1,12 @@
 """The base class of the zoo's sequence models."""
 
+import warnings
+
 import keras
+import numpy as np
 
 from zoo.losses import check_weights
-from zoo.data.sequences import check_sequences
+from zoo.data.sequences import PaddingWarning, check_sequences, end_padded
 from zoo.models.progress import with_verbose
 from zoo.validation import check_settings, check_types, settings_names
 
@@ -60,12 +63,31 @@ class SequenceModel(keras.Model):
     def fit(self, x=None, y=None, *args, **kwargs):
         self._check(x)
         check_weights(kwargs.get("sample_weight"))
+        self._warn_of_padding(x, kwargs)
         if "validation_data" in kwargs and isinstance(kwargs["validation_data"], tuple):
             check_sequences(
                 kwargs["validation_data"][0], self.input_dim, self.min_length,
                 "validation inputs",
             )
         return super().fit(x, y, *args, **with_verbose(args, kwargs, 2))
+
+    def _warn_of_padding(self, x, kwargs):
+        """Once per model: a `PaddingWarning` when array inputs end in all-zero frames, no
+        `sample_weight` is given and no `Masking` layer drops them. (Datasets are not read
+        ahead; their padding is the pipeline's to mask.)"""
+        if kwargs.get("sample_weight") is not None or getattr(self, "_padding_warned", False):
+            return
+        if any(isinstance(layer, keras.layers.Masking) for layer in self.layers):
+            return
+        count = end_padded(x) if isinstance(x, np.ndarray) else 0
+        if count:
+            self._padding_warned = True
+            warnings.warn(
+                f"{self.name}.fit: {count} of {len(x)} sequences end in all-zero frames and "
+                "no sample_weight is given, so if those frames are padding the loss counts "
+                "them. Pass sample_weight=mask (1 on real frames, 0 on padding; "
+                "zoo.data.pad and the corpora's padded() return it).",
+                PaddingWarning, stacklevel=3)
 
     def evaluate(self, x=None, y=None, *args, **kwargs):
         self._check(x)
