@@ -107,3 +107,15 @@ def test_every_public_layer_and_model_documents_its_arguments_and_an_example():
                 doc = inspect.getdoc(obj) or ""
                 missing += [f"{name}: {k}" for k in ("Args:", "Example") if k not in doc]
     assert not missing, missing
+
+
+def test_no_file_of_the_package_names_a_file_outside_the_repository():
+    """Papers are cited by author and title, not by the planning folder's file names."""
+    import re
+
+    outside = re.compile(r"\.\./shared|\bseeds?/|\b00[0-9]_\*|\b(FACTS|DESIGN|STYLE)\.md")
+    found = [f"{path.relative_to(ROOT.parent)}:{number}: {line.strip()}"
+             for path in sorted(ROOT.rglob("*")) if path.suffix in (".py", ".json", ".md")
+             for number, line in enumerate(path.read_text().splitlines(), 1)
+             if outside.search(line)]
+    assert not found, "\n".join(found)

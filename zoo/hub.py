@@ -1,8 +1,8 @@
 """TensorFlow Hub modules as Keras 3 layers, and zoo encoders written as Hub modules.
 
 `hub.KerasLayer` is a Keras 2 (tf_keras) layer: a Keras 3 `Sequential` refuses it and a
-functional model cannot call it (../shared/FACTS.md). `HubEncoder` is a Keras 3 layer
-that holds `hub.load(handle)` and registers each of the module's variables as a Keras
+functional model cannot call it (measured with TensorFlow 2.21 and Keras 3). `HubEncoder` is a
+Keras 3 layer that holds `hub.load(handle)` and registers each of the module's variables as a Keras
 variable (on the TensorFlow backend the Keras variable wraps the module's own variable,
 so training it trains the module), so any Keras optimizer trains them, `trainable`
 freezes them, and `.keras` files and `save_weights` keep them. The layer's config holds

@@ -103,7 +103,7 @@ def adding_problem(batch, length, rng):
 
 
 def variable_binding(batch, pairs, symbols, rng):
-    """One batch of the variable-binding task (seed `004_*`, section 5.1.2).
+    """One batch of the variable-binding task (Mathews' tensor-RNN thesis, section 5.1.2).
 
     A sequence shows `pairs` key/value pairs, a key at even steps and its value at the next
     step, then one of the keys again as a query; the target is the value bound to it. Keys

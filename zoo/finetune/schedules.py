@@ -7,7 +7,8 @@ epochs, with the stage and learning rate of every epoch added.
 
 Ready-made schedules:
 - `two_stage(head=..., top=k)`: train the head with the encoder frozen at 1e-3, then
-  unfreeze the top `k` layers at a 10x lower rate (the recipe of the lecture seed `003_*`).
+  unfreeze the top `k` layers at a 10x lower rate (the recipe of Y. Huang's RNN
+  lecture, GWU DATS 6202, 2020).
 - `gradual_unfreezing(model, epochs_per_stage=1)`: ULMFiT's schedule, one more layer group
   per stage, top first (Howard & Ruder 2018).
 - `discriminative_rates(model, top_rate, factor=2.6)`: one rate per layer group, each lower

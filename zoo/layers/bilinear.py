@@ -1,7 +1,7 @@
 """Second-order (bilinear) recurrent cell: the input modulates the recurrent matrix.
 
-Seed `004_*` (chapters 3-4): the transition adds the bilinear product of the input and the
-previous state to the Elman pre-activations. The 3-way tensor is stored full, as a CP
+Mathews' tensor-RNN thesis (chapters 3-4): the transition adds the bilinear product of the
+input and the previous state to the Elman pre-activations. The 3-way tensor is stored full, as a CP
 decomposition (the multiplicative RNN of Sutskever et al. 2011) or as a tensor train; see
 `zoo.layers.tensor_product`.
 """
@@ -36,7 +36,8 @@ class BilinearCell(RecurrentCell):
 
     Reference:
         I. Sutskever, J. Martens, G. Hinton, "Generating text with recurrent neural
-        networks", ICML 2011 (the CP form); seed `004_*`.
+        networks", ICML 2011 (the CP form); P. Mathews, tensor-RNN honours thesis, Victoria
+        University of Wellington.
     """
 
     gates = 1

@@ -1,6 +1,6 @@
 """Gated second-order recurrent cell: GRU gates around a bilinear transition.
 
-Seed `004_*` (section 4.2, "gates and long time dependencies"): a multiplicative
+Mathews' tensor-RNN thesis (section 4.2, "gates and long time dependencies"): a multiplicative
 transition alone has the vanishing and exploding gradients of any Elman-style net; wrapped
 in GRU gates (Cho et al. 2014, reset before the recurrent product), the new state is an
 interpolation `h_t = z * h_{t-1} + (1 - z) * h~` and gradients pass through `z` along the
@@ -45,7 +45,8 @@ class GatedBilinearCell(BilinearCell):
     ```
 
     Reference:
-        seed `004_*` (section 4.2); K. Cho et al., EMNLP 2014 (the gates).
+        P. Mathews, tensor-RNN honours thesis, VUW (section 4.2); K. Cho et al., EMNLP
+        2014 (the gates).
     """
 
     gates = 3

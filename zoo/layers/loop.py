@@ -9,7 +9,7 @@ Every model runs its cells through these functions, so the loop is written once:
   that are themselves inside a loop (RNNPB recognition: XLA cannot differentiate a time
   `while_loop` nested in another loop);
 - `closed_loop`: teacher-forced over a primer, then each prediction fed back as the next
-  input (RNNPB generation, eq. 11 of seed `000_*`);
+  input (RNNPB generation, eq. 11 of Zhong & Yang);
 - `step_stack`: one step through a stack of cells (character-by-character sampling).
 
 A cell here is a zoo `RecurrentCell`: `cell.step(x, states, bias, recurrent_mask)` returns

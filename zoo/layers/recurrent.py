@@ -15,7 +15,7 @@ narrow input, as Keras does. A hand-written backward pass for the peephole cell
 products after the loop) was also measured and rejected: its training step ran at 0.68x
 Keras's LSTM against about 1.0x for TensorFlow's own differentiation of this loop.
 
-Parametric bias (PB, Tani & Ito; Zhong & Yang, seed `000_*`) is the same for every cell:
+Parametric bias (PB, Tani & Ito 2003; Zhong & Yang) is the same for every cell:
 a cell built with `pb_dim=k` reads the last `k` features of its input as the PB vector
 and adds `pb @ pb_kernel` to the pre-activations of every gate, where `pb_kernel` is its
 own weight (the `V_h PB` term of the RNNPB paper). PB is constant over a sequence, so it

@@ -1,6 +1,6 @@
 """The bilinear (second-order) product of a tensor recurrent cell, stored full, CP or TT.
 
-A tensor recurrent cell (seed `004_*`, chapters 3-4) adds to its pre-activations the
+A tensor recurrent cell (Mathews' tensor-RNN thesis, chapters 3-4) adds to its pre-activations the
 bilinear product of the input and the previous state with a 3-way tensor `W`
 `(input_dim, state_dim, units)`:
 

@@ -1,7 +1,7 @@
-"""Autoregressive baselines (seed `001_*`): the next frame from a window of past frames.
+"""Autoregressive baselines: the next frame from a window of past frames.
 
-The lecture seed sets memoryless autoregressive models against latent-state models: a
-linear AR(p) model predicts frame `t + 1` as a linear function of frames `t - p + 1 .. t`,
+The RNN lecture "Sequential modeling" sets memoryless autoregressive models against
+latent-state models: a linear AR(p) model predicts frame `t + 1` as a linear function of frames `t - p + 1 .. t`,
 and a feed-forward AR model puts one hidden layer between the window and the prediction.
 Neither keeps a state beyond its window; a recurrent net does. Both are causal Conv1D
 stacks here (kernel = the order `p`, left padding), so they read `(batch, time, features)`
@@ -14,8 +14,8 @@ from zoo.models.base import SequenceModel
 from zoo.registry import register_model
 from zoo.validation import check_positive
 
-REFERENCE = ("Autoregressive models against latent-state models: RNN lecture seed 001_*; "
-             "G. E. P. Box, G. M. Jenkins, Time Series Analysis, 1970 (AR(p)).")
+REFERENCE = ("Autoregressive models against latent-state models: the RNN lecture 'Sequential "
+             "modeling'; G. E. P. Box, G. M. Jenkins, Time Series Analysis, 1970 (AR(p)).")
 
 
 @keras.saving.register_keras_serializable(package="zoo")

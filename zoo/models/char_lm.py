@@ -1,8 +1,8 @@
 """Character-level language model: predicts the next character, generates text.
 
-The recipe of the lecture seeds (`001_*`, `003_*`): characters are embedded, run through
-recurrent layers, and a softmax over the vocabulary gives the next character; generation
-feeds each sampled character back in, with temperature, top-k or greedy choice.
+The recipe of the RNN lectures ("Sequential modeling"; Y. Huang, GWU DATS 6202): characters
+are embedded, run through recurrent layers, and a softmax over the vocabulary gives the next
+character; generation feeds each sampled character back in, with temperature, top-k or greedy choice.
 """
 
 import keras
@@ -182,8 +182,8 @@ def char_lm(vocabulary=None, **overrides):
 @register_model(task="tokens")
 def bilinear_char_lm(vocabulary=None, **overrides):
     """Character model over the bilinear (second-order) cell with its full tensor: embedding
-    32, one layer x 128. The best held-out model of `benchmarks/shakespeare.py` (seed
-    `004_*`'s tensor cell on characters); it beats the 384-unit GRU of `char_lm`.
+    32, one layer x 128. The best held-out model of `benchmarks/shakespeare.py` (the
+    tensor cell of Mathews' thesis on characters); it beats the 384-unit GRU of `char_lm`.
     """
     settings = {"cell": "bilinear", "units": 128, "depth": 1, "embedding_dim": 32,
                 "cell_options": {"tensor_format": "full"}, **overrides}

@@ -1,4 +1,4 @@
-"""Polyphonic music models: the next piano-roll frame, key by key (seed `004_*`, 5.2.1).
+"""Polyphonic music models: the next piano-roll frame, key by key (Mathews' thesis, 5.2.1).
 
 A model reads a piano roll `(batch, frames, 88)` and returns one logit per key and frame
 for the next frame; the keys are independent given the past (a product of Bernoullis),

@@ -33,8 +33,10 @@ REFERENCES = {
     "elman": 'J. L. Elman, "Finding structure in time", Cognitive Science 14 (1990).',
     "jordan": 'M. I. Jordan, "Serial order: a parallel distributed processing approach", 1986.',
     "bilinear": 'I. Sutskever, J. Martens, G. Hinton, "Generating text with recurrent neural '
-    'networks", ICML 2011 (multiplicative/CP form); tensor RNN thesis, seed 004_* (ch. 3-4).',
-    "gated_bilinear": "Tensor RNN thesis, seed 004_* (section 4.2: gates around a tensor "
+    'networks", ICML 2011 (multiplicative/CP form); P. Mathews, tensor-RNN honours thesis, '
+    'VUW (ch. 3-4).',
+    "gated_bilinear": "P. Mathews, tensor-RNN honours thesis, VUW (section 4.2: gates around a "
+    "tensor "
     'transition); K. Cho et al., EMNLP 2014 (GRU gates).',
     "lstm": 'S. Hochreiter, J. Schmidhuber, "Long short-term memory", Neural Computation 1997.',
 }

@@ -1,4 +1,4 @@
-"""Variable binding (seed `004_*`, section 5.1.2): can a cell hold several bindings at once?"""
+"""Variable binding (Mathews' thesis, section 5.1.2): can a cell hold several bindings at once?"""
 
 import time
 

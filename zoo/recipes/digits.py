@@ -1,4 +1,4 @@
-"""Sequential and permuted digits (seed `004_*`): a class from 64 pixels read one by one."""
+"""Sequential and permuted digits (Mathews' thesis, 5.1.3): a class from 64 pixels in turn."""
 
 import time
 

@@ -1,4 +1,4 @@
-"""Continuous emotion regressors (Khorram et al. 2017, seed `002_*`) and their evaluation.
+"""Continuous emotion regressors (Khorram et al., Interspeech 2017) and their evaluation.
 
 `model.py` holds the dilated-convolution, down/up and BLSTM regressors and their
 registered factories; `evaluation.py` scores predictions over a corpus (CCC, RMSE) and

@@ -1,6 +1,6 @@
 """Recurrent network with parametric bias (RNNPB): learning, recognition and generation.
 
-An RNNPB (Tani & Ito 2003; Zhong & Yang, seed `000_*`) is a recurrent net trained to
+An RNNPB (Tani & Ito 2003; Zhong & Yang) is a recurrent net trained to
 predict the next frame of a sequence, with a few extra input units, the parametric bias
 (PB), that hold one constant vector per sequence. The PB vectors are learnt with the
 weights; similar sequences end up with nearby PB vectors, so the same network

@@ -2,7 +2,7 @@
 
 - `serve`: `frames` `(batch, steps, channels)` and `pb` `(batch, pb_dim)` in, the
   teacher-forced next-frame predictions `output` out (what `model((frames, pb))` gives);
-- `generate`: the generation network of seed `000_*` (eq. 11): a start `frame` and `pb`
+- `generate`: the generation network of Zhong & Yang (eq. 11): a start `frame` and `pb`
   in, `steps` frames generated in closed loop out (what `model.generate` gives), the loop
   unrolled so that every format takes it with builtin ops;
 - `step`: one `frame`, `pb` and the cell state `state_0` in, the prediction of the next

@@ -1,4 +1,4 @@
-"""Generation mode of the RNNPB: closed loop from a PB (eq. 11 of seed `000_*`)."""
+"""Generation mode of the RNNPB: closed loop from a PB (eq. 11 of Zhong & Yang)."""
 
 import numpy as np
 from keras import ops

@@ -1,7 +1,7 @@
 """Learning mode of the RNNPB: the weights and one PB vector per training sequence.
 
 `Learning` is the part of `RNNPB` that Keras's `fit` runs: the weights follow the
-compiled optimizer (Adagrad by default, eqs. 3-5 of seed `000_*`) and the PB rows of the
+compiled optimizer (Adagrad by default, eqs. 3-5 of Zhong & Yang) and the PB rows of the
 batch follow their own Adagrad rule (eqs. 6-7, `optimizers.pb_adagrad`). Each PB gets
 the gradient of its own sequence's error, not of the batch mean, so how fast a PB moves
 does not depend on the batch size. `fit(until=...)` runs the paper's Algorithm 1 instead

@@ -90,14 +90,14 @@ class RNNPB(Deployment, Learning, Recognition, keras.Model):
 
     Reference:
         J. Tani, M. Ito, "Self-organization of behavioral primitives as multiple attractor
-        dynamics: a robot experiment", IEEE Trans. SMC-A 33(4), 2003. J. Zhong, L. Yang,
-        "Learning and recognising emotions from bodily expression with an RNNPB", seed
-        `000_*` (Algorithms 1-2, Table III).
+        dynamics: a robot experiment", IEEE Trans. SMC-A 33(4), 2003. J. Zhong, C. Yang,
+        "A compositionality assembled model for learning and recognizing emotion from bodily
+        expression" (Algorithms 1-2, Table III).
     """
 
     reference = (
-        "J. Tani, M. Ito, IEEE Trans. SMC-A 33(4), 2003; J. Zhong, L. Yang, RNNPB with "
-        "Adagrad learning and Adadelta recognition (seed 000_*, Algorithms 1-2, Table III)."
+        "J. Tani, M. Ito, IEEE Trans. SMC-A 33(4), 2003; J. Zhong, C. Yang, RNNPB with "
+        "Adagrad learning and Adadelta recognition (Algorithms 1-2, Table III)."
     )
 
     def __init__(
@@ -350,7 +350,7 @@ class RNNPB(Deployment, Learning, Recognition, keras.Model):
 
 @register_model(task="pb")
 def rnnpb(**overrides):
-    """RNNPB of Zhong & Yang (seed `000_*`): Elman net, 100 hidden (Table III), 16 PB units.
+    """RNNPB of Zhong & Yang: Elman net, 100 hidden (Table III), 16 PB units.
 
     Learns with Adagrad, recognises with Adadelta (lambda 0.9), generates in closed loop.
     Built by its first `fit`, which sets the channel count and the PB table size. The

@@ -1,4 +1,4 @@
-"""The two PB update rules of the RNNPB paper (seed `000_*`), in `keras.ops`.
+"""The two PB update rules of the RNNPB paper (Zhong & Yang), in `keras.ops`.
 
 Learning moves each training sequence's PB row by Adagrad (eqs. 6-7); recognition moves
 a new sequence's PB by Adadelta (eqs. 8-10). Eqs. 6-7 divide by the root of the

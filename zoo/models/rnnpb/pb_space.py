@@ -1,6 +1,6 @@
 """Reading the PB space of an RNNPB: distances, nearest class means and a plot.
 
-The RNNPB paper (seed `000_*`) judges its PB space by tables of Euclidean distances:
+The RNNPB paper (Zhong & Yang) judges its PB space by tables of Euclidean distances:
 between the PB vectors of the training sequences (Tables I-II) and between the mean
 training PB of each class and the recognised PB vectors (Tables IV-V), where a sequence is
 recognised when its own class is the nearest. `pb_distance_table` builds both kinds as a

@@ -1,7 +1,7 @@
 """Recognition mode of the RNNPB: the PB of new sequences by Adadelta, weights frozen.
 
 The one-step-ahead error of each sequence (eq. 2) is back-propagated to its PB alone and
-the PB follows Adadelta (eqs. 8-10 of seed `000_*`). All sequences move at once: the
+the PB follows Adadelta (eqs. 8-10 of Zhong & Yang). All sequences move at once: the
 summed error's gradient with respect to one row is that row's own gradient.
 
 Speed is the point here, so on TensorFlow a whole chunk of updates runs as one XLA call

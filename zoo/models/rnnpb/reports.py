@@ -1,4 +1,4 @@
-"""Measurements of a trained RNNPB on labelled test sequences (the paper's, seed `000_*`).
+"""Measurements of a trained RNNPB on labelled test sequences (Zhong & Yang's).
 
 How recognised test PBs sit against the class means of the training PBs
 (`recognition_report`), per-frame recognition on a stream with activity changes

@@ -1,4 +1,4 @@
-"""Live recognition of the RNNPB, the paper's Algorithm 2 (seed `000_*`).
+"""Live recognition of the RNNPB, the paper's Algorithm 2 (Zhong & Yang).
 
 `PBStream` keeps the last `window` frames; every `push` runs `updates` Adadelta updates of
 the PB on them, starting from the previous PB and Adadelta state, so the PB tracks the
