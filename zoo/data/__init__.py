@@ -13,6 +13,7 @@ _WHERE = {
     "datasets": ("data_home", "load_hapt", "load_spoken_digits"),
     "digits": ("load_sequential_digits",),
     "features": ("log_mel", "stack_frames", "znorm"),
+    "mnist": ("load_mnist_sequences",),
     "packing": ("pack",),
     "sequences": ("PaddingWarning", "pad"),
     "shards": ("ShardError", "read_index", "stream"),

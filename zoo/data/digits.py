@@ -1,9 +1,10 @@
 """Sequential digits: scikit-learn's 8x8 handwritten digits read one pixel at a time.
 
-The "sequential MNIST" task of Mathews' tensor-RNN thesis (section 5.1.3) on the only
-handwritten-digit set a package ships: the 1797 8x8 images of the UCI optical-recognition data that scikit-learn
-bundles (`sklearn.datasets.load_digits`, read from the installed package, no download).
-It is named for what it is: 64-step sequences, not MNIST's 784. Pixels are scaled from
+The "sequential MNIST" task of Mathews' tensor-RNN thesis (section 5.1.3), small: the 1797
+8x8 images of the UCI optical-recognition data that scikit-learn bundles
+(`sklearn.datasets.load_digits`, read from the installed package, no download). It is named
+for what it is: 64-step sequences, not MNIST's 784 (real 28x28 digits:
+`zoo.data.load_mnist_sequences`). Pixels are scaled from
 0..16 to 0..1 and read row by row; `permuted=True` reads them in one fixed, seeded order
 instead, which scatters neighbouring pixels across the sequence (the permuted task of
 Le et al. 2015).
