@@ -73,12 +73,17 @@ def learning_rate(text):
     return value
 
 
-def parse_overrides(pairs):
+def parse_overrides(pairs, fixed=(), data=None):
+    """`--set KEY=VALUE` pairs as a dict; `fixed` are the settings `--data` (named `data`)
+    determines, refused here rather than as a clash of keyword arguments later."""
     overrides = {}
     for pair in pairs or []:
         key, sep, value = pair.partition("=")
         if not sep or not key:
             raise UsageError(f"--set expects KEY=VALUE. Received {pair!r}.")
+        if key in fixed:
+            raise UsageError(f"--set {key}: set by --data {data} (with "
+                             f"{', '.join(fixed)}); leave it out.")
         try:
             overrides[key] = json.loads(value)
         except json.JSONDecodeError:

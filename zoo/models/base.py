@@ -3,7 +3,6 @@
 import warnings
 
 import keras
-import numpy as np
 
 from zoo.losses import check_weights
 from zoo.data.sequences import PaddingWarning, check_sequences, end_padded
@@ -79,7 +78,7 @@ class SequenceModel(keras.Model):
             return
         if any(isinstance(layer, keras.layers.Masking) for layer in self.layers):
             return
-        count = end_padded(x) if isinstance(x, np.ndarray) else 0
+        count = end_padded(x)
         if count:
             self._padding_warned = True
             warnings.warn(
