@@ -330,3 +330,29 @@ def test_char_lm_recipe_resumes_to_the_same_model(tmp_path, monkeypatch):
                                fields["metrics"]["test_bits_per_character"], rtol=1e-5)
     for got, want in zip(resumed.get_weights(), whole.get_weights()):
         np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-5)
+
+
+def test_a_ctrl_c_that_python_drops_still_stops_training(tmp_path):
+    """A KeyboardInterrupt raised in a finaliser is printed and dropped by Python (here the
+    callback drops it); `kept_interrupts` remembers it and the next batch stops."""
+    from zoo.recipes.runs import kept_interrupts
+
+    class Dropping(keras.callbacks.Callback):
+        def on_train_batch_end(self, batch, logs=None):
+            if batch == 1:
+                try:
+                    signal.raise_signal(signal.SIGINT)
+                except KeyboardInterrupt:
+                    self.dropped_at = batch
+
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(1, name="d")])
+    model.compile("sgd", "mse")
+    x, y = np.zeros((40, 3), "float32"), np.zeros((40, 1), "float32")
+    before = signal.getsignal(signal.SIGINT)
+    dropping, saver = Dropping(), EpochCheckpoint(tmp_path, monitor="loss")
+    with kept_interrupts():
+        with pytest.raises(KeyboardInterrupt):
+            model.fit(x, y, epochs=3, batch_size=4, verbose=0, callbacks=[dropping, saver])
+    assert dropping.dropped_at == 1
+    assert not (tmp_path / "state.json").exists()   # stopped in the first epoch
+    assert signal.getsignal(signal.SIGINT) is before

@@ -15,7 +15,7 @@ from zoo.cli.args import (TRAIN_DEFAULTS, Interrupted, UsageError, parse_overrid
 from zoo.files import (check_out, foreign_names, plain_path, read_json, replace_folder,
                        write_text)
 from zoo.recipes.avec import corpus_card, train_on_corpus
-from zoo.recipes.runs import RunFolder
+from zoo.recipes.runs import RunFolder, kept_interrupts
 
 BUILTIN_DATA = {"recola_like": "generated AVEC-layout recordings (zoo.data.synthetic)"}
 
@@ -246,6 +246,11 @@ def _train_uea(args):
 
 
 def cmd_train(args):
+    with kept_interrupts():
+        return _train(args)
+
+
+def _train(args):
     # A classifier's recipe on a UEA set with settings of the caller's own (--set, --epochs,
     # --lr) is a run on that set; the other recipes keep their fixed settings.
     own = any(getattr(args, k) is not None for k in ("set", "epochs", "lr"))

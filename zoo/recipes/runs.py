@@ -9,10 +9,13 @@ run (Ctrl-C, SIGKILL, a crash, a NaN loss) leaves the staging folder, and the sa
 command with `--resume` continues from the last finished epoch.
 """
 
+import contextlib
 import json
 import math
 import os
 import shutil
+import signal
+import threading
 from pathlib import Path
 
 import keras
@@ -200,6 +203,36 @@ def epoch_order(count, seed, epoch):
     return np.random.default_rng([seed, epoch]).permutation(count)
 
 
+_INTERRUPTED = threading.Event()
+
+
+def _interrupt(signum, frame):
+    _INTERRUPTED.set()
+    raise KeyboardInterrupt
+
+
+@contextlib.contextmanager
+def kept_interrupts():
+    """Ctrl-C stops training even when Python drops its `KeyboardInterrupt`.
+
+    Python prints and drops an exception raised while a finaliser runs, and TensorFlow frees
+    tensors and iterators in `__del__`: a Ctrl-C that lands there was lost, and the run went
+    on to publish. Inside this context the SIGINT handler also remembers the interrupt, and
+    `EpochCheckpoint` raises it again at the next batch. Main thread only; the previous
+    handler is put back on leaving.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, _interrupt)
+    _INTERRUPTED.clear()
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        _INTERRUPTED.clear()
+
+
 class EpochCheckpoint(keras.callbacks.Callback):
     """Checkpoints after every epoch, keeps the best weights, stops on a NaN loss.
 
@@ -227,12 +260,16 @@ class EpochCheckpoint(keras.callbacks.Callback):
         return (values.index(min(finite)), min(finite)) if finite else (None, None)
 
     def on_train_batch_end(self, batch, logs=None):
+        if _INTERRUPTED.is_set():
+            raise KeyboardInterrupt  # a Ctrl-C that Python dropped (`kept_interrupts`)
         loss = (logs or {}).get("loss")
         if loss is not None and not math.isfinite(float(loss)):
             self.diverged = f"the training loss became {float(loss)} at batch {batch + 1}"
             self.model.stop_training = True
 
     def on_epoch_end(self, epoch, logs=None):
+        if _INTERRUPTED.is_set():
+            raise KeyboardInterrupt
         logs = {k: float(np.mean(v)) for k, v in (logs or {}).items()}
         if self.diverged or not all(math.isfinite(v) for v in logs.values()):
             self.diverged = self.diverged or f"a logged value is not finite: {logs}"
