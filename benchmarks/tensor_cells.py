@@ -1,20 +1,28 @@
-"""Every cell on the memory tasks of seed 004, one table: adding (T=200), variable binding,
-sequential and permuted digits.
+"""Every cell on the memory tasks of Mathews' tensor-RNN thesis: adding (T=200), variable
+binding, and digits read in turn (8x8 digits pixel by pixel, real MNIST row by row and pixel
+by pixel), plain and permuted.
 
 - adding: 64 units, batch 64, Adam 1e-2, solved = test MSE < 0.01 (mean predictor 0.167),
-  at most `--adding-steps` steps;
+  at most `--adding-steps` steps; seed 0;
 - variable binding: 4 key/value pairs of 8 symbols, 64 units, Adam 3e-3, solved = test
-  accuracy >= 0.99 (chance 0.125), at most `--binding-steps` steps;
-- digits: scikit-learn's 8x8 digits pixel by pixel (64 steps), plain and in a fixed
-  permuted order, 64 units, Adam 3e-3, `--digits-epochs` epochs; test error after the last.
+  accuracy >= 0.99 (chance 0.125), at most `--binding-steps` steps; seed 0;
+- digits: 64 units, batch 64, Adam 3e-3, test error after a fixed number of epochs (so a
+  fixed number of optimizer steps) for each seed of `--seeds` (each seed its own split,
+  permutation and initialisation): scikit-learn's 8x8 digits (64 steps, `--digits-epochs`),
+  MNIST rows (28 steps of 28 pixels, `--mnist-row-epochs`, every cell), MNIST pixels (784
+  steps, `--mnist-pixel-epochs`, the cells of `--pixel-cells`; the test error every
+  `--pixel-evaluate-every` epochs is printed as a learning curve). Blank pixels are read,
+  not masked (see zoo.recipes.digits).
 
-Parameters are those of the digits model (1 input). Every run uses seed 0.
+Parameters are those of each model; they differ by cell (64 units each).
 
-    .venv/bin/python benchmarks/tensor_cells.py [--cells elman gru ...] [--quick]
+    .venv/bin/python benchmarks/tensor_cells.py [--tasks digits mnist_row ...] [--quick]
 """
 
 import argparse
 import os
+
+import numpy as np
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
@@ -36,45 +44,104 @@ CELLS = {
 }
 
 
+DIGIT_TASKS = ("digits", "mnist_row", "mnist_pixel")
+TASKS = ("adding", "binding") + DIGIT_TASKS
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cells", nargs="+", default=list(CELLS), choices=list(CELLS),
                         metavar="CELL")
+    parser.add_argument("--tasks", nargs="+", default=list(TASKS), choices=TASKS)
+    parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
     parser.add_argument("--adding-steps", type=int, default=2500)
     parser.add_argument("--binding-steps", type=int, default=3000)
     parser.add_argument("--digits-epochs", type=int, default=30)
+    parser.add_argument("--mnist-row-epochs", type=int, default=20)
+    parser.add_argument("--mnist-pixel-epochs", type=int, default=16)
+    parser.add_argument("--pixel-evaluate-every", type=int, default=2)
+    parser.add_argument("--pixel-cells", nargs="+", default=["gru", "peephole_lstm"],
+                        choices=list(CELLS), metavar="CELL")
     parser.add_argument("--quick", action="store_true", help="a smoke run: tiny budgets")
     args = parser.parse_args(argv)
+    epochs = {"digits": args.digits_epochs, "mnist_row": args.mnist_row_epochs,
+              "mnist_pixel": args.mnist_pixel_epochs}
     if args.quick:
-        args.adding_steps, args.binding_steps, args.digits_epochs = 100, 100, 1
-    rows = []
+        args.adding_steps, args.binding_steps, args.seeds = 100, 100, args.seeds[:1]
+        epochs = dict.fromkeys(epochs, 1)
+    memory, digits = [], []
     for label in args.cells:
         cell, options = CELLS[label]
-        adding = train_adding(cell, max_steps=args.adding_steps, cell_options=options)
-        binding = train_binding(cell, pairs=4, symbols=8, max_steps=args.binding_steps,
-                                cell_options=options)
-        plain = train_digits(cell, epochs=args.digits_epochs, cell_options=options)
-        permuted = train_digits(cell, permuted=True, epochs=args.digits_epochs,
-                                cell_options=options)
-        row = {"label": label, "adding": adding, "binding": binding, "plain": plain,
-               "permuted": permuted}
-        rows.append(row)
-        seconds = sum(r["seconds"] for r in (adding, binding, plain, permuted))
-        print(f"== {label}: {format_row(row)} ({seconds:.0f} s)", flush=True)
-    print("\n| cell | parameters | adding T=200 | variable binding | digits error | "
-          "permuted digits error |\n|---|---|---|---|---|---|")
-    for row in rows:
-        print(f"| {row['label']} | {format_row(row)} |")
+        if "adding" in args.tasks or "binding" in args.tasks:
+            row = {"label": label}
+            if "adding" in args.tasks:
+                row["adding"] = train_adding(cell, max_steps=args.adding_steps,
+                                             cell_options=options)
+            if "binding" in args.tasks:
+                row["binding"] = train_binding(cell, pairs=4, symbols=8,
+                                               max_steps=args.binding_steps, cell_options=options)
+            memory.append(row)
+            print(f"== {label}: {format_memory(row)}", flush=True)
+        row = {"label": label}
+        for task in DIGIT_TASKS:
+            if task not in args.tasks or (task == "mnist_pixel" and label not in args.pixel_cells):
+                continue
+            every = args.pixel_evaluate_every if task == "mnist_pixel" else epochs[task]
+            for permuted in (False, True):
+                runs = [train_digits(cell, permuted=permuted, epochs=epochs[task], seed=seed,
+                                     cell_options=options, source=task, evaluate_every=every)
+                        for seed in args.seeds]
+                row[task, permuted] = runs
+                row.setdefault("parameters", {})[task] = runs[0]["parameters"]
+                row.setdefault("steps", {})[task] = runs[0]["steps"]
+                for run in runs:
+                    curve = " ".join(f"{steps}:{error:.3f}" for steps, error in run["curve"])
+                    print(f"{label} {task}{' permuted' if permuted else ''} seed {run['seed']}: "
+                          f"{run['parameters']} parameters, {run['steps']} steps, test error "
+                          f"{run['test_error']:.3f} ({run['seconds']:.0f} s); curve {curve}",
+                          flush=True)
+        if "parameters" in row:
+            digits.append(row)
+    if memory:
+        columns = [task for task in ("adding", "binding") if task in args.tasks]
+        print("\n| cell | " + " | ".join(columns) + " |\n|---|" + "---|" * len(columns))
+        for row in memory:
+            print(f"| {row['label']} | {format_memory(row)} |")
+    if digits:
+        columns = [(task, permuted) for task in DIGIT_TASKS if task in args.tasks
+                   for permuted in (False, True)]
+        tasks = [task for task in DIGIT_TASKS if task in args.tasks]
+        steps = {task: row["steps"][task] for row in digits for task in row["steps"]}
+        print(f"\nTest error, mean \u00b1 sd over seeds {' '.join(map(str, args.seeds))}; "
+              "optimizer steps per run: "
+              + ", ".join(f"{task} {steps[task]}" for task in tasks if task in steps))
+        print(f"\n| cell | parameters ({' / '.join(tasks)}) | " + " | ".join(
+            f"{task}{' permuted' if permuted else ''}" for task, permuted in columns)
+            + " |\n|---|---|" + "---|" * len(columns))
+        for row in digits:
+            cells = [format_errors(row.get(column)) for column in columns]
+            parameters = " / ".join(str(row["parameters"].get(task, "-")) for task in tasks)
+            print(f"| {row['label']} | {parameters} | " + " | ".join(cells) + " |")
 
 
-def format_row(row):
-    adding, binding = row["adding"], row["binding"]
-    add = (f"solved in {adding['steps']}" if adding["solved"]
-           else f"MSE {adding['test_mse']:.3f} at {adding['steps']}")
-    bind = (f"solved in {binding['steps']}" if binding["solved"]
-            else f"{binding['accuracy']:.3f} at {binding['steps']}")
-    return (f"{row['plain']['parameters']} | {add} | {bind} | "
-            f"{row['plain']['test_error']:.3f} | {row['permuted']['test_error']:.3f}")
+def format_memory(row):
+    parts = []
+    if "adding" in row:
+        adding = row["adding"]
+        parts.append(f"solved in {adding['steps']}" if adding["solved"]
+                     else f"MSE {adding['test_mse']:.3f} at {adding['steps']}")
+    if "binding" in row:
+        binding = row["binding"]
+        parts.append(f"solved in {binding['steps']}" if binding["solved"]
+                     else f"{binding['accuracy']:.3f} at {binding['steps']}")
+    return " | ".join(parts)
+
+
+def format_errors(runs):
+    if not runs:
+        return "-"
+    errors = np.array([run["test_error"] for run in runs])
+    return f"{errors.mean():.3f} \u00b1 {errors.std():.3f}"
 
 
 if __name__ == "__main__":

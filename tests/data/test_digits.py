@@ -5,7 +5,7 @@ import pytest
 from sklearn.datasets import load_digits
 
 from zoo.data import load_sequential_digits
-from zoo.recipes.digits import train_digits
+from zoo.recipes.digits import digits_classifier, train_digits
 
 
 def test_splits_partition_the_1797_images_row_by_row():
@@ -53,3 +53,17 @@ def test_training_reports_the_test_error():
     result = train_digits("gru", epochs=1, units=8)
     assert set(result) >= {"test_error", "best_test_error", "best_epoch", "parameters"}
     assert 0.0 <= result["test_error"] <= 1.0 and result["parameters"] > 0
+
+
+def test_the_digit_classifier_reads_blank_pixels():
+    # Masked, a digit's blank pixels would be skipped: [a, b, 0, 0] would score as [a, b].
+    model = digits_classifier("gru", input_dim=1, units=4)
+    x = np.array([[[0.7], [0.2], [0.0], [0.0]]], "float32")
+    assert np.abs(model.predict(x, verbose=0) - model.predict(x[:, :2], verbose=0)).max() > 1e-4
+
+
+def test_bad_digit_settings_are_refused():
+    with pytest.raises(ValueError, match="source"):
+        train_digits("gru", epochs=1, source="mnist")
+    with pytest.raises(ValueError, match="evaluate_every"):
+        train_digits("gru", epochs=1, evaluate_every=0)

@@ -66,3 +66,12 @@ def test_classifiers_mask_their_padding_and_do_not_warn(name):
     short = x[1:2, :LENGTHS[1]]
     np.testing.assert_allclose(model.predict(x[1:2], verbose=0),
                                model.predict(short, verbose=0), atol=1e-6)
+
+
+def test_a_classifier_told_to_read_every_frame_does_not_warn_and_reads_them():
+    x, _ = _padded()
+    model = zoo.get("gru_classifier", input_dim=3, classes=2, units=4, mask_value=None)
+    assert _fit(model, x, np.array([0, 1, 0])) == []
+    # Nothing is masked: the trailing zero frames change the final state.
+    short = x[1:2, :LENGTHS[1]]
+    assert np.abs(model.predict(x[1:2], verbose=0) - model.predict(short, verbose=0)).max() > 1e-4

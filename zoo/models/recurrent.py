@@ -153,6 +153,12 @@ class SequenceClassifier(SequenceModel):
                    input_mean=input_mean, input_std=input_std, cell_options=cell_options)
         self.reference = REFERENCES[cell]
 
+    def _warn_of_padding(self, x, kwargs):
+        # One loss term per sequence: a per-frame sample_weight does not apply. Padding is
+        # masked by `mask_value`; with None the caller said every frame is data (an image
+        # read pixel by pixel, whose blank pixels end most rows).
+        return
+
 
 @keras.saving.register_keras_serializable(package="zoo")
 class SequenceRegressor(SequenceModel):
