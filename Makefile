@@ -24,9 +24,9 @@ demo: $(STAMP)
 # `portable` again on JAX and on PyTorch, one process each (the backend is chosen when
 # Keras is imported; tests/conftest.py keeps only the portable tests there).
 test: $(STAMP)
-	$(PY) -m pytest -q -n 2 -m "not recipe" tests
-	KERAS_BACKEND=jax $(PY) -m pytest -q -n 2 -m "not recipe" -p no:cacheprovider tests
-	KERAS_BACKEND=torch $(PY) -m pytest -q -n 2 -m "not recipe" -p no:cacheprovider tests
+	$(PY) -m pytest -q -n 2 -m "not recipe" --durations=15 tests
+	KERAS_BACKEND=jax $(PY) -m pytest -q -n 2 -m "not recipe" -p no:cacheprovider --durations=10 tests
+	KERAS_BACKEND=torch $(PY) -m pytest -q -n 2 -m "not recipe" -p no:cacheprovider --durations=10 tests
 
 test-fast: $(STAMP)
 	$(PY) -m pytest -q -n 2 -m "not slow and not recipe" tests
