@@ -6,6 +6,8 @@ by pixel), plain and permuted.
   at most `--adding-steps` steps; seed 0;
 - variable binding: 4 key/value pairs of 8 symbols, 64 units, Adam 3e-3, solved = test
   accuracy >= 0.99 (chance 0.125), at most `--binding-steps` steps; seed 0;
+  `binding_curriculum` is the same run with a length schedule: one pair first, one more
+  each time test accuracy at the current length reaches `--advance-at`, scored on 4 pairs;
 - digits: 64 units, batch 64, Adam 3e-3, test error after a fixed number of epochs (so a
   fixed number of optimizer steps) for each seed of `--seeds` (each seed its own split,
   permutation and initialisation): scikit-learn's 8x8 digits (64 steps, `--digits-epochs`),
@@ -45,7 +47,8 @@ CELLS = {
 
 
 DIGIT_TASKS = ("digits", "mnist_row", "mnist_pixel")
-TASKS = ("adding", "binding") + DIGIT_TASKS
+MEMORY_TASKS = ("adding", "binding", "binding_curriculum")
+TASKS = MEMORY_TASKS + DIGIT_TASKS
 
 
 def main(argv=None):
@@ -56,6 +59,7 @@ def main(argv=None):
     parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
     parser.add_argument("--adding-steps", type=int, default=2500)
     parser.add_argument("--binding-steps", type=int, default=3000)
+    parser.add_argument("--advance-at", type=float, default=0.9)
     parser.add_argument("--digits-epochs", type=int, default=30)
     parser.add_argument("--mnist-row-epochs", type=int, default=20)
     parser.add_argument("--mnist-pixel-epochs", type=int, default=16)
@@ -72,7 +76,7 @@ def main(argv=None):
     memory, digits = [], []
     for label in args.cells:
         cell, options = CELLS[label]
-        if "adding" in args.tasks or "binding" in args.tasks:
+        if set(MEMORY_TASKS) & set(args.tasks):
             row = {"label": label}
             if "adding" in args.tasks:
                 row["adding"] = train_adding(cell, max_steps=args.adding_steps,
@@ -80,6 +84,15 @@ def main(argv=None):
             if "binding" in args.tasks:
                 row["binding"] = train_binding(cell, pairs=4, symbols=8,
                                                max_steps=args.binding_steps, cell_options=options)
+            if "binding_curriculum" in args.tasks:
+                run = train_binding(cell, pairs=4, symbols=8, max_steps=args.binding_steps,
+                                    cell_options=options, curriculum=True,
+                                    advance_at=args.advance_at)
+                row["binding_curriculum"] = run
+                curve = " ".join(f"{step}:{accuracy:.3f}" for step, accuracy in run["curve"])
+                stages = " ".join(f"{pairs} pairs from step {step}"
+                                  for step, pairs in run["stages"])
+                print(f"{label} binding curriculum: {stages}; curve {curve}", flush=True)
             memory.append(row)
             print(f"== {label}: {format_memory(row)}", flush=True)
         row = {"label": label}
@@ -103,7 +116,7 @@ def main(argv=None):
         if "parameters" in row:
             digits.append(row)
     if memory:
-        columns = [task for task in ("adding", "binding") if task in args.tasks]
+        columns = [task for task in MEMORY_TASKS if task in args.tasks]
         print("\n| cell | " + " | ".join(columns) + " |\n|---|" + "---|" * len(columns))
         for row in memory:
             print(f"| {row['label']} | {format_memory(row)} |")
@@ -130,10 +143,11 @@ def format_memory(row):
         adding = row["adding"]
         parts.append(f"solved in {adding['steps']}" if adding["solved"]
                      else f"MSE {adding['test_mse']:.3f} at {adding['steps']}")
-    if "binding" in row:
-        binding = row["binding"]
-        parts.append(f"solved in {binding['steps']}" if binding["solved"]
-                     else f"{binding['accuracy']:.3f} at {binding['steps']}")
+    for task in ("binding", "binding_curriculum"):
+        if task in row:
+            binding = row[task]
+            parts.append(f"solved in {binding['steps']}" if binding["solved"]
+                         else f"{binding['accuracy']:.3f} at {binding['steps']}")
     return " | ".join(parts)
 
 
