@@ -152,6 +152,21 @@ def ccc(y_true, y_pred, mask=None, unit="batch"):
     return _moments(flat_t, flat_p, flat_w, axis=0)[0]
 
 
+def _per_replica(loss):
+    """`loss` divided by the replica count inside a `tf.distribute` strategy's replica.
+
+    Keras's trainer sums the replicas' gradients and multiplies the logged loss back by the
+    count, so each replica's loss must be its share; on other backends, and outside a
+    strategy, the count is 1.
+    """
+    if backend.name() != "tensorflow":
+        return loss
+    import tensorflow as tf
+
+    replicas = tf.distribute.get_strategy().num_replicas_in_sync
+    return loss if replicas == 1 else loss * ops.cast(1.0 / replicas, loss.dtype)
+
+
 def _combined_mask(y_pred, sample_weight):
     # A Keras mask (from Masking/mask_zero upstream) and sample weights both mark frames.
     keras_mask = getattr(y_pred, "_keras_mask", None)
@@ -195,15 +210,13 @@ class CCCLoss(keras.losses.Loss):
         self.unit = unit
 
     def __call__(self, y_true, y_pred, sample_weight=None):
-        from keras.src.losses.loss import scale_loss_for_distribution
-
         mask = _combined_mask(y_pred, sample_weight)
         y_true = ops.convert_to_tensor(y_true, dtype=self.dtype)
         y_pred = ops.convert_to_tensor(y_pred, dtype=self.dtype)
         # Keras's own losses divide each replica's loss by the replica count under a
         # `tf.distribute` strategy (and the trainer multiplies it back for the logs); a
         # loss that skips this reports, and steps with, N times the value on N replicas.
-        return scale_loss_for_distribution(self.call(y_true, y_pred, mask))
+        return _per_replica(self.call(y_true, y_pred, mask))
 
     def call(self, y_true, y_pred, mask=None):
         _check_shapes(y_true, y_pred)

@@ -226,9 +226,22 @@ def initialize(coordinator=None, num_processes=None, process_id=None, timeout=60
     jax.distributed.initialize(coordinator_address=coordinator, num_processes=num_processes,
                                process_id=process_id,
                                initialization_timeout=max(int(timeout), 1))
-    from keras.src.backend.jax.distribution_lib import initialize_rng
+    _agree_on_a_seed()
 
-    initialize_rng()
+
+def _agree_on_a_seed():
+    """Gives every process process 0's Keras seed, so that they all draw the same weights.
+
+    The seed is drawn from NumPy's global generator, which `keras.utils.set_random_seed`
+    seeds: a run seeded before `initialize` stays reproducible, an unseeded one gets a fresh
+    seed that every process shares.
+    """
+    import keras
+    import numpy as np
+    from jax.experimental import multihost_utils
+
+    drawn = np.asarray(np.random.randint(0, 2**31 - 1), dtype="int32")
+    keras.utils.set_random_seed(int(multihost_utils.broadcast_one_to_all(drawn)))
 
 
 def worker():

