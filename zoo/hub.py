@@ -69,6 +69,11 @@ def _cached_url(handle):
 
 
 def _in_safe_mode():
+    """Whether Keras is deserializing in safe mode (a `load_model` call's scope).
+
+    Keras (3.15) keeps this state in `keras.src.saving.serialization_lib` and exposes no public
+    getter; it is the one private import in zoo, read here only.
+    """
     from keras.src.saving import serialization_lib
 
     return serialization_lib.in_safe_mode()
