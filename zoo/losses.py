@@ -156,14 +156,10 @@ def _per_replica(loss):
     """`loss` divided by the replica count inside a `tf.distribute` strategy's replica.
 
     Keras's trainer sums the replicas' gradients and multiplies the logged loss back by the
-    count, so each replica's loss must be its share; on other backends, and outside a
-    strategy, the count is 1.
+    count, so each replica's loss must be its share (`zoo.backend.replicas`, 1 outside a
+    strategy and on the other backends).
     """
-    if backend.name() != "tensorflow":
-        return loss
-    import tensorflow as tf
-
-    replicas = tf.distribute.get_strategy().num_replicas_in_sync
+    replicas = backend.replicas()
     return loss if replicas == 1 else loss * ops.cast(1.0 / replicas, loss.dtype)
 
 
