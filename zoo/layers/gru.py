@@ -22,11 +22,9 @@ class GRUCell(RecurrentCell):
     or `(2, 3 * units)` (input bias, recurrent bias) when `reset_after=True`.
 
     Args:
-        units: positive int.
         recurrent_activation: gate activation, default `"sigmoid"`.
-        reset_after: default True, apply the reset gate after the recurrent product.
-        **kwargs: see `zoo.layers.recurrent.RecurrentCell`.
-
+        reset_after: default True, the reset gate after the recurrent product (as cuDNN
+            and `keras.layers.GRU`); False applies it before (Cho et al. 2014).
 
     Example:
 
@@ -94,38 +92,7 @@ class GRUCell(RecurrentCell):
 class GRU(RecurrentLayer):
     """GRU layer over `GRUCell` with a fused loop; computes what `keras.layers.GRU` does.
 
-    Args:
-        units: positive int, size of the hidden state.
-        pb_dim: int, default 0: parametric-bias units; the layer then takes `pb=`.
-        activation: default `"tanh"`.
-        recurrent_activation: gate activation, default `"sigmoid"`.
-        reset_after: default True, the reset gate after the recurrent product (cuDNN); False
-            applies it before (Cho et al. 2014).
-        use_bias: default True.
-        kernel_initializer: default `"glorot_uniform"`.
-        recurrent_initializer: default `"orthogonal"`.
-        bias_initializer: default `"zeros"`.
-        pb_initializer: initializer of `pb_kernel`, default `"glorot_uniform"`.
-        kernel_regularizer, recurrent_regularizer, bias_regularizer: default None.
-        kernel_format, recurrent_kernel_format: `"dense"` (default) or `"tt"`: the input
-            or recurrent matrix stored as a tensor train (`zoo.layers.tt_matrix`).
-        tt_rank, tt_cores: rank (default 4) and number of cores (default 3) of those trains.
-        dropout: fraction of the input units dropped while training, one mask per sequence.
-        recurrent_dropout: fraction of the fed-back state dropped while training.
-        seed: seed of the dropout masks.
-        return_sequences: return every step's output (default: the last one).
-        return_state: also return the final states.
-        go_backwards: read the sequence backwards.
-        stateful: carry the states from one batch to the next.
-        unroll: unroll the loop in Python (Keras's loop; short sequences only).
-        zero_output_for_mask: masked steps output zeros instead of the previous output.
-        jit_inference: compile the inference loop with XLA (default True).
-        **kwargs: `name`, `dtype`, `trainable`, as for any Keras layer.
-
-    Call arguments:
-        sequences: `(batch, time, features)`.
-        pb: `(batch, pb_dim)`, required when `pb_dim > 0`.
-        initial_state, mask, training: as for `keras.layers.RNN`.
+    {Args}
 
     Example:
 
@@ -136,69 +103,4 @@ class GRU(RecurrentLayer):
     ```
     """
 
-    def __init__(
-        self,
-        units,
-        pb_dim=0,
-        activation="tanh",
-        recurrent_activation="sigmoid",
-        reset_after=True,
-        use_bias=True,
-        kernel_initializer="glorot_uniform",
-        recurrent_initializer="orthogonal",
-        bias_initializer="zeros",
-        pb_initializer="glorot_uniform",
-        kernel_regularizer=None,
-        recurrent_regularizer=None,
-        bias_regularizer=None,
-        kernel_format="dense",
-        recurrent_kernel_format="dense",
-        tt_rank=4,
-        tt_cores=3,
-        dropout=0.0,
-        recurrent_dropout=0.0,
-        seed=None,
-        return_sequences=False,
-        return_state=False,
-        go_backwards=False,
-        stateful=False,
-        unroll=False,
-        zero_output_for_mask=False,
-        jit_inference=True,
-        **kwargs,
-    ):
-        cell = GRUCell(
-            units,
-            pb_dim=pb_dim,
-            activation=activation,
-            recurrent_activation=recurrent_activation,
-            reset_after=reset_after,
-            use_bias=use_bias,
-            kernel_initializer=kernel_initializer,
-            recurrent_initializer=recurrent_initializer,
-            bias_initializer=bias_initializer,
-            pb_initializer=pb_initializer,
-            kernel_regularizer=kernel_regularizer,
-            recurrent_regularizer=recurrent_regularizer,
-            bias_regularizer=bias_regularizer,
-            kernel_format=kernel_format,
-            recurrent_kernel_format=recurrent_kernel_format,
-            tt_rank=tt_rank,
-            tt_cores=tt_cores,
-            dropout=dropout,
-            recurrent_dropout=recurrent_dropout,
-            seed=seed,
-            dtype=kwargs.get("dtype"),
-            name="grucell",
-        )
-        super().__init__(
-            cell,
-            return_sequences=return_sequences,
-            return_state=return_state,
-            go_backwards=go_backwards,
-            stateful=stateful,
-            unroll=unroll,
-            zero_output_for_mask=zero_output_for_mask,
-            jit_inference=jit_inference,
-            **kwargs,
-        )
+    cell_class = GRUCell

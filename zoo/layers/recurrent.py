@@ -3,8 +3,8 @@
 A zoo cell computes one step with `step(x, states, bias, recurrent_mask)`, where `bias`
 holds everything that is constant over a sequence: the bias `b` plus the parametric-bias
 term `pb @ pb_kernel`. `cell.call` (what `keras.layers.RNN` runs) splits the PB off its
-input, forms that bias and calls `step`. `RecurrentLayer`, the base of `PeepholeLSTM`,
-`GRU`, `Elman` and `Jordan`, forms the bias once per sequence, draws one dropout mask per
+input, forms that bias and calls `step`. `RecurrentLayer`, the base of every zoo
+recurrent layer, forms the bias once per sequence, draws one dropout mask per
 sequence, and runs `step` with `zoo.layers.loop.scan`, compiled with XLA for inference.
 
 Projecting all time steps' inputs in one product before the loop was measured and
@@ -31,6 +31,7 @@ maths is `keras.ops`.
 import keras
 from keras import ops
 
+from zoo.layers import signatures
 from zoo.layers.recurrent_layer import RecurrentLayer
 from zoo.layers.tt_matrix import TTMatrix, check_tt, glorot_gain, stream_seed
 from zoo.validation import check_positive
@@ -41,10 +42,14 @@ __all__ = ["RecurrentCell", "RecurrentLayer"]
 class RecurrentCell(keras.layers.Layer):
     """Base of the zoo cells. Subclasses set `gates` and implement `step`.
 
+    A subclass's `__init__` names only its own arguments and passes the rest on with
+    `**kwargs`; its docstring's `Args:` describes only those, and is completed with the
+    ones below when the class is made (`zoo.layers.signatures`), so `help()` shows all.
+
     Args:
         units: positive int, size of the hidden state.
-        pb_dim: int, default 0. Number of parametric-bias units read from the end of
-            the input.
+        pb_dim: int, default 0: parametric-bias units. A cell reads them from the end of
+            its input; a zoo layer takes them as `pb=`.
         activation: default `"tanh"`.
         use_bias: default True.
         kernel_initializer: default `"glorot_uniform"`.
@@ -61,6 +66,7 @@ class RecurrentCell(keras.layers.Layer):
             initializers are then ignored).
         tt_rank: TT rank of the factorised matrices (default 4).
         tt_cores: number of TT cores (default 3).
+        **kwargs: `name`, `dtype`, `trainable`, as for any Keras layer.
 
     Example:
 
@@ -73,6 +79,15 @@ class RecurrentCell(keras.layers.Layer):
     """
 
     gates = 1
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if "Args" in signatures.sections(cls.__doc__) or "{Args}" in (cls.__doc__ or ""):
+            sources = [base.__doc__ for base in cls.__mro__ if issubclass(base, RecurrentCell)]
+            names = [parameter.name for parameter in signatures.parameters(cls)]
+            cls.__doc__ = signatures.replace_section(
+                cls.__doc__, "Args",
+                signatures.arguments_section(names, sources, tail=("**kwargs",)))
 
     def __init__(
         self,

@@ -7,29 +7,36 @@ measurements behind the loop's design.
 """
 
 import functools
+import inspect
 
 import keras
 from keras import ops
 
 from zoo import backend
-from zoo.layers import loop
+from zoo.layers import loop, signatures
 
 
 class RecurrentLayer(keras.layers.RNN):
     """`keras.layers.RNN` over a zoo cell with a faster loop and a PB input.
 
-    The base of `Elman`, `Jordan`, `GRU` and `PeepholeLSTM`, which list their arguments
-    and build their cell; use those. A layer over a new zoo cell does the same: build the
-    cell in `__init__` and pass it here with the `keras.layers.RNN` arguments.
+    The base of `Elman`, `Jordan`, `GRU`, `PeepholeLSTM`, `Bilinear` and `GatedBilinear`.
+    A subclass names its cell class, `cell_class = GRUCell`, and nothing more: it then takes
+    the cell's arguments and the ones below but `cell`, all listed in its signature and in
+    its docstring's `{Args}` line (`zoo.layers.signatures`).
 
     Args:
         cell: a built or unbuilt zoo `RecurrentCell`.
+        return_sequences: return every step's output (default: the last one).
+        return_state: also return the final states.
+        go_backwards: read the sequence backwards.
+        stateful: carry the states from one batch to the next.
+        unroll: unroll the loop in Python (Keras's loop; short sequences only).
+        zero_output_for_mask: masked steps output zeros instead of the previous output.
         jit_inference: bool, default True. On TensorFlow, compile the inference loop
             with XLA (measured 1.5-2x faster on CPU; training stays uncompiled, where XLA
             was slower). The loop is compiled once per input shape. JAX compiles the
             whole step anyway and PyTorch runs eagerly, so it changes nothing there.
-        **kwargs: `return_sequences`, `return_state`, `go_backwards`, `stateful`,
-            `unroll`, `zero_output_for_mask`, `name`, ... as for `keras.layers.RNN`.
+        **kwargs: `name`, `dtype`, `trainable`, as for any Keras layer.
 
     Call arguments:
         sequences: `(batch, time, features)`.
@@ -42,12 +49,26 @@ class RecurrentLayer(keras.layers.RNN):
     Example:
 
     ```python
+    @keras.saving.register_keras_serializable(package="mine")
     class Minimal(RecurrentLayer):
-        def __init__(self, units, return_sequences=False, **kwargs):
-            super().__init__(MinimalCell(units, name="minimalcell"),
-                             return_sequences=return_sequences, **kwargs)
+        '''A layer over `MinimalCell`.
+
+        {Args}
+        '''
+
+        cell_class = MinimalCell
+
+    layer = Minimal(32, return_sequences=True)   # MinimalCell(32), then the loop
     ```
     """
+
+    #: The cell class a subclass runs; its arguments become the layer's.
+    cell_class = None
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if vars(cls).get("cell_class") is not None and "__init__" not in vars(cls):
+            _take_the_cells_arguments(cls)
 
     def __init__(self, cell, jit_inference=True, **kwargs):
         super().__init__(cell, **kwargs)
@@ -149,3 +170,34 @@ class RecurrentLayer(keras.layers.RNN):
     @classmethod
     def from_config(cls, config):
         return cls(**config)
+
+
+def _take_the_cells_arguments(cls):
+    """Gives `cls` an `__init__(units, **cell and layer arguments)` that builds
+    `cls.cell_class` from its arguments and runs it, with the full signature and Args."""
+    cell_class = cls.cell_class
+    cell_parameters = signatures.parameters(cell_class)
+    cell_names = frozenset(parameter.name for parameter in cell_parameters)
+    layer_parameters = [*list(inspect.signature(keras.layers.RNN.__init__).parameters.values())[2:-1],
+                        inspect.signature(RecurrentLayer.__init__).parameters["jit_inference"]]
+
+    def __init__(self, units, **kwargs):
+        own = {name: kwargs.pop(name) for name in [name for name in kwargs if name in cell_names]}
+        cell = cell_class(units, **own, dtype=kwargs.get("dtype"),
+                          name=cell_class.__name__.lower())
+        RecurrentLayer.__init__(self, cell, **kwargs)
+
+    full = signatures.signature([*cell_parameters, *layer_parameters])
+    __init__.__signature__ = full.replace(parameters=[
+        inspect.Parameter("self", inspect.Parameter.POSITIONAL_OR_KEYWORD),
+        *full.parameters.values()])
+    __init__.__qualname__ = f"{cls.__qualname__}.__init__"
+    __init__.__module__ = cls.__module__
+    cls.__init__ = __init__
+    sources = [base.__doc__ for base in cell_class.__mro__ if base is not keras.layers.Layer
+               and issubclass(base, keras.layers.Layer)] + [RecurrentLayer.__doc__]
+    arguments = signatures.arguments_section(
+        [parameter.name for parameter in full.parameters.values()][:-1], sources,
+        tail=("**kwargs",))
+    call = ["Call arguments:", *signatures.sections(RecurrentLayer.__doc__)["Call arguments"]]
+    cls.__doc__ = signatures.replace_section(cls.__doc__, "Args", [*arguments, "", *call])
