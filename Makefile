@@ -21,16 +21,17 @@ demo: $(STAMP)
 
 # Two worker processes: the suite is mostly single-threaded Python and process start-up,
 # so on 2 cores it finishes in about half the time of one process. Tests go out one at a
-# time, longest first (tests/conftest.py), so neither worker idles at the end. Then the
+# time, longest first, those sharing a fixture together (tests/conftest.py), so neither
+# worker idles at the end or builds another's fixture. Then the
 # tests marked `portable` again on JAX and on PyTorch, one process each (the backend is chosen when
 # Keras is imported; tests/conftest.py keeps only the portable tests there).
 test: $(STAMP)
-	$(PY) -m pytest -q -n 2 --maxschedchunk 1 -m "not recipe" --durations=15 tests
-	KERAS_BACKEND=jax $(PY) -m pytest -q -n 2 --maxschedchunk 1 -m "not recipe" -p no:cacheprovider --durations=10 tests
-	KERAS_BACKEND=torch $(PY) -m pytest -q -n 2 --maxschedchunk 1 -m "not recipe" -p no:cacheprovider --durations=10 tests
+	$(PY) -m pytest -q -n 2 --dist loadgroup --no-loadscope-reorder -m "not recipe" --durations=15 tests
+	KERAS_BACKEND=jax $(PY) -m pytest -q -n 2 --dist loadgroup --no-loadscope-reorder -m "not recipe" -p no:cacheprovider --durations=10 tests
+	KERAS_BACKEND=torch $(PY) -m pytest -q -n 2 --dist loadgroup --no-loadscope-reorder -m "not recipe" -p no:cacheprovider --durations=10 tests
 
 test-fast: $(STAMP)
-	$(PY) -m pytest -q -n 2 --maxschedchunk 1 -m "not slow and not recipe" tests
+	$(PY) -m pytest -q -n 2 --dist loadgroup --no-loadscope-reorder -m "not slow and not recipe" tests
 
 # Retrains the big pretrained entries and checks their cards' metrics (about 15 minutes).
 reproduce: $(STAMP)

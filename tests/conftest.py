@@ -18,8 +18,9 @@ BACKEND = keras.backend.backend()
 
 # The longest tests of `make test` (its --durations lines, 2026-12), started first: run
 # last, one of them keeps a worker busy while the other has nothing left to do. `make test`
-# hands tests out one by one (--maxschedchunk 1), so the first two go to one worker and the
-# next two to the other: 283 + 163 s against 256 + 225 s.
+# hands the tests out one at a time in this order (--dist loadgroup --no-loadscope-reorder),
+# except that the tests sharing a module- or session-scoped fixture go to one worker
+# together (`_group_by_shared_fixture`), so that no fixture is built once per worker.
 LONGEST = (
     "tests/backends/test_backends.py::test_trained_files_and_the_pretrained_rnnpb_agree",
     "tests/distribute/test_distribute.py::test_zoo_train_distributed_runs_fail_together",
@@ -37,8 +38,20 @@ def _rank(item):
                 len(LONGEST))
 
 
+def _group_by_shared_fixture(item):
+    """Marks `item` with an `xdist_group` per module- or session-scoped fixture of the
+    suite's own (not pytest's or a plugin's) that it uses, named where the fixture lives."""
+    for definitions in getattr(item, "_fixtureinfo").name2fixturedefs.values():
+        definition = definitions[-1]
+        if definition.scope in ("module", "session") and definition.baseid:
+            item.add_marker(pytest.mark.xdist_group(definition.baseid))
+
+
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups
 def pytest_collection_modifyitems(config, items):
     items.sort(key=_rank)  # stable: the rest keep their order
+    for item in items:
+        _group_by_shared_fixture(item)
     if BACKEND == "tensorflow":
         return
     kept = [item for item in items if item.get_closest_marker("portable")]
