@@ -42,7 +42,7 @@ import zoo  # noqa: E402
 from zoo import registry  # noqa: E402
 from zoo.data.uea import LabelledSequences  # noqa: E402
 from zoo.models.rnnpb.pb_space import nearest_class_mean  # noqa: E402
-from zoo.models.rnnpb.recognition import auto_starts  # noqa: E402
+from zoo.models.rnnpb.pb_updates import auto_starts  # noqa: E402
 
 SETS = ("BasicMotions", "PickupGestureWiimoteZ", "JapaneseVowels", "SpokenDigits", "HAPT")
 

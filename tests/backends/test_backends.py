@@ -126,7 +126,7 @@ def test_the_portable_loops_are_the_reference_for_tensorflows_fast_ones(cell):
 @tensorflow_run
 def test_portable_rnnpb_recognition_matches_tensorflows_compiled_updates():
     from zoo.backend import _tensorflow
-    from zoo.models.rnnpb import recognition
+    from zoo.models.rnnpb import pb_updates
 
     model = zoo.get("rnnpb", weights="basic_motions")
     test = zoo.data.load_uea("BasicMotions", "test")
@@ -134,10 +134,10 @@ def test_portable_rnnpb_recognition_matches_tensorflows_compiled_updates():
     state = [np.asarray(v, "float32") for v in (model.initial_pb(3), np.zeros((3, 2)),
                                                np.zeros((3, 2)))]
     settings = [np.float32(v) for v in (0.9, 1e-4, 1.0)]
-    fast, fast_errors = recognition.run_updates(model, z, mask, state, settings, 6, 6)
+    fast, fast_errors = pb_updates.run_updates(model, z, mask, state, settings, 6, 6)
     # The portable loop as JAX and PyTorch run it, in TensorFlow's graph mode (XLA cannot
     # compile the gradient of a loop inside a loop).
-    portable = _tensorflow.function(model, lambda *a: recognition.portable_updates(
+    portable = _tensorflow.function(model, lambda *a: pb_updates.portable_updates(
         model, *a, size=6), jit=False)
     *state_p, errors_p = portable(z, mask, *state, *settings, 6)
     np.testing.assert_allclose(np.asarray(state_p[0]), np.asarray(fast[0]), atol=1e-5)

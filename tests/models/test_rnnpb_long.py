@@ -5,7 +5,7 @@ import pytest
 import tensorflow as tf
 
 import zoo
-from zoo.models.rnnpb import recognition
+from zoo.models.rnnpb import pb_updates
 
 
 @pytest.fixture(scope="module")
@@ -30,7 +30,7 @@ def test_chunked_gradient_is_the_exact_gradient(cell, rng):
     z, mask = tf.constant(z), tf.constant(mask)
     pb = tf.constant(rng.normal(size=(3, 2)).astype("float32"))
     compiled = tf.function(
-        lambda z, m, p: recognition.chunked_errors_and_grad(model, z, m, p, chunk=8),
+        lambda z, m, p: pb_updates.chunked_errors_and_grad(model, z, m, p, chunk=8),
         jit_compile=True)
     errors, grad = compiled(z, mask, pb)
     with tf.GradientTape() as tape:  # the reference: TensorFlow's own gradient, no XLA
@@ -47,7 +47,7 @@ def test_long_recognition_compiles_once_per_shape_and_batches_exactly(rng):
     model = _model("elman", rng)
     first = [rng.normal(size=(n, 3)).astype("float32") for n in (150, 140)]
     second = [rng.normal(size=(n, 3)).astype("float32") for n in (155, 133)]  # same padding
-    assert recognition.pad_to_chunks(*model.features_of(first))[0].shape[1] == 161
+    assert pb_updates.pad_to_chunks(*model.features_of(first))[0].shape[1] == 161
     pbs, errors = model.recognize(first, steps=10, chunk=5, verbose=0)
     model.recognize(second, steps=10, chunk=5, verbose=0)
     fn = model._compiled_fns.cache[("updates", 5, True)]

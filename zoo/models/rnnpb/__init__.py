@@ -38,13 +38,14 @@ Choices where the paper is silent or does not carry over, and why:
   until the error converges, recognition starts and steps from the table size and from
   convergence. `benchmarks/rnnpb_datasets.py` measures them against 1-NN, DTW and a GRU.
 - Recognition of sequences longer than 128 frames back-propagates by chunks of 32 frames
-  (`recognition.chunked_errors_and_grad`): exact, compiled once per padded length.
+  (`pb_updates.chunked_errors_and_grad`): exact, compiled once per padded length.
 - The readout is linear: frames are standardised, so a squashing output would clip them.
 
 Where each part lives: `model.py` (this class: the network, the frame transform's
 weights, the inputs), `frames.py` (the frame transform, shared with the stream),
-`learning.py` (`fit`), `recognizing.py` (`recognize` and the stream methods),
-`recognition.py` (compiled Adadelta updates), `stream.py` (`PBStream`), `optimizers.py` (the PB rules) and `pb_space.py`, `reports.py` (reading the
+`learning.py` (`fit`), `recognition.py` (`recognize` and the stream methods),
+`generation.py`, `pb_updates.py` (the compiled Adadelta updates of the PB), `stream.py`
+(`PBStream`), `optimizers.py` (the PB rules) and `pb_space.py`, `reports.py` (reading the
 PB space). The time loops over the cell are `zoo.layers.loop`'s; recognition and
 generation compile them with XLA because their speed is the point.
 """

@@ -15,15 +15,15 @@ from zoo.layers import loop
 from zoo.models.progress import with_verbose
 from zoo.models.recurrent import CELLS, recurrent_layer
 from zoo.models.rnnpb import frames as frame_transform
-from zoo.models.rnnpb import generation, recognition
+from zoo.models.rnnpb import generation, pb_updates
 from zoo.models.rnnpb.deploy import Deployment
 from zoo.models.rnnpb.learning import Learning
-from zoo.models.rnnpb.recognizing import Recognition
+from zoo.models.rnnpb.recognition import Recognition
 from zoo.registry import register_model
 from zoo.validation import (check_positive, check_positive_float, check_rate,
                              check_settings, settings_names)
 
-UNROLL_MAX = recognition.UNROLL_MAX
+UNROLL_MAX = pb_updates.UNROLL_MAX
 
 
 @keras.saving.register_keras_serializable(package="zoo")

@@ -12,7 +12,7 @@ from zoo.data.sequences import as_sequence_list
 from zoo.models.progress import progbar
 from zoo.models.rnnpb import frames as frame_transform
 from zoo.models.rnnpb.optimizers import check_adadelta
-from zoo.models.rnnpb.recognition import run_updates
+from zoo.models.rnnpb.pb_updates import run_updates
 from zoo.validation import check_positive
 
 
