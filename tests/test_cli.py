@@ -123,6 +123,10 @@ def test_recognize_refuses_a_model_that_is_not_an_rnnpb(tmp_path, capsys):
     assert main(["recognize", str(tmp_path / "missing.keras"), "--data", "BasicMotions",
                  "--out", str(tmp_path / "r")]) == 2
     assert "no model file" in capsys.readouterr().err
+    for option, value in (("--steps", "fast"), ("--starts", "0")):
+        assert main(["recognize", str(path), "--data", "BasicMotions", option, value]) == 2
+        err = capsys.readouterr().err
+        assert f"argument {option}" in err and "'auto'" in err and err.count("\n") == 1, err
 
 
 def test_train_export_pretrained_writes_a_loadable_entry(data_dir, tmp_path, capsys,

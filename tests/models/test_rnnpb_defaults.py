@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 import zoo
-from zoo.models.rnnpb import frames, learning, recognition
+from zoo.models.rnnpb import frames, learning, pb_updates, reports
 
 
 def _sequences(amplitudes, length=30, channels=2, seed=0):
@@ -47,6 +47,26 @@ def test_constant_channels_and_a_single_sequence_are_handled():
     assert pbs.shape == (2, 16) and np.isfinite(pbs).all()
 
 
+def test_one_frame_one_class_and_very_different_lengths():
+    """The bad inputs of issue 30 that `test_rnnpb.py` leaves out: a 1-frame sequence in
+    `fit` is refused by index; one class is reported as it is (accuracy 1.0, one row);
+    lengths 20 and 2000 learn and recognise together (padded and masked, as documented)."""
+    rng = np.random.default_rng(0)
+    sequences = [rng.normal(size=(20, 3)).astype("float32") for _ in range(3)]
+    with pytest.raises(ValueError, match=r"x\[1\] has 1 frames; at least 2 are needed"):
+        zoo.get("rnnpb", units=4).fit([sequences[0], sequences[1][:1]], epochs=1, verbose=0)
+    model = zoo.get("rnnpb", units=4)
+    model.fit(sequences, labels=["a"] * 3, epochs=1, verbose=0)
+    pbs, _ = model.recognize(sequences[:2], steps=3, starts=1, verbose=0)
+    report = reports.compare_with_training(model, pbs, ["a", "a"])
+    assert report["accuracy"] == 1.0 and report["table"].shape == (1, 1)
+    mixed = [sequences[0], rng.normal(size=(2000, 3)).astype("float32")]
+    model = zoo.get("rnnpb", units=4)
+    model.fit(mixed, epochs=1, verbose=0)
+    pbs, errors = model.recognize(mixed, steps=2, starts=1, verbose=0)
+    assert pbs.shape == (2, model.pb_dim) and np.isfinite(errors).all()
+
+
 def test_scale_half_frames_equal_falls_back_to_the_standard_deviation():
     x = np.zeros((100, 1))
     x[:10] = 3.0  # interquartile range 0
@@ -78,13 +98,13 @@ def test_default_fit_stops_on_convergence_and_recognition_on_its_own(monkeypatch
     loss = history.history["loss"]
     assert min(loss[-5:]) > 0.95 * min(loss[:-5]) - 1e-9  # the last 5 epochs gained < 5%
     pbs, errors = model.recognize(sequences[:2], verbose=0)
-    assert recognition.AUTO_MIN_STEPS <= len(errors) <= recognition.AUTO_MAX_STEPS
-    assert recognition.converged(errors[-25:]) or len(errors) == recognition.AUTO_MAX_STEPS
+    assert pb_updates.AUTO_MIN_STEPS <= len(errors) <= pb_updates.AUTO_MAX_STEPS
+    assert pb_updates.converged(errors[-25:]) or len(errors) == pb_updates.AUTO_MAX_STEPS
     assert errors[-1].mean() < errors[0].mean()
 
 
 def test_auto_starts_follow_the_table_size():
-    assert [recognition.auto_starts(n) for n in (1, 7, 8, 40, 63, 64, 3000)] == \
+    assert [pb_updates.auto_starts(n) for n in (1, 7, 8, 40, 63, 64, 3000)] == \
         [1, 1, 2, 6, 8, 8, 8]
     with pytest.raises(ValueError, match="`epochs` must be a positive int or 'auto'"):
         zoo.get("rnnpb", units=4).fit(_sequences([1.0, 2.0]), epochs=0, verbose=0)

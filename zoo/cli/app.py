@@ -20,8 +20,8 @@ from pathlib import Path
 from zoo import catalog, pretrained, recipes
 from zoo.cli import export as cli_export
 from zoo.cli import quiet
-from zoo.cli.args import (TRAIN_DEFAULTS, Interrupted, Parser, UsageError, learning_rate,
-                          positive_int, user_errors)
+from zoo.cli.args import (TRAIN_DEFAULTS, Interrupted, Parser, UsageError,
+                          auto_or_positive_int, learning_rate, positive_int, user_errors)
 from zoo.data.uea import BUNDLED
 
 
@@ -220,7 +220,12 @@ def build_parser():
     p.add_argument("--data", required=True,
                    help="a bundled UEA set (BasicMotions, ...) or a .ts file")
     p.add_argument("--split", default="test", help="split of a bundled set")
-    p.add_argument("--steps", type=positive_int, default=400, help="Adadelta updates")
+    p.add_argument("--steps", type=auto_or_positive_int, default="auto",
+                   help="Adadelta updates, or 'auto': 100 to 1000, until a chunk of 25 lowers "
+                        "the mean error by less than 0.1%%")
+    p.add_argument("--starts", type=auto_or_positive_int, default="auto",
+                   help="starting points per sequence (the best is kept), or 'auto': "
+                        "min(8, 1 + training sequences // 8)")
     p.add_argument("--out", default="recognized", help="folder for pb.csv, distances, plot")
     p.add_argument("--overwrite", action="store_true", help="replace earlier results in OUT")
     p.add_argument("--trust-hub", action="append", metavar="PATH",

@@ -63,6 +63,20 @@ def positive_int(text):
     return value
 
 
+def auto_or_positive_int(text):
+    """`"auto"` or a whole number of at least 1 (for settings that choose themselves)."""
+    if text == "auto":
+        return text
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected 'auto' or a whole number, received {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be 'auto' or at least 1, received {value}")
+    return value
+
+
 def learning_rate(text):
     try:
         value = float(text)

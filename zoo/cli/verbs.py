@@ -63,7 +63,8 @@ def cmd_recognize(args):
         raise UsageError(f"{args.model} holds a {type(model).__name__}, not an RNNPB.")
     data = _load_sequences(args.data, args.split)
     show = args.progress or (sys.stdout.isatty() and not args.quiet)
-    pbs, trace = model.recognize(data, steps=args.steps, verbose=1 if show else 0)
+    pbs, trace = model.recognize(data, steps=args.steps, starts=args.starts,
+                                 verbose=1 if show else 0)
     columns = {f"pb_{k + 1}": pbs[:, k] for k in range(pbs.shape[1])}
     labels = [data.classes[i] for i in data.labels] if len(data.classes) else None
     frame = pd.DataFrame({"sequence": range(len(pbs)), **columns,
@@ -71,7 +72,7 @@ def cmd_recognize(args):
     if labels is not None:
         frame.insert(1, "label", labels)
     extra = ""
-    print(f"recognised {len(pbs)} sequences in {args.steps} updates: error per frame and "
+    print(f"recognised {len(pbs)} sequences in {len(trace)} updates: error per frame and "
           f"channel {trace[0].mean():.4f} -> {trace[-1].mean():.4f}")
     if model.sequence_labels is not None:
         report = reports.compare_with_training(model, pbs, labels)
