@@ -31,8 +31,9 @@ class BilinearCell(RecurrentCell):
     Example:
 
     ```python
-    rnn = keras.layers.RNN(zoo.layers.BilinearCell(32, tensor_format="cp", rank=8))
-    y = rnn(np.zeros((8, 100, 12), "float32"))  # (8, 32)
+    cp = zoo.layers.Bilinear(32, rank=8)                          # CP, rank 8
+    train = zoo.layers.Bilinear(32, tensor_format="tt", rank=(4, 4), return_sequences=True)
+    y = train(np.zeros((8, 100, 12), "float32"))                  # (8, 100, 32)
     ```
 
     Reference:
@@ -47,6 +48,9 @@ class BilinearCell(RecurrentCell):
         super().__init__(units, **kwargs)
         self.tensor_product = BilinearProduct(units, tensor_format, rank, tensor_scale,
                                               seed=self.seed, name="tensor_product")
+        product = self.tensor_product  # the arguments as the product checked them
+        self.tensor_format, self.rank, self.tensor_scale = (product.tensor_format, product.rank,
+                                                            product.scale)
 
     def build_cell(self):
         self.tensor_product.build((self.input_dim, self.recurrent_dim))
@@ -60,25 +64,9 @@ class BilinearCell(RecurrentCell):
         h = self.activation(pre)
         return h, [h]
 
-    def get_config(self):
-        product = self.tensor_product
-        config = {"tensor_format": product.tensor_format, "rank": product.rank,
-                  "tensor_scale": product.scale}
-        return {**super().get_config(), **config}
-
 
 @keras.saving.register_keras_serializable(package="zoo")
 class Bilinear(RecurrentLayer):
-    """Bilinear (second-order) recurrent layer over `BilinearCell`, with a fused loop.
-
-    {Args}
-
-    Example:
-
-    ```python
-    layer = zoo.layers.Bilinear(32, tensor_format="tt", rank=(4, 4), return_sequences=True)
-    y = layer(np.zeros((8, 100, 12), "float32"))  # (8, 100, 32)
-    ```
-    """
+    """Bilinear (second-order) recurrent layer over `BilinearCell`, with a fused loop."""
 
     cell_class = BilinearCell

@@ -18,8 +18,10 @@ class ElmanCell(RecurrentCell):
     Example:
 
     ```python
-    rnn = keras.layers.RNN(zoo.layers.ElmanCell(32), return_sequences=True)
-    y = rnn(np.zeros((8, 100, 12), "float32"))  # (8, 100, 32)
+    layer = zoo.layers.Elman(32, return_sequences=True)
+    y = layer(np.zeros((8, 100, 12), "float32"))                 # (8, 100, 32)
+    irnn = zoo.layers.Elman(32, activation="relu", recurrent_initializer="identity")
+    keras_loop = keras.layers.RNN(zoo.layers.ElmanCell(32))      # the cell alone
     ```
 
     Reference:
@@ -38,17 +40,6 @@ class ElmanCell(RecurrentCell):
 
 @keras.saving.register_keras_serializable(package="zoo")
 class Elman(RecurrentLayer):
-    """Elman layer (simple recurrent net) over `ElmanCell`, with a fused loop.
-
-    {Args}
-
-    Example:
-
-    ```python
-    layer = zoo.layers.Elman(32, return_sequences=True)
-    y = layer(np.zeros((8, 100, 12), "float32"))  # (8, 100, 32)
-    irnn = zoo.layers.Elman(32, activation="relu", recurrent_initializer="identity")
-    ```
-    """
+    """Elman layer (simple recurrent net) over `ElmanCell`, with a fused loop."""
 
     cell_class = ElmanCell

@@ -35,8 +35,9 @@ class GatedBilinearCell(BilinearCell):
     Example:
 
     ```python
-    rnn = keras.layers.RNN(zoo.layers.GatedBilinearCell(32, rank=8))
-    y = rnn(np.zeros((8, 100, 12), "float32"))  # (8, 32)
+    gated = zoo.layers.GatedBilinear(64, rank=16)
+    last = gated(np.zeros((8, 200, 2), "float32"))                 # (8, 64)
+    tt = zoo.layers.GatedBilinear(64, tensor_format="tt", rank=(4, 4))  # tensor train
     ```
 
     Reference:
@@ -65,25 +66,11 @@ class GatedBilinearCell(BilinearCell):
         h = update * h + (1.0 - update) * candidate
         return h, [h]
 
-    def get_config(self):
-        return {**super().get_config(),
-                "recurrent_activation": keras.activations.serialize(self.recurrent_activation)}
-
 
 @keras.saving.register_keras_serializable(package="zoo")
 class GatedBilinear(RecurrentLayer):
     """Gated bilinear recurrent layer over `GatedBilinearCell` (GRU gates around the
     bilinear candidate `T(x, r * h)`), with a fused loop.
-
-    {Args}
-
-    Example:
-
-    ```python
-    layer = zoo.layers.GatedBilinear(64, rank=16, return_sequences=True)
-    y = layer(np.zeros((8, 200, 2), "float32"))  # (8, 200, 64)
-    train = zoo.layers.GatedBilinear(64, tensor_format="tt", rank=(4, 4))  # tensor train
-    ```
     """
 
     cell_class = GatedBilinearCell

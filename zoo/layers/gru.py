@@ -29,8 +29,10 @@ class GRUCell(RecurrentCell):
     Example:
 
     ```python
-    rnn = keras.layers.RNN(zoo.layers.GRUCell(32))
-    y = rnn(np.zeros((8, 100, 12), "float32"))  # (8, 32)
+    layer = zoo.layers.GRU(64)
+    y = layer(np.zeros((8, 100, 12), "float32"))     # (8, 64)
+    cho = zoo.layers.GRU(64, reset_after=False)      # reset before the recurrent product
+    in_keras = keras.layers.RNN(zoo.layers.GRUCell(64), return_sequences=True)
     ```
 
     Reference:
@@ -79,28 +81,9 @@ class GRUCell(RecurrentCell):
         h = update * h + (1.0 - update) * candidate
         return h, [h]
 
-    def get_config(self):
-        config = {
-            "recurrent_activation": keras.activations.serialize(self.recurrent_activation),
-            "reset_after": self.reset_after,
-        }
-        base_config = super().get_config()
-        return {**base_config, **config}
-
 
 @keras.saving.register_keras_serializable(package="zoo")
 class GRU(RecurrentLayer):
-    """GRU layer over `GRUCell` with a fused loop; computes what `keras.layers.GRU` does.
-
-    {Args}
-
-    Example:
-
-    ```python
-    layer = zoo.layers.GRU(64, return_sequences=True)
-    y = layer(np.zeros((8, 100, 12), "float32"))          # (8, 100, 64)
-    cho = zoo.layers.GRU(64, reset_after=False)           # reset before the recurrent product
-    ```
-    """
+    """GRU layer over `GRUCell` with a fused loop; computes what `keras.layers.GRU` does."""
 
     cell_class = GRUCell

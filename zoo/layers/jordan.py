@@ -28,8 +28,9 @@ class JordanCell(RecurrentCell):
     Example:
 
     ```python
-    rnn = keras.layers.RNN(zoo.layers.JordanCell(32, output_units=4))
-    y = rnn(np.zeros((8, 100, 12), "float32"))  # (8, 4)
+    with_pb = zoo.layers.Jordan(32, output_units=8, pb_dim=2, return_sequences=True)
+    y = with_pb(np.zeros((8, 100, 12), "float32"), pb=np.zeros((8, 2), "float32"))
+    # y: (8, 100, 8), the fed-back outputs
     ```
 
     Reference:
@@ -55,10 +56,6 @@ class JordanCell(RecurrentCell):
         self.state_size = [output_units]
         self.output_size = output_units
 
-    @property
-    def recurrent_dim(self):
-        return self.output_units
-
     def build_cell(self):
         self.output_kernel = self.add_weight(
             shape=(self.units, self.output_units),
@@ -77,29 +74,9 @@ class JordanCell(RecurrentCell):
         y = self.output_activation(ops.matmul(hidden, self.output_kernel) + self.output_bias)
         return y, [y]
 
-    def get_config(self):
-        config = {
-            "output_units": self.output_units,
-            "output_activation": keras.activations.serialize(self.output_activation),
-            "output_initializer": keras.initializers.serialize(self.output_initializer),
-        }
-        base_config = super().get_config()
-        return {**base_config, **config}
-
 
 @keras.saving.register_keras_serializable(package="zoo")
 class Jordan(RecurrentLayer):
-    """Jordan layer over `JordanCell`: the previous output, not the hidden state, is fed back.
-
-    {Args}
-
-    Example:
-
-    ```python
-    layer = zoo.layers.Jordan(32, output_units=8, return_sequences=True)
-    y = layer(np.zeros((8, 100, 12), "float32"))  # (8, 100, 8)
-    with_pb = zoo.layers.Jordan(32, pb_dim=2)      # called as with_pb(x, pb=(batch, 2) array)
-    ```
-    """
+    """Jordan layer over `JordanCell`: the previous output, not the hidden state, is fed back."""
 
     cell_class = JordanCell

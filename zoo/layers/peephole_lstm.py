@@ -31,8 +31,9 @@ class PeepholeLSTMCell(RecurrentCell):
     Example:
 
     ```python
-    rnn = keras.layers.RNN(zoo.layers.PeepholeLSTMCell(32))
-    y = rnn(np.zeros((8, 100, 12), "float32"))  # (8, 32)
+    layer = zoo.layers.PeepholeLSTM(64, return_sequences=True, dropout=0.1)
+    sequences = layer(np.zeros((8, 100, 12), "float32"), training=True)  # (8, 100, 64)
+    from_keras = zoo.layers.peephole_from_lstm(keras_lstm)  # its weights, peepholes zero
     ```
 
     Reference:
@@ -94,29 +95,10 @@ class PeepholeLSTMCell(RecurrentCell):
         h = o * self.activation(c)
         return h, [h, c]
 
-    def get_config(self):
-        config = {
-            "recurrent_activation": keras.activations.serialize(self.recurrent_activation),
-            "unit_forget_bias": self.unit_forget_bias,
-            "peephole_initializer": keras.initializers.serialize(self.peephole_initializer),
-        }
-        base_config = super().get_config()
-        return {**base_config, **config}
-
 
 @keras.saving.register_keras_serializable(package="zoo")
 class PeepholeLSTM(RecurrentLayer):
-    """Peephole LSTM layer over `PeepholeLSTMCell` with a fused loop.
-
-    {Args}
-
-    Example:
-
-    ```python
-    layer = zoo.layers.PeepholeLSTM(64, return_sequences=True)
-    y = layer(np.zeros((8, 100, 12), "float32"))  # (8, 100, 64)
-    ```
-    """
+    """Peephole LSTM layer over `PeepholeLSTMCell` with a fused loop."""
 
     cell_class = PeepholeLSTMCell
 

@@ -142,8 +142,9 @@ class RecurrentCell(keras.layers.Layer):
     # -- weights ---------------------------------------------------------------------
     @property
     def recurrent_dim(self):
-        """Size of the state fed back through `recurrent_kernel`."""
-        return self.units
+        """Size of the state fed back through `recurrent_kernel`: the first state's (`h`;
+        a Jordan cell's output `y`)."""
+        return self.state_size[0]
 
     def build(self, input_shape):
         total = input_shape[-1]
@@ -291,25 +292,22 @@ class RecurrentCell(keras.layers.Layer):
         return [ops.zeros((batch_size, size), dtype=self.compute_dtype) for size in self.state_size]
 
     def get_config(self):
-        config = {
-            "units": self.units,
-            "pb_dim": self.pb_dim,
-            "activation": keras.activations.serialize(self.activation),
-            "use_bias": self.use_bias,
-            "kernel_initializer": keras.initializers.serialize(self.kernel_initializer),
-            "recurrent_initializer": keras.initializers.serialize(self.recurrent_initializer),
-            "bias_initializer": keras.initializers.serialize(self.bias_initializer),
-            "pb_initializer": keras.initializers.serialize(self.pb_initializer),
-            "kernel_regularizer": keras.regularizers.serialize(self.kernel_regularizer),
-            "recurrent_regularizer": keras.regularizers.serialize(self.recurrent_regularizer),
-            "bias_regularizer": keras.regularizers.serialize(self.bias_regularizer),
-            "dropout": self.dropout,
-            "recurrent_dropout": self.recurrent_dropout,
-            "seed": self.seed,
-            "kernel_format": self.kernel_format,
-            "recurrent_kernel_format": self.recurrent_kernel_format,
-            "tt_rank": self.tt_rank,
-            "tt_cores": self.tt_cores,
-        }
+        # Every `__init__` argument along the class hierarchy is kept as a same-named
+        # attribute, so the config is written from the signature: a subclass that adds
+        # an argument (and keeps it) needs no `get_config` of its own.
+        config = {parameter.name: _serialized(getattr(self, parameter.name))
+                  for parameter in signatures.parameters(type(self))}
         base_config = super().get_config()
         return {**base_config, **config}
+
+
+def _serialized(value):
+    """A kept `__init__` argument as JSON-ready config: initializers, regularizers and
+    activations (all callable, hence tested in that order) by Keras's serializers."""
+    if isinstance(value, keras.initializers.Initializer):
+        return keras.initializers.serialize(value)
+    if isinstance(value, keras.regularizers.Regularizer):
+        return keras.regularizers.serialize(value)
+    if callable(value):
+        return keras.activations.serialize(value)
+    return value

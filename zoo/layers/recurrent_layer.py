@@ -22,7 +22,8 @@ class RecurrentLayer(keras.layers.RNN):
     The base of `Elman`, `Jordan`, `GRU`, `PeepholeLSTM`, `Bilinear` and `GatedBilinear`.
     A subclass names its cell class, `cell_class = GRUCell`, and nothing more: it then takes
     the cell's arguments and the ones below but `cell`, all listed in its signature and in
-    its docstring's `{Args}` line (`zoo.layers.signatures`).
+    its docstring's `Args:` (written at its `{Args}` line, or appended), followed by the
+    cell's `Example:` where the layer has none (`zoo.layers.signatures`).
 
     Args:
         cell: a built or unbuilt zoo `RecurrentCell`.
@@ -200,4 +201,7 @@ def _take_the_cells_arguments(cls):
         [parameter.name for parameter in full.parameters.values()][:-1], sources,
         tail=("**kwargs",))
     call = ["Call arguments:", *signatures.sections(RecurrentLayer.__doc__)["Call arguments"]]
-    cls.__doc__ = signatures.replace_section(cls.__doc__, "Args", [*arguments, "", *call])
+    doc = signatures.replace_section(cls.__doc__, "Args", [*arguments, "", *call])
+    if not signatures.example(doc):  # one example per file, in the cell's docstring
+        doc = "\n".join([doc, "", *signatures.example(cell_class.__doc__)])
+    cls.__doc__ = doc

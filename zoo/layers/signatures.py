@@ -91,14 +91,35 @@ def arguments_section(names, sources, tail=()):
 
 def replace_section(doc, title, lines):
     """`doc` cleaned of its indentation, its section `title` (or the line `{title}`)
-    replaced by `lines`."""
+    replaced by `lines`, or `lines` appended where it has neither."""
     text = inspect.cleandoc(doc or "").splitlines()
     placeholder = "{" + title + "}"
     if placeholder in text:
         at = text.index(placeholder)
         return "\n".join([*text[:at], *lines, *text[at + 1:]])
+    if f"{title}:" not in text:
+        return "\n".join([*text, "", *lines])
     start = text.index(f"{title}:")
     end = start + 1
     while end < len(text) and text[end].startswith("    "):
         end += 1
     return "\n".join([*text[:start], *lines, *text[end:]])
+
+
+def example(doc):
+    """The lines of a docstring's `Example:` section, the title and its code block
+    included, up to the next section; empty where it has none."""
+    text = inspect.cleandoc(doc or "").splitlines()
+    if "Example:" not in text:
+        return []
+    start = text.index("Example:")
+    end, fenced = start + 1, False
+    while end < len(text):
+        line = text[end]
+        fenced ^= line.strip().startswith("```")
+        if not fenced and line and not line.startswith(" ") and line.endswith(":"):
+            break
+        end += 1
+    while end > start and not text[end - 1].strip():
+        end -= 1
+    return text[start:end]
