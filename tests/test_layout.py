@@ -119,3 +119,19 @@ def test_no_file_of_the_package_names_a_file_outside_the_repository():
              for number, line in enumerate(path.read_text().splitlines(), 1)
              if outside.search(line)]
     assert not found, "\n".join(found)
+
+
+def test_no_module_imports_keras_private_code():
+    """`keras.src` moves between Keras releases; zoo uses the public API only."""
+    private = [name for name, path in MODULES.items()
+               for node in ast.walk(ast.parse(path.read_text()))
+               if (isinstance(node, ast.ImportFrom) and (node.module or "").startswith("keras.src"))
+               or (isinstance(node, ast.Import)
+                   and any(a.name.startswith("keras.src") for a in node.names))]
+    assert not private, private
+
+
+def test_package_init_files_hold_exports_not_code():
+    long = {str(path): n for path in ROOT.rglob("__init__.py")
+            if (n := len(path.read_text().splitlines())) > 60}
+    assert not long, long

@@ -16,8 +16,10 @@ the user controls in code (`trust(path)`) or in the environment (`ZOO_TRUSTED_HU
 format `zoo.saving` describes); otherwise loading stops before the module is opened. A
 relative handle in a file means a path beside the file, never in the working directory.
 A URL is never fetched while loading a file: a trusted URL loads only from the local
-TF Hub cache. `safe_mode=False` is the explicit opt-out. Building a `HubEncoder` in code
-is the user's own choice and needs no trust.
+TF Hub cache. Building a `HubEncoder` in code is the user's own choice and needs no
+trust; rebuilding one from its config does (a file or a clone: both go through
+`from_config`). Keras (3.15) has no public way to read whether it is loading in safe mode,
+so the check holds under `safe_mode=False` too, and the trust list is the one opt-out.
 
 `export_encoder(model_or_layer, path)` writes a zoo model (or any Keras model or layer)
 as a TF2 SavedModel that `hub.load` and `HubEncoder` open.
@@ -66,17 +68,6 @@ def _cached_url(handle):
     except Exception:  # an unusual tensorflow_hub: treat the URL as not cached
         return None
     return str(folder) if (folder / "saved_model.pb").is_file() else None
-
-
-def _in_safe_mode():
-    """Whether Keras is deserializing in safe mode (a `load_model` call's scope).
-
-    Keras (3.15) keeps this state in `keras.src.saving.serialization_lib` and exposes no public
-    getter; it is the one private import in zoo, read here only.
-    """
-    from keras.src.saving import serialization_lib
-
-    return serialization_lib.in_safe_mode()
 
 
 def load_module(handle):
@@ -274,20 +265,20 @@ class HubEncoder(keras.layers.Layer):
 
     @classmethod
     def from_config(cls, config):
-        """Rebuilds the layer from a file's config; in safe mode only for trusted handles."""
+        """Rebuilds the layer from a config (a model file, `keras.models.clone_model`) for
+        a module on the trust list only. Keras exposes no public way to tell whether it is
+        loading in safe mode, so `safe_mode=False` does not lift the check."""
         config = dict(config)
         config.pop("_source", None)  # set only here, never taken from a file
         handle = config.get("handle")
         if not isinstance(handle, str) or not handle:
             raise ValueError(f"A HubEncoder config needs a handle string. Received: {handle!r}")
-        if _in_safe_mode() is not True:  # safe_mode=False, or a call from the user's code
-            return cls(**config)
         resolved = file_handle(check_path_text(handle, "hub handle"))
         if not is_trusted(resolved):
             written = "" if resolved == handle else f" (written {shown(handle, 30)!r})"
             raise TrustError(
-                f"The model file's hub module {shown(resolved)}{written} is not on zoo's hub "
-                "trust list (opening it runs its graph): trust it with zoo.hub.trust, "
+                f"Hub module {shown(resolved)}{written} of a file or clone is not on zoo's "
+                "hub trust list (opening it runs its graph): trust it with zoo.hub.trust, "
                 f"{TRUST_ENV} or --trust-hub.")
         if _is_url(resolved):
             cached = _cached_url(resolved)

@@ -175,7 +175,12 @@ def test_train_only_limits_which_module_variables_train(sequence_path):
     assert len(encoder.trainable_weights) == 5
     encoder.trainable = False
     assert encoder.trainable_weights == []
-    assert HubEncoder.from_config(HubEncoder(path, train_only="gru").get_config()).train_only == "gru"
+    config = HubEncoder(path, train_only="gru").get_config()
+    zoo.hub.trust(path)  # a config names a graph, like a file: rebuilt from the trust list only
+    try:
+        assert HubEncoder.from_config(config).train_only == "gru"
+    finally:
+        zoo.hub.untrust(path)
 
 
 def test_a_url_loads_offline_from_the_cache_directory(sequence_path, tmp_path, monkeypatch):
@@ -245,11 +250,24 @@ def test_trusted_module_loads_from_code_and_environment(hostile, monkeypatch):
     assert not zoo.hub.is_trusted(module)
 
 
-def test_safe_mode_false_is_the_explicit_opt_out(hostile, monkeypatch):
+def test_safe_mode_false_does_not_open_an_untrusted_module(hostile, monkeypatch):
+    """Keras has no public reader of its safe-mode state, so the trust list holds for every
+    rebuilt HubEncoder: `safe_mode=False` and a clone of a model built in code included."""
     module, file, victim = hostile
+    monkeypatch.setattr(zoo.saving, "_TRUSTED", [])
     monkeypatch.delenv(zoo.hub.TRUST_ENV, raising=False)
-    keras.models.load_model(file, safe_mode=False)
-    assert not zoo.hub.is_trusted(module)
+    with pytest.raises(ValueError, match=f"{module}.*trust list.*zoo.hub.trust"):
+        keras.models.load_model(file, safe_mode=False)
+    assert not victim.exists()
+    zoo.hub.trust(module)
+    try:
+        model = keras.models.load_model(file, safe_mode=False)
+    finally:
+        zoo.hub.untrust(module)
+    victim.unlink(missing_ok=True)
+    with pytest.raises(ValueError, match="file or clone is not on.*trust list"):
+        keras.models.clone_model(model)
+    assert not victim.exists()
 
 
 def test_url_handles_are_never_fetched_while_loading_a_file(tmp_path, monkeypatch):
