@@ -1,4 +1,4 @@
-"""The `zoo` verbs that run a model or read data: evaluate, recognize, data pack and info.
+"""The `zoo` verbs that run a model or write data: evaluate, recognize, data pack.
 
 `zoo.cli.app` imports this module (and Keras) only when one of them is asked for.
 """
@@ -95,10 +95,3 @@ def cmd_data_pack(args):
                          overwrite=args.overwrite, window=args.window)
     print(f"wrote {args.out}: {shards.describe(index)}")
     print(f"train on it with: zoo train NAME --data shards:{args.out}")
-
-
-def cmd_data_info(args):
-    from zoo.data import shards
-
-    print(f"{args.folder}: {shards.describe(shards.read_index(args.folder))}; every shard "
-          "matches its sha256")

@@ -52,20 +52,102 @@ def iter_raw(path):
 
 
 def _fields(data):
-    """The features of one serialized `tf.train.Example` as plain Python values."""
-    from tensorflow.core.example import example_pb2
+    """The features of one serialized `tf.train.Example` as plain Python values (a value,
+    or a list when a feature holds none or several); None where the bytes are not one.
 
-    example = example_pb2.Example()
+    Read from the protocol-buffer wire format by hand, so that reading an index's first
+    records (`zoo data info`) needs no TensorFlow: `Example{features: 1}`,
+    `Features{feature: 1 (map entries: key 1, value 2)}`, `Feature{bytes_list: 1,
+    float_list: 2, int64_list: 3}`, each list `{value: 1}`, packed or not. As protobuf
+    does, a message that occurs twice is merged (parsing the concatenated bytes), the last
+    key and the last list kind win, a field of an unexpected wire type is skipped, and a
+    map entry holding other fields is left out (tests/data/test_records_wire.py compares
+    with protobuf's own parser on valid and damaged records).
+    """
     try:
-        example.ParseFromString(data)
-    except Exception:  # protobuf's DecodeError, whose module differs between versions
+        features = b"".join(value for number, wire, value in _message(data)
+                            if number == 1 and wire == 2)
+        fields = {}
+        for number, wire, entry in _message(features):
+            if number != 1 or wire != 2:
+                continue
+            parts = list(_message(entry))
+            if any((part, part_wire) not in ((1, 2), (2, 2)) for part, part_wire, _ in parts):
+                continue  # an entry with other fields is kept aside by protobuf, not read
+            key = ([value for part, _, value in parts if part == 1] or [b""])[-1]
+            feature = b"".join(value for part, _, value in parts if part == 2)
+            fields[key.decode("utf-8")] = _feature(feature)
+        return fields
+    except (ValueError, UnicodeDecodeError):
         return None
-    fields = {}
-    for key, feature in example.features.feature.items():
-        kind = feature.WhichOneof("kind")
-        values = list(getattr(feature, kind).value) if kind else []
-        fields[key] = values[0] if len(values) == 1 else values
-    return fields
+
+
+#: What each list of a `tf.train.Feature` holds: its unpacked wire type, and how to read it.
+_LISTS = {1: (2, None), 2: (5, "<f"), 3: (0, None)}
+
+
+def _feature(data):
+    kind, payloads = None, []
+    for number, wire, value in _message(data):
+        if number in _LISTS and wire == 2:
+            if number != kind:  # another member of the oneof clears the one before
+                kind, payloads = number, []
+            payloads.append(value)
+    values = []
+    if kind is not None:
+        unpacked_wire, fmt = _LISTS[kind]
+        for number, wire, value in _message(b"".join(payloads)):
+            if number != 1:
+                continue
+            if wire == unpacked_wire:
+                values.append(struct.unpack("<f", value)[0] if kind == 2 else value)
+            elif wire == 2 and kind == 2:
+                if len(value) % 4:
+                    raise ValueError("a packed float list of a length not a multiple of 4")
+                values.extend(struct.unpack(f"<{len(value) // 4}f", value))
+            elif wire == 2 and kind == 3:
+                values.extend(value for _, _, value in _message(value, varints_only=True))
+    return values[0] if len(values) == 1 else values
+
+
+def _varint(data, at):
+    value = shift = 0
+    while True:
+        if at >= len(data) or shift > 63:
+            raise ValueError("a varint runs past its message, or past ten bytes")
+        byte = data[at]
+        value |= (byte & 0x7F) << shift
+        at, shift = at + 1, shift + 7
+        if byte < 0x80:
+            value &= (1 << 64) - 1
+            return (value - (1 << 64) if value >= 1 << 63 else value), at
+
+
+def _message(data, varints_only=False):
+    """`(field number, wire type, value)` of each field of a message: an int64 for a
+    varint, the raw bytes otherwise; with `varints_only`, the varints of a packed list."""
+    at, sizes = 0, {1: 8, 5: 4}
+    while at < len(data):
+        if varints_only:
+            value, at = _varint(data, at)
+            yield 1, 0, value
+            continue
+        key, at = _varint(data, at)
+        number, wire = (key & 0xFFFFFFFF) >> 3, key & 7
+        if number == 0:
+            raise ValueError("field number 0")
+        if wire == 0:
+            value, at = _varint(data, at)
+        elif wire in sizes or wire == 2:
+            length = sizes[wire] if wire in sizes else _varint(data, at)[0]
+            if wire == 2:
+                at = _varint(data, at)[1]
+            if length < 0 or at + length > len(data):
+                raise ValueError("a field runs past its message")
+            value, at = bytes(data[at:at + length]), at + length
+        else:
+            raise ValueError(f"wire type {wire} (groups are not part of an Example)")
+        yield number, wire, value
 
 
 def _problem(index, shard, fields):
