@@ -82,31 +82,32 @@ def _fields(data):
         return None
 
 
-#: What each list of a `tf.train.Feature` holds: its unpacked wire type, and how to read it.
-_LISTS = {1: (2, None), 2: (5, "<f"), 3: (0, None)}
+#: The wire type of each list of a `tf.train.Feature` when not packed (bytes, float, int64).
+_UNPACKED_WIRE = {1: 2, 2: 5, 3: 0}
 
 
 def _feature(data):
     kind, payloads = None, []
     for number, wire, value in _message(data):
-        if number in _LISTS and wire == 2:
+        if number in _UNPACKED_WIRE and wire == 2:
             if number != kind:  # another member of the oneof clears the one before
                 kind, payloads = number, []
             payloads.append(value)
     values = []
-    if kind is not None:
-        unpacked_wire, fmt = _LISTS[kind]
-        for number, wire, value in _message(b"".join(payloads)):
-            if number != 1:
-                continue
-            if wire == unpacked_wire:
-                values.append(struct.unpack("<f", value)[0] if kind == 2 else value)
-            elif wire == 2 and kind == 2:
-                if len(value) % 4:
-                    raise ValueError("a packed float list of a length not a multiple of 4")
-                values.extend(struct.unpack(f"<{len(value) // 4}f", value))
-            elif wire == 2 and kind == 3:
-                values.extend(value for _, _, value in _message(value, varints_only=True))
+    for number, wire, value in _message(b"".join(payloads)) if kind else ():
+        if number != 1:
+            continue
+        if wire == _UNPACKED_WIRE[kind]:
+            values.append(struct.unpack("<f", value)[0] if kind == 2 else value)
+        elif wire == 2 and kind == 2:
+            if len(value) % 4:
+                raise ValueError("a packed float list of a length not a multiple of 4")
+            values.extend(struct.unpack(f"<{len(value) // 4}f", value))
+        elif wire == 2 and kind == 3:
+            at = 0
+            while at < len(value):
+                varint, at = _varint(value, at)
+                values.append(varint)
     return values[0] if len(values) == 1 else values
 
 
@@ -123,31 +124,33 @@ def _varint(data, at):
             return (value - (1 << 64) if value >= 1 << 63 else value), at
 
 
-def _message(data, varints_only=False):
+#: The sizes of the fixed-width wire types (64-bit, 32-bit).
+_FIXED = {1: 8, 5: 4}
+
+
+def _message(data):
     """`(field number, wire type, value)` of each field of a message: an int64 for a
-    varint, the raw bytes otherwise; with `varints_only`, the varints of a packed list."""
-    at, sizes = 0, {1: 8, 5: 4}
+    varint, the raw bytes otherwise."""
+    at = 0
     while at < len(data):
-        if varints_only:
-            value, at = _varint(data, at)
-            yield 1, 0, value
-            continue
         key, at = _varint(data, at)
         number, wire = (key & 0xFFFFFFFF) >> 3, key & 7
         if number == 0:
             raise ValueError("field number 0")
         if wire == 0:
             value, at = _varint(data, at)
-        elif wire in sizes or wire == 2:
-            length = sizes[wire] if wire in sizes else _varint(data, at)[0]
-            if wire == 2:
-                at = _varint(data, at)[1]
-            if length < 0 or at + length > len(data):
-                raise ValueError("a field runs past its message")
-            value, at = bytes(data[at:at + length]), at + length
+            yield number, wire, value
+            continue
+        if wire == 2:
+            length, at = _varint(data, at)
+        elif wire in _FIXED:
+            length = _FIXED[wire]
         else:
             raise ValueError(f"wire type {wire} (groups are not part of an Example)")
-        yield number, wire, value
+        if length < 0 or at + length > len(data):
+            raise ValueError("a field runs past its message")
+        yield number, wire, bytes(data[at:at + length])
+        at += length
 
 
 def _problem(index, shard, fields):
