@@ -272,9 +272,10 @@ def test_every_classifier_is_trained_on_a_uea_set(name, tmp_path, monkeypatch):
 
     calls = []
 
-    def record(name, dataset, out, epochs, learning_rate, overrides, seed, verbose):
-        calls.append((name, dataset, epochs, learning_rate, overrides))
-        return None, {"split": "-", "epochs": epochs, "test_accuracy": 0.0}
+    def record(training, out, verbose):
+        calls.append((training.model, training.data, training.epochs, training.learning_rate,
+                      training.settings))
+        return None, {"split": "-", "epochs": training.epochs, "test_accuracy": 0.0}
 
     monkeypatch.setattr(zoo.recipes.uea, "train_on_uea", record)
     # With settings of the caller's own, the shipped recipe's pair is a run on the set too.

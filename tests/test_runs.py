@@ -59,7 +59,7 @@ def _one_line_error(capsys, text):
     (["--set", "filter=3"], "did you mean 'filters'"),
     (["--set", "filters=abc"], "filters"),
     (["--set", "dropout=2"], "`dropout` must be in [0, 1)"),
-    (["--set", "=3"], "--set expects KEY=VALUE"),
+    (["--set", "=3"], "--set: expects KEY=VALUE"),
 ])
 def test_bad_arguments_fail_before_any_work_and_touch_nothing(small, tmp_path, capsys, extra,
                                                                 text):
@@ -160,6 +160,34 @@ def test_sigkill_then_resume_matches_an_uninterrupted_run_and_one_writer_at_a_ti
     for got, expected in zip(_weights(out), _weights(reference)):
         np.testing.assert_allclose(got, expected, rtol=1e-4, atol=1e-5)
     assert not (tmp_path / ".run.partial").exists()
+
+
+def test_a_run_builds_its_model_once_and_a_resumed_run_not_at_all(small, tmp_path,
+                                                                   monkeypatch, capsys):
+    from zoo import registry
+
+    built, build = [], registry.build
+
+    def counted(name, /, **settings):
+        built.append(settings)
+        return build(name, **settings)
+
+    monkeypatch.setattr(registry, "build", counted)
+    end_of_epoch = EpochCheckpoint.on_epoch_end
+
+    def interrupt_after_the_first(self, epoch, logs=None):
+        end_of_epoch(self, epoch, logs)
+        if epoch == 0:
+            raise KeyboardInterrupt
+
+    out = tmp_path / "run"
+    with monkeypatch.context() as patch:
+        patch.setattr(EpochCheckpoint, "on_epoch_end", interrupt_after_the_first)
+        assert main(train(small, out, "--epochs", "2")) == 130
+    assert built == [{"input_dim": 6, "outputs": 2, "filters": 4, "stages": 2}]
+    assert main(train(small, out, "--epochs", "2", "--resume")) == 0
+    assert len(built) == 1  # the checkpoint's model, read back
+    assert json.loads((out / "metrics.json").read_text())["resumed_at_epoch"] == 1
 
 
 def test_resume_refuses_other_settings(small, tmp_path, capsys):

@@ -95,6 +95,38 @@ def task(name):
     return _TASKS.get(name)
 
 
+#: The settings a task's data fixes, as the factories name them: a recipe reads them from
+#: the data (`build_for_data`), and the caller's own settings may not change them.
+SIZES = {
+    "frames": ("input_dim", "outputs"),
+    "classes": ("input_dim", "classes"),
+    "tokens": ("vocabulary",),
+}
+
+
+def data_settings(name):
+    """The settings that the data of model `name`'s task fixes (`SIZES`), e.g.
+    `("input_dim", "outputs")` for a frame regressor; `()` for a task that fixes none."""
+    return SIZES.get(task(name), ())
+
+
+def build_for_data(name, sizes, /, **overrides):
+    """Model `name` sized by its data: `sizes` holds at least the settings its task's
+    data fixes (`data_settings(name)`; other keys are left out), `overrides` the caller's
+    own settings, which may not name those.
+
+    Raises:
+        ValueError: an override names a setting the data fixes.
+    """
+    fixed = data_settings(name)
+    clash = [k for k in fixed if k in overrides]
+    if clash:
+        raise ValueError(f"{', '.join(clash)}: set by the data {name} trains on (with "
+                         f"{', '.join(fixed)}); leave {'it' if len(clash) == 1 else 'them'} "
+                         "out of the settings.")
+    return build(name, **{k: sizes[k] for k in fixed}, **overrides)
+
+
 def models_for(task_name):
     """Sorted names of the registered models that take `task_name` data."""
     return sorted(n for n in list_models() if task(n) == task_name)

@@ -170,7 +170,11 @@ def test_pack_never_replaces_a_folder_unless_told(corpus, packed, tmp_path):
     assert not (tmp_path / "out").exists() and not list(tmp_path.glob(".out*"))
 
 
-def test_cli_packs_checks_and_trains_on_shards(tmp_path, capsys):
+def test_cli_packs_checks_and_trains_on_shards(tmp_path, capsys, monkeypatch):
+    from zoo import registry
+
+    built, build = [], registry.build
+    monkeypatch.setattr(registry, "build", lambda name, /, **s: built.append(s) or build(name, **s))
     data = tmp_path / "avec"
     zoo.data.save_avec(recola_like(train=3, dev=2, length=80, input_dim=4, seed=0), data)
     assert main(["data", "pack", str(data), "--out", str(tmp_path / "s")]) == 0
@@ -183,6 +187,7 @@ def test_cli_packs_checks_and_trains_on_shards(tmp_path, capsys):
         assert main(["train", "emotion_downup", "--data", f"shards:{tmp_path / 's'}",
                      "--epochs", "2", "--batch-size", "2", "--set", "filters=4", "--out",
                      str(tmp_path / "run"), "--quiet"]) == 0
+    assert built == [{"input_dim": 4, "outputs": 2, "filters": 4}]  # once, sized by the pack
     summary = json.loads((tmp_path / "run" / "metrics.json").read_text())
     assert summary["validation"] == "dev" and "ccc" in summary["validation_scores"]
     assert len(summary["history"]["loss"]) == 2

@@ -20,8 +20,8 @@ TINY = {
     "emotion_downup": {"filters": 4},
     "emotion_blstm": {"units": 4, "depth": 1},
     "emotion_filter": {"length": 16},
-    "char_lm": {"vocabulary": "abcde", "units": 4, "depth": 1, "embedding_dim": 3},
-    "bilinear_char_lm": {"vocabulary": "abcde", "units": 4, "depth": 1, "embedding_dim": 3},
+    "char_lm": {"units": 4, "depth": 1, "embedding_dim": 3},
+    "bilinear_char_lm": {"units": 4, "depth": 1, "embedding_dim": 3},
     "rnnpb": {"units": 4},
     "minilm_valence": {"sequence_length": 8, "hidden": 4},
 }
@@ -31,29 +31,34 @@ SENTENCES = np.array(["a gripping, beautiful film", "a dull mess"])
 
 
 def _case(name):
-    """(model, x, y, loss) for a registered model, by the kind of model it is."""
+    """(model, x, y, loss) for a registered model, by its task (declared with its factory)
+    and sized as its data would size it (`zoo.registry.build_for_data`)."""
     rng = np.random.default_rng(0)
+    task = zoo.registry.task(name)
     overrides = dict(TINY.get(name, {}))
-    if name.endswith("_classifier") or name.endswith("_regressor"):
+    if task in ("classes", "frames", "rolls") and "units" in zoo.info(name)["settings"]:
         overrides.setdefault("units", 4)
-    if name == "rnnpb":
+    if task == "pb":
         # Built as its first fit would build it; called on (frames, pb), predicts next frames.
         model = zoo.get(name, **overrides)
         model.build((2, None, INPUT_DIM))
         frames = rng.normal(size=(2, LENGTH, INPUT_DIM)).astype("float32")
         x = {"frames": frames, "pb": rng.normal(size=(2, model.pb_dim)).astype("float32")}
         return model, x, np.roll(frames, -1, 1), keras.losses.MeanSquaredError()
-    if name == "minilm_valence":
+    if task == "sentences":
         model = zoo.get(name, **overrides)
         return model, SENTENCES, np.array([[2.0], [-1.5]], "float32"), keras.losses.MeanSquaredError()
-    if name.endswith("char_lm"):
-        model = zoo.get(name, **overrides)
+    if task == "tokens":
+        vocabulary = overrides.pop("vocabulary", "abcde")
+        model = zoo.registry.build_for_data(name, {"vocabulary": vocabulary}, **overrides)
         x = rng.integers(0, model.vocabulary_size, size=(2, LENGTH)).astype("int32")
         return model, x, np.roll(x, -1, 1), keras.losses.SparseCategoricalCrossentropy(from_logits=True)
     x = rng.normal(size=(2, LENGTH, INPUT_DIM)).astype("float32")
-    if name.endswith("_classifier"):
-        model = zoo.get(name, input_dim=INPUT_DIM, classes=CLASSES, **overrides)
+    sizes = {"input_dim": INPUT_DIM, "classes": CLASSES, "outputs": OUTPUTS}
+    if task == "classes":
+        model = zoo.registry.build_for_data(name, sizes, **overrides)
         return model, x, np.array([0, 2]), keras.losses.SparseCategoricalCrossentropy()
+    # frames and piano rolls: a value per output and frame
     model = zoo.get(name, input_dim=INPUT_DIM, outputs=OUTPUTS, **overrides)
     y = np.cumsum(x[..., :OUTPUTS], axis=1)
     return model, x, y, zoo.losses.CCCLoss()
@@ -100,7 +105,7 @@ def test_config_round_trip(name):
 @pytest.mark.parametrize("name", MODELS)
 def test_fits_with_plain_keras_and_tf_data(name):
     model, x, y, loss = _case(name)
-    if name == "rnnpb":
+    if zoo.registry.task(name) == "pb":
         # Learning mode: the PB table and the weights from the sequences alone (eq. 2).
         model.compile(optimizer="adam")
         history = model.fit(x["frames"], epochs=2, verbose=0)

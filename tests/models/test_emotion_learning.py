@@ -13,6 +13,7 @@ import pytest
 from zoo.data.synthetic import recola_like
 from zoo.models.emotion.evaluation import band_edge, high_frequency_share, predict_corpus
 from zoo.recipes.avec import train_on_corpus
+from zoo.recipes.training import Training
 
 pytestmark = pytest.mark.slow
 
@@ -29,8 +30,8 @@ def trained(tmp_path_factory):
     results = {}
     for name, overrides in RUNS.items():
         out = tmp_path_factory.mktemp(name)
-        model, summary = train_on_corpus(name, corpus, out, epochs=60, learning_rate=1e-3,
-                                         overrides=overrides, verbose=0)
+        training = Training(name, "recola_like", overrides, epochs=60, learning_rate=1e-3)
+        model, summary = train_on_corpus(training, corpus, out, verbose=0)
         results[name] = (model, summary)
     return corpus.subset("dev"), results
 

@@ -20,9 +20,10 @@ from pathlib import Path
 from zoo import catalog, pretrained, recipes
 from zoo.cli import export as cli_export
 from zoo.cli import quiet
-from zoo.cli.args import (TRAIN_DEFAULTS, Interrupted, Parser, UsageError,
-                          auto_or_positive_int, learning_rate, positive_int, user_errors)
+from zoo.cli.args import (Interrupted, Parser, UsageError, auto_or_positive_int,
+                          learning_rate, positive_int, setting, user_errors)
 from zoo.data.uea import BUNDLED
+from zoo.recipes.training import DEFAULTS
 
 
 def cmd_list(args):
@@ -150,12 +151,12 @@ def build_parser():
                         "(default: 1 in a terminal, 2 otherwise)")
     p.add_argument("--quiet", action="store_true", help="no progress output (--verbose 0)")
     p.add_argument("--epochs", type=positive_int,
-                   help=f"epochs on your own data (default: {TRAIN_DEFAULTS['epochs']})")
+                   help=f"epochs on your own data (default: {DEFAULTS['epochs']})")
     p.add_argument("--lr", type=learning_rate,
-                   help=f"Adam learning rate (default: {TRAIN_DEFAULTS['lr']:g})")
+                   help=f"Adam learning rate (default: {DEFAULTS['learning_rate']:g})")
     p.add_argument("--seed", type=int, default=0,
                    help="random seed of the weights and of each epoch's data order")
-    p.add_argument("--set", action="append", metavar="KEY=VALUE",
+    p.add_argument("--set", action="append", metavar="KEY=VALUE", type=setting, default=[],
                    help="model hyperparameter override, e.g. --set filters=64")
     p.add_argument("--batch-size", type=positive_int, default=8,
                    help="recordings per global batch, with --data shards:PATH")

@@ -9,10 +9,6 @@ import math
 import sys
 
 
-#: Defaults of the corpus path of `zoo train` (recipes fix their own).
-TRAIN_DEFAULTS = {"epochs": 30, "lr": 1e-3}
-
-
 class UsageError(Exception):
     """A user error the command line reports in one line, exit status 2."""
 
@@ -87,26 +83,21 @@ def learning_rate(text):
     return value
 
 
-def parse_overrides(pairs, fixed=(), data=None):
-    """`--set KEY=VALUE` pairs as a dict; `fixed` are the settings `--data` (named `data`)
-    determines, refused here rather than as a clash of keyword arguments later."""
-    overrides = {}
-    for pair in pairs or []:
-        key, sep, value = pair.partition("=")
-        if not sep or not key:
-            raise UsageError(f"--set expects KEY=VALUE. Received {pair!r}.")
-        if key in fixed:
-            raise UsageError(f"--set {key}: set by --data {data} (with "
-                             f"{', '.join(fixed)}); leave it out.")
-        try:
-            overrides[key] = json.loads(value)
-        except json.JSONDecodeError:
-            overrides[key] = value
-        except RecursionError:
-            raise UsageError(f"--set {key}: the value nests too deep.") from None
-        if isinstance(overrides[key], float) and not math.isfinite(overrides[key]):
-            raise UsageError(f"--set {key}: {value} is not a finite number.")
-    return overrides
+def setting(text):
+    """One `--set KEY=VALUE` as `(key, value)`: the value read as JSON where it is JSON
+    (numbers, booleans, lists), else kept as text."""
+    key, sep, value = text.partition("=")
+    if not sep or not key:
+        raise argparse.ArgumentTypeError(f"expects KEY=VALUE, received {text!r}")
+    try:
+        parsed = json.loads(value)
+    except json.JSONDecodeError:
+        parsed = value
+    except RecursionError:
+        raise argparse.ArgumentTypeError(f"{key}: the value nests too deep") from None
+    if isinstance(parsed, float) and not math.isfinite(parsed):
+        raise argparse.ArgumentTypeError(f"{key}: {value} is not a finite number")
+    return key, parsed
 
 
 #: What a user can cause with a bad argument or file; reported in one line, exit status 2.

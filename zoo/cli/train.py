@@ -7,15 +7,14 @@ import uuid
 from pathlib import Path
 
 from zoo import pretrained, recipes, registry
-from zoo.catalog import get
 from zoo.data import load_avec, save_avec, synthetic
 from zoo.data.uea import BUNDLED as UEA_SETS
-from zoo.cli.args import (TRAIN_DEFAULTS, Interrupted, UsageError, parse_overrides,
-                          user_errors, verbosity)
+from zoo.cli.args import Interrupted, UsageError, user_errors, verbosity
 from zoo.files import (check_out, foreign_names, plain_path, read_json, replace_folder,
                        write_text)
 from zoo.recipes.avec import corpus_card, train_on_corpus
 from zoo.recipes.runs import RunFolder, kept_interrupts
+from zoo.recipes.training import Training
 
 BUILTIN_DATA = {"recola_like": "generated AVEC-layout recordings (zoo.data.synthetic)"}
 
@@ -49,24 +48,6 @@ def _export(model, args, fields, folder):
           f"zoo.get({args.name!r}, weights={args.export_pretrained!r})  [{key}]")
 
 
-def _corpus_command(args):
-    """The `zoo train` command line that re-creates a run on a corpus."""
-    overrides = " ".join(f"--set {k}={json.dumps(v)}" for k, v in parse_overrides(args.set).items())
-    return (f"zoo train {args.name} --data {args.data} --epochs {args.epochs} --lr {args.lr} "
-            f"--seed {args.seed} {overrides} --out {args.out} "
-            f"--export-pretrained {args.export_pretrained}").replace("  ", " ")
-
-
-def _run_settings(args):
-    """What identifies a run, for `--resume` to compare against."""
-    settings = {"name": args.name, "data": args.data, "epochs": args.epochs, "lr": args.lr,
-                "seed": args.seed, "set": parse_overrides(args.set),
-                "export_pretrained": args.export_pretrained}
-    if args.data.startswith("shards:"):
-        settings["batch_size"] = args.batch_size
-    return settings
-
-
 def _interrupted(run):
     if run is None or not run.finished_epochs():
         return Interrupted("interrupted before the first epoch ended; nothing was kept.")
@@ -74,14 +55,53 @@ def _interrupted(run):
                        "same command with --resume to continue.")
 
 
-def _train_recipe(args):
-    """A shipped entry's recipe: bundled data, fixed settings."""
-    resumable = recipes.resumable(args.name, args.data)
-    fixed = [f"--{k}" for k in ("set", "epochs", "lr") if getattr(args, k) is not None]
-    if fixed:
+def _training(args):
+    """The run the arguments describe, checked once: every path below takes this object."""
+    settings = dict(args.set)  # each `--set` parsed by the parser (`zoo.cli.args.setting`)
+    training = Training(args.name, args.data, settings, args.epochs, args.lr, args.seed,
+                        args.batch_size, args.export_pretrained)
+    source = training.source
+    if source in ("recipe", "uea") and (args.devices or args.distributed):
+        raise UsageError("--devices and --distributed train on your own data "
+                         "(--data shards:PATH); runs on bundled sets use one device.")
+    if source == "corpus" and (args.devices or args.distributed):
+        raise UsageError("--devices and --distributed stream the data from shards: pack it "
+                         "with `zoo data pack SOURCE --out SHARDS`, then pass "
+                         "--data shards:SHARDS.")
+    if source == "recipe":
+        fixed = [f"--{k}" for k in ("set", "epochs", "lr") if getattr(args, k)]
+        if fixed:
+            raise UsageError(
+                f"{' and '.join(fixed)}: the recipe {args.name} --data {args.data} has fixed "
+                "settings; train on a folder of your own data to choose them.")
+        return training
+    if source == "uea":
+        registry.check_task(args.name, "classes", f"--data {args.data}")
+    elif source == "corpus":
+        data = plain_path(args.data)
+        if args.data in BUILTIN_DATA or Path(data).is_dir():
+            registry.check_task(args.name, "frames", f"--data {data}")
+    taken = [k for k in settings if k in training.fixed]
+    if taken:
+        raise UsageError(f"--set {taken[0]}: set by --data {args.data} (with "
+                         f"{', '.join(training.fixed)}); leave it out.")
+    if args.export_pretrained and source != "corpus":
         raise UsageError(
-            f"{' and '.join(fixed)}: the recipe {args.name} --data {args.data} has fixed "
-            "settings; train on a folder of your own data to choose them.")
+            "--export-pretrained: train on shards, then export the model.keras it writes "
+            "with `zoo export`." if source == "shards" else
+            "--export-pretrained: the shipped entries' recipes run without --set, --epochs "
+            "and --lr; this run writes model.keras to export with `zoo export`.")
+    if args.export_pretrained:
+        pretrained.check_tag(args.export_pretrained)
+    if args.resume and source == "uea":
+        raise UsageError(f"--resume: a classifier on {args.data} runs start to end without "
+                         "checkpoints (a few minutes); run it again.")
+    return training if source == "uea" else training.with_defaults()
+
+
+def _train_recipe(args, training):
+    """A shipped entry's recipe: bundled data, fixed settings."""
+    resumable = recipes.resumable(training.model, training.data)
     if args.resume and not resumable:
         raise UsageError(
             f"--resume: the recipe {args.name} --data {args.data} runs start to end without "
@@ -97,11 +117,11 @@ def _train_recipe(args):
             raise UsageError(f"{out} already holds the entry {key}; pass --overwrite to "
                              "replace it.")
         out = out / f"{key}.run"
-    run = RunFolder(out, _run_settings(args), overwrite=args.overwrite, resume=args.resume,
+    run = RunFolder(out, training.identity(), overwrite=args.overwrite, resume=args.resume,
                     resumable=resumable).check()
     with run:
         try:
-            model, fields = recipes.run(args.name, args.data, seed=args.seed,
+            model, fields = recipes.run(training.model, training.data, seed=training.seed,
                                         verbose=verbosity(args),
                                         checkpoint=run.checkpoint if resumable else None)
         except KeyboardInterrupt:
@@ -110,8 +130,8 @@ def _train_recipe(args):
             raise _interrupted(run) from None
         for metric, value in fields["metrics"].items():
             print(f"  {metric} on held-out data ({fields['split']}): {value:.4f}")
-        fields["recipe"] = recipes.command(args.name, args.data,
-                                           args.export_pretrained or "TAG", args.seed)
+        fields["recipe"] = recipes.command(training.model, training.data,
+                                           args.export_pretrained or "TAG", training.seed)
         if args.export_pretrained:
             _export(model, args, fields, args.out)
             run.discard()
@@ -133,17 +153,15 @@ def _devices(text):
     return count
 
 
-def _train_shards(args):
+def _train_shards(args, training):
     """`zoo train NAME --data shards:PATH`: streamed from disk, on one or more devices or
     processes (`--devices`, `--distributed`)."""
     from zoo import distribute
     from zoo.data.shards import read_index
-    from zoo.recipes.shards import (build_for, check_batch, check_kind, check_workers,
-                                    train_on_shards)
+    from zoo.recipes.shards import check_batch, check_kind, check_workers, train_on_shards
 
-    folder = plain_path(args.data)
+    folder = plain_path(training.data)
     devices = _devices(args.devices)
-    overrides = parse_overrides(args.set)
     lead, processes, checkpoint, refusal = True, 1, None, None
     if args.distributed:
         _, processes, process_id = distribute.settings(
@@ -151,15 +169,17 @@ def _train_shards(args):
         lead = process_id == 0
     # Everything that can be checked before the processes meet is checked first, on every
     # process: the shards (once: their sha256 is not computed again for training), the
-    # pack against the model, the batch against the records, the --out state. A process
-    # that refuses tells the others at the rendezvous, and they all stop.
-    run = RunFolder(args.out, _run_settings(args), overwrite=args.overwrite,
+    # pack against the model and its settings, the batch against the records, the --out
+    # state. A process that refuses tells the others at the rendezvous, and they all stop.
+    run = RunFolder(args.out, training.identity(), overwrite=args.overwrite,
                     resume=args.resume, sources=[folder])
     try:
         index = read_index(folder)
-        check_kind(args.name, index, folder)
-        check_batch(index, folder, args.batch_size)
-        check_workers(index, folder, args.batch_size, processes)
+        check_kind(training.model, index, folder)
+        registry.check_overrides(training.model, registry.factory(training.model),
+                                 training.settings)
+        check_batch(index, folder, training.batch_size)
+        check_workers(index, folder, training.batch_size, processes)
         if lead:
             run.check()
         elif args.resume:  # the lead's checkpoint, read into a scratch copy of this process's
@@ -172,7 +192,6 @@ def _train_shards(args):
         distribute.initialize(args.coordinator, args.num_processes, args.process_id,
                               timeout=args.timeout, refusal=refusal)
         devices = devices or "all"
-    build_for(args.name, index, overrides, folder)
     with run if lead else contextlib.nullcontext():
         if lead:
             distribute.watch.on_stop(run.abandon)
@@ -180,10 +199,9 @@ def _train_shards(args):
             distribute.watch.on_stop(lambda: shutil.rmtree(checkpoint.parent, True))
         try:
             _, summary = train_on_shards(
-                args.name, folder, run.path if lead else None, args.epochs, args.lr, overrides,
-                args.seed, verbose=verbosity(args) if lead else 0,
-                checkpoint=run.checkpoint if lead else checkpoint, batch_size=args.batch_size,
-                devices=devices, verify=False)
+                training, run.path if lead else None, verbose=verbosity(args) if lead else 0,
+                checkpoint=run.checkpoint if lead else checkpoint, devices=devices,
+                verify=False)
         except KeyboardInterrupt:
             raise _interrupted(run if lead else None) from None
         if lead:
@@ -217,27 +235,16 @@ def _copy_checkpoint(run):
     return scratch / "checkpoint"
 
 
-def _train_uea(args):
+def _train_uea(args, training):
     """`zoo train CLASSIFIER --data UEASET`: a registered sequence classifier on a bundled
     UEA set, with the set's settings (`zoo.recipes.uea.settings_for`) and the caller's
     --epochs, --lr and --set."""
     from zoo.recipes.uea import train_on_uea
 
-    registry.check_task(args.name, "classes", f"--data {args.data}")
-    if args.export_pretrained:
-        raise UsageError("--export-pretrained: the shipped entries' recipes run without "
-                         "--set, --epochs and --lr; this run writes model.keras to export "
-                         "with `zoo export`.")
-    if args.resume:
-        raise UsageError(f"--resume: a classifier on {args.data} runs start to end without "
-                         "checkpoints (a few minutes); run it again.")
-    overrides = parse_overrides(args.set, ("input_dim", "classes", "input_mean", "input_std"),
-                                args.data)
-    run = RunFolder(args.out, _run_settings(args), overwrite=args.overwrite,
+    run = RunFolder(args.out, training.identity(), overwrite=args.overwrite,
                     resumable=False).check()
     with run:
-        _, summary = train_on_uea(args.name, args.data, run.path, args.epochs, args.lr,
-                                  overrides, args.seed, verbose=verbosity(args))
+        _, summary = train_on_uea(training, run.path, verbose=verbosity(args))
         run.publish()
     print(f"trained {args.name} on {args.data} ({summary['split']}, {summary['epochs']} "
           f"epoch{'s' if summary['epochs'] != 1 else ''}): test accuracy {summary['test_accuracy']:.4f}")
@@ -245,61 +252,37 @@ def _train_uea(args):
           "0-frames), metrics.json")
 
 
-def cmd_train(args):
-    with kept_interrupts():
-        return _train(args)
-
-
-def _train(args):
-    # A classifier's recipe on a UEA set with settings of the caller's own (--set, --epochs,
-    # --lr) is a run on that set; the other recipes keep their fixed settings.
-    own = any(getattr(args, k) is not None for k in ("set", "epochs", "lr"))
-    recipe = (args.name, args.data) in recipes.RECIPES
-    uea_run = args.data in UEA_SETS and (
-        not recipe or (own and registry.task(args.name) == "classes"))
-    if (recipe or uea_run) and (args.devices or args.distributed):
-        raise UsageError("--devices and --distributed train on your own data "
-                         "(--data shards:PATH); runs on bundled sets use one device.")
-    if uea_run:
-        return _train_uea(args)
-    if recipe:
-        return _train_recipe(args)
-    args.epochs = TRAIN_DEFAULTS["epochs"] if args.epochs is None else args.epochs
-    args.lr = TRAIN_DEFAULTS["lr"] if args.lr is None else args.lr
-    if args.data.startswith("shards:"):
-        if args.export_pretrained:
-            raise UsageError("--export-pretrained: train on shards, then export the "
-                             "model.keras it writes with `zoo export`.")
-        return _train_shards(args)
-    if args.devices or args.distributed:
-        raise UsageError("--devices and --distributed stream the data from shards: pack it "
-                         "with `zoo data pack SOURCE --out SHARDS`, then pass "
-                         "--data shards:SHARDS.")
-    if args.export_pretrained:
-        pretrained.check_tag(args.export_pretrained)
-    overrides = parse_overrides(args.set, ("input_dim", "outputs"), args.data)
-    # Everything is checked before the first epoch: the model against the data, the run
-    # folder, the data, the settings.
-    data = plain_path(args.data)
-    if args.data in BUILTIN_DATA or Path(data).is_dir():
-        registry.check_task(args.name, "frames", f"--data {data}")
-    run = RunFolder(args.out, _run_settings(args), overwrite=args.overwrite,
+def _train_corpus(args, training):
+    """`zoo train REGRESSOR --data FOLDER`: an AVEC-layout corpus (or a generated one)."""
+    # Everything is checked before the first epoch: the run folder, the data, then (once,
+    # inside the run) the model against the data; a refusal leaves nothing staged.
+    run = RunFolder(args.out, training.identity(), overwrite=args.overwrite,
                     resume=args.resume, sources=[args.data]).check()
-    corpus = load_corpus(args.data, args.seed)
-    get(args.name, input_dim=corpus.input_dim, outputs=len(corpus.dimensions), **overrides)
+    corpus = load_corpus(training.data, training.seed)
     with run:
         try:
-            model, summary = train_on_corpus(args.name, corpus, run.path, args.epochs, args.lr,
-                                             overrides, args.seed, verbose=verbosity(args),
-                                             checkpoint=run.checkpoint)
+            model, summary = train_on_corpus(training, corpus, run.path,
+                                             verbose=verbosity(args), checkpoint=run.checkpoint)
         except KeyboardInterrupt:
             raise _interrupted(run) from None
         if args.export_pretrained:
-            _export(model, args, corpus_card(args.data, corpus, summary, model, _corpus_command(args)), run.path)
+            _export(model, args, corpus_card(args.data, corpus, summary, model,
+                                             training.command(args.out)), run.path)
         run.publish()
     print(f"dev scores ({summary['dev_recordings']} recordings, all frames pooled):")
     print_scores(summary["dev"])
     print(f"wrote {args.out}/model.keras, metrics.json, predictions.png")
+
+
+#: Which function runs each source of `Training.source`.
+_PATHS = {"recipe": _train_recipe, "uea": _train_uea, "shards": _train_shards,
+          "corpus": _train_corpus}
+
+
+def cmd_train(args):
+    with kept_interrupts():
+        training = _training(args)
+        return _PATHS[training.source](args, training)
 
 
 #: The demo's mark in its folder: the names it wrote, so `--overwrite` knows them.
@@ -337,8 +320,9 @@ def cmd_demo(args):
         corpus = load_avec(staged / "data")
         print(f"training emotion_downup with CCCLoss on {len(corpus.subset('train'))} "
               f"recordings x {args.length} frames x {corpus.input_dim} features")
-        _, summary = train_on_corpus("emotion_downup", corpus, staged, args.epochs, args.lr,
-                                     seed=args.seed, verbose=verbosity(args))
+        training = Training("emotion_downup", str(staged / "data"), epochs=args.epochs,
+                            learning_rate=args.lr, seed=args.seed)
+        _, summary = train_on_corpus(training, corpus, staged, verbose=verbosity(args))
         write_text(staged / DEMO_MARK, json.dumps(
             {"files": sorted(p.name for p in staged.iterdir())}, indent=1) + "\n")
         replace_folder(staged, out)

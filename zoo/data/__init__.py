@@ -24,5 +24,6 @@ _WHERE = {
 
 __getattr__, __dir__, __all__ = _attach(__name__, {
     "synthetic": "synthetic",
+    **{module: module for module in (*_WHERE, "records", "scores")},
     **{name: f"{module}:{name}" for module, names in _WHERE.items() for name in names},
 })

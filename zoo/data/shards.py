@@ -353,6 +353,16 @@ def stream(folder, split=None, batch_size=32, shuffle=True, shuffle_buffer=None,
     return data.prefetch(2)
 
 
+def sizes(index):
+    """The model settings a pack fixes (`zoo.registry.SIZES` of its kind): its features
+    and outputs, classes or vocabulary."""
+    if index["kind"] == "tokens":
+        return {"vocabulary": index["vocabulary"]}
+    if index["kind"] == "frames":
+        return {"input_dim": index["input_dim"], "outputs": len(index["dimensions"])}
+    return {"input_dim": index["input_dim"], "classes": len(index["classes"])}
+
+
 def describe(index):
     """A short human summary of an index."""
     splits = split_counts(index)

@@ -15,6 +15,8 @@ One module per data source holds the training code and its settings:
 regressors on AVEC-layout corpora, any data a user brings), `music` (next-frame models on
 the bundled Bach chorales), and the memory tasks that probe a cell: `adding`, `binding`,
 `digits`. `runs` keeps long work safe: staged run folders, epoch checkpoints, resumption.
+`training` holds `Training`, one run of a model on data with settings of the caller's
+own: what `zoo train` checks once and hands to `avec`, `uea` or `shards`.
 """
 
 from zoo._lazy import attach as _attach
@@ -22,6 +24,6 @@ from zoo.recipes.table import LICENCES, RECIPES, TAGS, Recipe, command, resumabl
 
 __getattr__, __dir__, _modules = _attach(__name__, {
     module: module for module in ("adding", "avec", "binding", "cards", "digits", "motion",
-                                  "music", "runs", "shards", "texts", "uea")})
+                                  "music", "runs", "shards", "texts", "training", "uea")})
 
 __all__ = [*_modules, "Recipe", "RECIPES", "TAGS", "LICENCES", "command", "resumable", "run"]

@@ -1,6 +1,7 @@
 """Train a registered regressor on a corpus the way Khorram et al. did: whole recordings,
 batch size 1, CCC loss, the dev partition for early stopping."""
 
+import functools
 import time
 from pathlib import Path
 
@@ -12,8 +13,8 @@ from zoo.models.emotion.evaluation import dataset, predict_corpus, score_corpus
 from zoo.files import atomic_path
 from zoo.plots import plot_predictions
 from zoo.pretrained import input_spec
-from zoo.recipes.cards import settings_of
 from zoo import registry
+from zoo.recipes.cards import settings_of
 from zoo.recipes.runs import epoch_order, fit_resumable, write_json
 from zoo.validation import check_positive, check_positive_float
 
@@ -25,14 +26,16 @@ def ordered_dataset(corpus, seed, first_epoch, epochs):
     return dataset(corpus, order=order)
 
 
-def train_on_corpus(name, corpus, out, epochs=30, learning_rate=1e-3, overrides=None,
-                    seed=0, verbose=1, checkpoint=None):
-    """Train `name` on the corpus's train_* recordings, score on dev_*, write results.
+def train_on_corpus(training, corpus, out, verbose=1, checkpoint=None):
+    """Train `training.model` on the corpus's train_* recordings, score on dev_*, write
+    results.
 
     Writes `model.keras`, `metrics.json` and `predictions.png` into `out`; the weights
     kept are those of the epoch with the lowest dev loss (the paper's early stopping).
 
     Args:
+        training: a `zoo.recipes.training.Training`: the model, its settings, the epochs
+            and learning rate (None: `DEFAULTS`) and the seed; `corpus` is its data, read.
         checkpoint: None, or a folder that receives a checkpoint after every epoch; when it
             already holds one, training continues from it (same data order as an
             uninterrupted run, dropout masks included).
@@ -41,22 +44,22 @@ def train_on_corpus(name, corpus, out, epochs=30, learning_rate=1e-3, overrides=
         TrainingDiverged: the loss became NaN or inf; the checkpoint of the last good
             epoch stays in `checkpoint`.
     """
+    training = training.with_defaults()
+    name, epochs, seed = training.model, training.epochs, training.seed
     check_positive(epochs=epochs)
-    check_positive_float(learning_rate=learning_rate)
+    check_positive_float(learning_rate=training.learning_rate)
     keras.utils.set_random_seed(seed)
     train_set, dev_set = corpus.subset("train"), corpus.subset("dev")
-
-    def build():
-        model = registry.build(name, input_dim=corpus.input_dim, outputs=len(corpus.dimensions),
-                    **(overrides or {}))
-        model.compile(optimizer=keras.optimizers.Adam(learning_rate), loss=losses.CCCLoss(),
-                      weighted_metrics=[metrics.CCC(), metrics.RMSE()])
-        return model
+    sizes = {"input_dim": corpus.input_dim, "outputs": len(corpus.dimensions)}
 
     start = time.time()
     model, saver = fit_resumable(
-        build, lambda first: ordered_dataset(train_set, seed, first, epochs), len(train_set),
+        functools.partial(registry.build_for_data, name, sizes, **training.settings),
+        lambda first: ordered_dataset(train_set, seed, first, epochs), len(train_set),
         epochs, checkpoint, monitor="val_loss", restore_best=True, verbose=verbose,
+        compile_with={"optimizer": keras.optimizers.Adam(training.learning_rate),
+                      "loss": losses.CCCLoss(),
+                      "weighted_metrics": [metrics.CCC(), metrics.RMSE()]},
         validation_data=dataset(dev_set))
     seconds = time.time() - start
     done = saver.resumed_at

@@ -345,12 +345,13 @@ def array_batches(arrays, batch_size, seed, first_epoch, epochs):
 
 
 def fit_resumable(build, data, steps, epochs, checkpoint=None, monitor="loss",
-                  restore_best=False, verbose=0, **fit_kwargs):
+                  restore_best=False, verbose=0, compile_with=None, **fit_kwargs):
     """`fit` that checkpoints every epoch into `checkpoint` and continues from it.
 
     Args:
-        build: called with no argument when there is no checkpoint: returns the compiled
-            model to train.
+        build: called with no argument when there is no checkpoint (so the model is built
+            once per run, and not at all when resuming): returns the model to train,
+            compiled unless `compile_with` is given.
         data: called with the first epoch to run: returns a dataset covering that epoch
             to the last, in an order that depends on the epoch only (`array_batches`).
         steps: batches per epoch.
@@ -359,6 +360,8 @@ def fit_resumable(build, data, steps, epochs, checkpoint=None, monitor="loss",
         monitor: the logged value whose lowest epoch is the best.
         restore_best: end with the best epoch's weights (early stopping without stopping)
             instead of the last epoch's.
+        compile_with: None, or the keyword arguments of `model.compile` for the model `build`
+            returns (a resumed model keeps its own compiled state).
         **fit_kwargs: passed to `fit` (`validation_data`, `callbacks`, ...).
 
     Returns:
@@ -375,7 +378,10 @@ def fit_resumable(build, data, steps, epochs, checkpoint=None, monitor="loss",
         folder = Path(checkpoint or scratch)
         folder.mkdir(parents=True, exist_ok=True)
         model, state = resume_state(folder)
-        model = build() if model is None else model
+        if model is None:
+            model = build()
+            if compile_with is not None:
+                model.compile(**compile_with)
         saver = EpochCheckpoint(folder, monitor=monitor, history=state["history"])
         saver.resumed_at = done = state["epochs_done"]
         if done < epochs:

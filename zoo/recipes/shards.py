@@ -10,6 +10,7 @@ validation data whose best epoch is kept.
 """
 
 import contextlib
+import functools
 import hashlib
 import math
 import time
@@ -20,8 +21,8 @@ import numpy as np
 
 from zoo import distribute, losses, metrics, registry
 from zoo.data.records import named_mismatches
-from zoo.data.shards import ShardError, read_index, split_counts, stream
-from zoo.files import atomic_path
+from zoo.data.shards import ShardError, read_index, sizes, split_counts, stream
+from zoo.files import atomic_path, plain_path
 from zoo.plots import plot_predictions
 from zoo.recipes.runs import fit_resumable, write_json
 
@@ -33,21 +34,6 @@ def check_kind(name, index, folder):
         registry.check_task(name, index["kind"], f"the pack {folder}")
     except ValueError as error:
         raise ShardError(str(error)) from None
-
-
-def build_for(name, index, overrides=None, folder="the pack"):
-    """Model `name` sized for a pack (its features and outputs, classes or vocabulary);
-    raises `ShardError` for a model that takes other data, and what `zoo.get` raises for a
-    wrong name or setting."""
-    overrides = overrides or {}
-    check_kind(name, index, folder)
-    if index["kind"] == "tokens":
-        return registry.build(name, vocabulary=index["vocabulary"], **overrides)
-    if index["kind"] == "frames":
-        return registry.build(name, input_dim=index["input_dim"],
-                              outputs=len(index["dimensions"]), **overrides)
-    return registry.build(name, input_dim=index["input_dim"], classes=len(index["classes"]),
-                          **overrides)
 
 
 def check_batch(index, folder, batch_size):
@@ -78,31 +64,32 @@ def check_workers(index, folder, batch_size, processes):
             f"{records // processes * processes}.")
 
 
-def _build(name, index, learning_rate, overrides, folder):
-    model = build_for(name, index, overrides, folder)
-    if index["kind"] == "tokens":
-        model.compile(optimizer=keras.optimizers.Adam(learning_rate, clipnorm=1.0),
-                      loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
-                      metrics=["accuracy"])
-    elif index["kind"] == "frames":
-        model.compile(optimizer=keras.optimizers.Adam(learning_rate), loss=losses.CCCLoss(),
-                      weighted_metrics=[metrics.CCC(), metrics.RMSE()])
-    else:
-        model.compile(optimizer=keras.optimizers.Adam(learning_rate),
-                      loss="sparse_categorical_crossentropy", metrics=["accuracy"])
-    return model
+def _compile_settings(kind, learning_rate):
+    """`model.compile` arguments for a pack of `kind`: CCC for frames, cross-entropy for
+    classes and characters."""
+    if kind == "tokens":
+        return {"optimizer": keras.optimizers.Adam(learning_rate, clipnorm=1.0),
+                "loss": keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+                "metrics": ["accuracy"]}
+    if kind == "frames":
+        return {"optimizer": keras.optimizers.Adam(learning_rate), "loss": losses.CCCLoss(),
+                "weighted_metrics": [metrics.CCC(), metrics.RMSE()]}
+    return {"optimizer": keras.optimizers.Adam(learning_rate),
+            "loss": "sparse_categorical_crossentropy", "metrics": ["accuracy"]}
 
 
-def train_on_shards(name, folder, out=None, epochs=30, learning_rate=1e-3, overrides=None,
-                    seed=0, verbose=1, checkpoint=None, batch_size=8, devices=None,
+def train_on_shards(training, out=None, verbose=1, checkpoint=None, devices=None,
                     verify=True):
-    """Fits `name` on the `train` split of a shard folder; returns `(model, summary)`.
+    """Fits `training.model` on the `train` split of the shard folder `training.data`
+    (`"shards:PATH"`); returns `(model, summary)`.
 
     Args:
+        training: a `zoo.recipes.training.Training`: the model and its settings, the
+            epochs and learning rate (None: `DEFAULTS`), the seed and the global batch
+            (`batch_size`: split over devices, and over processes after
+            `zoo.distribute.initialize`; it must divide evenly among processes).
         out: folder that receives `model.keras` and `metrics.json` (None: nothing written,
             as on the processes other than 0 of a multi-process run).
-        batch_size: the global batch: split over devices, and over processes after
-            `zoo.distribute.initialize` (it must divide evenly among processes).
         devices: None for one device; "all" or an int for data-parallel training
             (`zoo.distribute.devices`).
         checkpoint: as in `fit_resumable`; a resumed run continues from the last finished
@@ -110,11 +97,17 @@ def train_on_shards(name, folder, out=None, epochs=30, learning_rate=1e-3, overr
         verify: check every shard's sha256 first (False when the caller just did).
 
     Raises:
-        ShardError: an unreadable pack, no `train` split, a batch larger than the `train`
-            split or that does not divide, a record that disagrees with the index (named
-            with its shard and field, when the stream meets it).
+        ShardError: an unreadable pack, a model that takes other data, no `train` split, a
+            batch larger than the `train` split or that does not divide, a record that
+            disagrees with the index (named with its shard and field, when the stream
+            meets it).
     """
+    training = training.with_defaults()
+    name, epochs, seed, batch_size = (training.model, training.epochs, training.seed,
+                                      training.batch_size)
+    folder = plain_path(training.data)
     index = read_index(folder, verify=verify)
+    check_kind(name, index, folder)
     splits = split_counts(index)
     validation = "dev" if "dev" in splits else ("test" if index["kind"] == "classes"
                                                 and "test" in splits else None)
@@ -161,9 +154,12 @@ def train_on_shards(name, folder, out=None, epochs=30, learning_rate=1e-3, overr
             fit_kwargs.update(validation_steps=sum(1 for _ in held_out),
                               validation_data=held_out.repeat())
         model, saver = fit_resumable(
-            lambda: _build(name, index, learning_rate, overrides or {}, folder), data, steps,
-            epochs, checkpoint, monitor="val_loss" if validation else "loss",
-            restore_best=bool(validation), verbose=verbose, **fit_kwargs)
+            functools.partial(registry.build_for_data, name, sizes(index),
+                              **training.settings), data, steps, epochs, checkpoint,
+            monitor="val_loss" if validation else "loss", restore_best=bool(validation),
+            verbose=verbose, compile_with=_compile_settings(index["kind"],
+                                                           training.learning_rate),
+            **fit_kwargs)
     best_epoch, _ = saver.best()
     digest = hashlib.sha256()
     for weight in model.get_weights():

@@ -80,15 +80,15 @@ def train_classifier(name, dataset, seed=0, verbose=0, **changes):
     recipe = {**SETTINGS[dataset], **changes}
     x_train, y_train, x_test, y_test, classes = load_split(dataset)
     keras.utils.set_random_seed(seed)
-    model = registry.build(name, input_dim=x_train.shape[-1], classes=len(classes), **recipe["model"])
+    sizes = {"input_dim": x_train.shape[-1], "classes": len(classes)}
+    model = registry.build_for_data(name, sizes, **recipe["model"])
     history = _fit(model, x_train, y_train, recipe["epochs"], recipe["batch_size"],
                    recipe["learning_rate"], verbose)
     accuracy = float(np.mean(np.argmax(model.predict(x_test, verbose=0), -1) == y_test))
     return model, accuracy, history
 
 
-def train_on_uea(name, dataset, out, epochs=None, learning_rate=None, overrides=None, seed=0,
-                 verbose=0):
+def train_on_uea(training, out, verbose=0):
     """`zoo train CLASSIFIER --data DATASET`: any registered sequence classifier on a bundled
     UEA set, from `settings_for(dataset)` with the caller's changes.
 
@@ -96,23 +96,30 @@ def train_on_uea(name, dataset, out, epochs=None, learning_rate=None, overrides=
     (`input_mean`, `input_std`), so the `model.keras` written to `out` takes raw frames,
     end-padded with 0-frames (masked). Scored on the set's test split.
 
+    Args:
+        training: a `zoo.recipes.training.Training` whose `data` is a bundled UEA set: the
+            model, the caller's settings (over the set's), epochs and learning rate (None:
+            the set's) and the seed.
+
     Returns:
         `(model, summary)`; `summary` is also written to `out/metrics.json`.
     """
     from zoo.recipes.runs import write_json
 
+    name, dataset = training.model, training.data
     recipe = settings_for(dataset)
-    epochs = recipe["epochs"] if epochs is None else epochs
-    learning_rate = recipe["learning_rate"] if learning_rate is None else learning_rate
+    epochs = recipe["epochs"] if training.epochs is None else training.epochs
+    learning_rate = (recipe["learning_rate"] if training.learning_rate is None
+                     else training.learning_rate)
     train, test = load_uea(dataset, "train"), load_uea(dataset, "test")
     mean, std = train.statistics()
     length = int(max(train.lengths.max(), test.lengths.max()))
     (x_train, _), (x_test, _) = train.padded(length), test.padded(length)
-    keras.utils.set_random_seed(seed)
-    model = registry.build(name, input_dim=x_train.shape[-1], classes=len(train.classes),
-                           **{**recipe["model"], **(overrides or {})},
-                           input_mean=np.asarray(mean).tolist(),
-                           input_std=np.asarray(std).tolist())
+    keras.utils.set_random_seed(training.seed)
+    model = registry.build_for_data(
+        name, {"input_dim": x_train.shape[-1], "classes": len(train.classes)},
+        **{**recipe["model"], **training.settings}, input_mean=np.asarray(mean).tolist(),
+        input_std=np.asarray(std).tolist())
     batch_size = recipe["batch_size"]
     history = _fit(model, x_train, train.labels, epochs, batch_size, learning_rate, verbose)
     predicted = np.argmax(model.predict(x_test, verbose=0), -1)
