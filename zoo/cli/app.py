@@ -156,7 +156,7 @@ def build_parser():
                    help=f"Adam learning rate (default: {DEFAULTS['learning_rate']:g})")
     p.add_argument("--seed", type=int, default=0,
                    help="random seed of the weights and of each epoch's data order")
-    p.add_argument("--set", action="append", metavar="KEY=VALUE", type=setting, default=[],
+    p.add_argument("--set", action="append", metavar="KEY=VALUE", type=setting,
                    help="model hyperparameter override, e.g. --set filters=64")
     p.add_argument("--batch-size", type=positive_int, default=8,
                    help="recordings per global batch, with --data shards:PATH")

@@ -57,7 +57,7 @@ def _interrupted(run):
 
 def _training(args):
     """The run the arguments describe, checked once: every path below takes this object."""
-    settings = dict(args.set)  # each `--set` parsed by the parser (`zoo.cli.args.setting`)
+    settings = dict(args.set or ())  # each `--set` parsed by the parser (`zoo.cli.args.setting`)
     training = Training(args.name, args.data, settings, args.epochs, args.lr, args.seed,
                         args.batch_size, args.export_pretrained)
     source = training.source
