@@ -171,6 +171,15 @@ def _adadelta_steps(model, z, mask, pb, msg, msd, rho, epsilon, rate, count, siz
     return pb, msg, msd, errors.stack()
 
 
+def _compiled_updates(model, size, chunked):
+    """The compiled call of `size` updates, built once per model (see `run_updates`)."""
+    if not backend.fast_loops():
+        return model.compiled_function(("updates", size), lambda: backend.function(
+            model, lambda *args: portable_updates(model, *args, size=size)))
+    return model.compiled_function(("updates", size, chunked), lambda: backend.function(
+        model, lambda *args: _adadelta_steps(model, *args, size=size, chunked=chunked)))
+
+
 def run_updates(model, z, mask, state, settings, count, size):
     """Runs `count` Adadelta updates; returns `(state, errors (count, batch))`.
 
@@ -182,16 +191,28 @@ def run_updates(model, z, mask, state, settings, count, size):
         count: updates to run, at most `size`.
         size: updates per compiled call (one compilation per size).
     """
-    if not backend.fast_loops():
-        fn = model.compiled_function(("updates", size), lambda: backend.function(
-            model, lambda *args: portable_updates(model, *args, size=size)))
+    fn = _compiled_updates(model, size, backend.fast_loops() and z.shape[1] - 1 > UNROLL_MAX)
+    *state, errors = fn(z, mask, *state, *settings, _int32(count))
+    return list(state), ops.convert_to_numpy(errors)[:count]
+
+
+def updates_for_shapes(model, z, mask, state, settings, size):
+    """`run_updates` bound to the shapes of these arguments, for a caller that repeats one
+    shape many times (`PBStream`): `fn(z, mask, state, count) -> (state, errors)`.
+
+    On TensorFlow it calls the concrete function of these shapes directly, which skips the
+    `tf.function`'s dispatch on the arguments' signature: about 0.2 ms of a 0.5 ms call for
+    one update of a 30-frame window (benchmarks/rnnpb_recognition.py).
+    """
+    fn = _compiled_updates(model, size, backend.fast_loops() and z.shape[1] - 1 > UNROLL_MAX)
+    if backend.name() == "tensorflow":
+        fn = fn.get_concrete_function(z, mask, *state, *settings, _int32(size))
+
+    def updates(z, mask, state, count):
         *state, errors = fn(z, mask, *state, *settings, _int32(count))
         return list(state), ops.convert_to_numpy(errors)[:count]
-    chunked = z.shape[1] - 1 > UNROLL_MAX
-    fn = model.compiled_function(("updates", size, chunked), lambda: backend.function(
-        model, lambda *args: _adadelta_steps(model, *args, size=size, chunked=chunked)))
-    *state, errors = fn(z, mask, *state, *settings, _int32(count))
-    return state, ops.convert_to_numpy(errors)[:count]
+
+    return updates
 
 
 def pad_to_chunks(z, mask):

@@ -12,7 +12,7 @@ from zoo.data.sequences import as_sequence_list
 from zoo.models.progress import progbar
 from zoo.models.rnnpb import frames as frame_transform
 from zoo.models.rnnpb.optimizers import check_adadelta
-from zoo.models.rnnpb.pb_updates import run_updates
+from zoo.models.rnnpb.pb_updates import updates_for_shapes
 from zoo.validation import check_positive
 
 
@@ -59,6 +59,7 @@ class PBStream:
         self._transform = dict(mean=model.frame_mean.numpy(), scale=model.frame_scale.numpy(),
                                components=model.components.numpy(),
                                compress=model._transform()["compress"])
+        self._updates = None  # the compiled updates, bound to the window's shapes
         self.reset()
 
     def reset(self):
@@ -69,6 +70,7 @@ class PBStream:
         self.state = [ops.convert_to_tensor(v) for v in (self.initial, np.zeros_like(self.initial),
                                                np.zeros_like(self.initial))]
         self.error = float("nan")
+        self._mask = None  # the mask as a tensor once the window is full (it stays so)
 
     @property
     def pb(self):
@@ -91,10 +93,16 @@ class PBStream:
             self.buffer[0, :-1] = self.buffer[0, 1:]
             self.buffer[0, -1] = z
         if self.count >= 2:
-            self.state, errors = run_updates(
-                self.model, ops.convert_to_tensor(self.buffer), ops.convert_to_tensor(self.mask),
-                self.state,
-                self.settings, self.updates, self.updates)
+            z = ops.convert_to_tensor(self.buffer)
+            mask = self._mask
+            if mask is None:
+                mask = ops.convert_to_tensor(self.mask)
+                if self.count == self.window:
+                    self._mask = mask
+            if self._updates is None:
+                self._updates = updates_for_shapes(self.model, z, mask, self.state,
+                                                   self.settings, self.updates)
+            self.state, errors = self._updates(z, mask, self.state, self.updates)
             self.error = float(errors[-1, 0])
         return self.pb
 
