@@ -16,8 +16,9 @@ from zoo import backend
 pytestmark = pytest.mark.portable
 RTOL = 1e-12 if backend.float64_available() else 1e-6
 from zoo.models.rnnpb.optimizers import adadelta as _adadelta, pb_adagrad as _pb_adagrad
-from zoo.models.rnnpb.pb_space import (class_means, diagonal_is_smallest, nearest_class_mean,
-                          pb_distance_table, plot_pb_space)
+from zoo.models.rnnpb.pb_space import (choose_rule, class_means, classify, diagonal_is_smallest,
+                                       nearest_class_mean, nearest_neighbour, pb_distance_table,
+                                       plot_pb_space, table_separation)
 
 CHANNELS = 3
 
@@ -204,6 +205,12 @@ def test_recognising_training_patterns_recovers_their_pbs(trained):
     nearest = np.linalg.norm(pbs[:, None] - table[None], axis=-1).argmin(axis=1)
     np.testing.assert_array_equal(nearest, [0, 1, 2])
     assert list(nearest_class_mean(table, model.sequence_labels, pbs)) == ["a", "b", "c"]
+    # One row per class: the class mean separates the table, leave-one-out 1-NN cannot.
+    labels, classified = model.classify(patterns, steps=150, starts=1, verbose=0)
+    assert list(labels) == ["a", "b", "c"]
+    np.testing.assert_allclose(classified, pbs, atol=1e-6)
+    with pytest.raises(ValueError, match="`rule` must be one of 'auto', 'mean', '1-NN'"):
+        model.classify(patterns, rule="knn")
     # More starts keep, per sequence, the start with the lowest error: never worse.
     multi, multi_errors = model.recognize(patterns, steps=150, starts=3, verbose=0)
     assert multi.shape == (3, 2) and multi_errors.shape == (150, 3)
@@ -372,6 +379,39 @@ def test_distance_tables_match_hand_computed_values():
     assert list(nearest_class_mean(pbs, labels, recognised)) == ["joy", "fear"]
     classes, means = class_means(pbs, labels)
     assert classes == ["joy", "fear"] and means[1].tolist() == [3.0, 3.0]
+
+
+def test_nearest_neighbour_labels_by_the_closest_row_and_leaves_one_out():
+    pbs = np.array([[0.0, 0.0], [0.0, 1.0], [3.0, 4.0], [3.0, 2.0], [0.0, 2.6]])
+    labels = np.array(["joy", "joy", "fear", "fear", "fear"])
+    # [0, 2.2] is nearest the class mean of joy (distance 1.7 against 2.11 for fear's
+    # mean [2, 2.87]) but nearest the single row [0, 2.6] of fear.
+    assert list(nearest_class_mean(pbs, labels, [[0.0, 2.2]])) == ["joy"]
+    assert list(nearest_neighbour(pbs, labels, [[0.0, 2.2], [3.0, 3.2]])) == ["fear", "fear"]
+    # Leave one out: each row by its nearest other row ([0, 1] is 1.6 from [0, 2.6]).
+    assert list(nearest_neighbour(pbs, labels)) == ["joy", "joy", "fear", "fear", "joy"]
+    with pytest.raises(ValueError, match="at least 2 reference PB vectors"):
+        nearest_neighbour(pbs[:1], labels[:1])
+    with pytest.raises(ValueError, match="has 3 PB units; the reference has 2"):
+        nearest_neighbour(pbs, labels, np.zeros((1, 3)))
+    with pytest.raises(ValueError, match="5 rows but 2 labels"):
+        nearest_neighbour(pbs, labels[:2])
+
+
+def test_classify_auto_takes_1_nn_where_classes_form_separate_clusters():
+    rng = np.random.default_rng(0)
+    corners = np.array([[0.0, 0.0], [5.0, 5.0], [0.0, 5.0], [5.0, 0.0]])  # XOR: the two
+    table = np.concatenate([c + rng.normal(scale=0.3, size=(5, 2)) for c in corners])
+    labels = np.repeat(["x", "x", "y", "y"], 5)  # class means coincide at the centre
+    separation = table_separation(table, labels)
+    assert separation["1-NN"] == 1.0 and separation["mean"] < 0.8
+    assert choose_rule(table, labels) == "1-NN"
+    queries = corners + 0.1
+    assert list(classify(table, labels, queries)) == ["x", "x", "y", "y"]
+    # One tight cluster per class: the class mean, the paper's rule, also on a tie.
+    assert choose_rule(corners[:2].repeat(3, axis=0), ["x"] * 3 + ["y"] * 3) == "mean"
+    with pytest.raises(ValueError, match="`rule` must be one of"):
+        classify(table, labels, queries, rule="nearest")
 
 
 def test_plot_pb_space_writes_a_png(tmp_path):

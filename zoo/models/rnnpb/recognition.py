@@ -6,14 +6,14 @@ The updates themselves are in `pb_updates.py`, the live stream in `stream.py`.
 import numpy as np
 from keras import ops
 
-from zoo.models.rnnpb import stream
+from zoo.models.rnnpb import pb_space, stream
 from zoo.models.rnnpb.optimizers import check_adadelta
 from zoo.models.rnnpb.pb_updates import recognize, spread_pbs
 
 
 class Recognition:
-    """Recognition mode of `RNNPB` (a mixin of the model): `recognize`, `stream`,
-    `recognize_stream`, and where recognition starts."""
+    """Recognition mode of `RNNPB` (a mixin of the model): `recognize`, `classify`,
+    `stream`, `recognize_stream`, and where recognition starts."""
 
     def initial_pb(self, count):
         """Where recognition starts: the mean of the PB table, `(count, pb_dim)`."""
@@ -61,6 +61,31 @@ class Recognition:
         self._require_built("recognize")
         return recognize(self, sequences, steps, rho, epsilon, learning_rate, initial_pb,
                          starts, verbose, chunk)
+
+    def classify(self, sequences, rule="auto", **recognize_kwargs):
+        """Labels of new sequences: `recognize` them, then label each recognised PB by
+        the training PB table and its `sequence_labels` (the labels `fit` was given).
+
+        Args:
+            sequences: as in `recognize`.
+            rule: "mean" (the nearest class mean, the paper's Tables IV-V), "1-NN" (the
+                nearest training PB), or "auto" (default): whichever labels the training
+                table better (`pb_space.choose_rule`).
+            **recognize_kwargs: passed to `recognize` (`steps`, `starts`, `verbose`...).
+
+        Returns:
+            `(labels, pb)`: a NumPy array of `n` labels and the `(n, pb_dim)` PBs.
+        """
+        if rule not in pb_space.RULES:  # before any work
+            raise ValueError(f"`rule` must be one of {', '.join(map(repr, pb_space.RULES))}."
+                             f" Received: rule={rule!r}")
+        if self.sequence_labels is None:
+            raise ValueError("`classify` needs the labels of the training sequences: pass "
+                             "`labels=` to `fit`.")
+        pb, _ = self.recognize(sequences, **recognize_kwargs)
+        labels = pb_space.classify(self.pb_table.numpy(), np.asarray(self.sequence_labels),
+                                   pb, rule)
+        return labels, pb
 
     def stream(self, window=30, updates=5, rho=0.9, epsilon=1e-4, learning_rate=1.0,
                initial_pb=None):
