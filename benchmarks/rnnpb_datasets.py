@@ -11,8 +11,13 @@ Per set, on the same split:
 - `rnnpb default`: `zoo.get("rnnpb")`, `fit(train)`, `recognize(test)`, nothing chosen
   by hand; the score is the nearest-class-mean accuracy of the recognised test PBs against
   the training PB table's class means (labels are never read by learning).
-- `rnnpb table`: the same nearest-class-mean rule applied to the training PB table itself
-  (how well the learnt PB space separates the classes it was trained on).
+- `rnnpb 1-NN PB`: the same recognised PBs, labelled by their nearest training PB
+  (`nearest_neighbour`), the other rule of `zoo.models.rnnpb.pb_space`; `rnnpb classify`:
+  by the rule `RNNPB.classify`'s default (`rule="auto"`) picks from the training table,
+  the score the target (>= 0.9x 1-NN Euclidean, issue 30) is read from.
+- `rnnpb table`: the nearest-class-mean rule applied to the training PB table itself (how
+  well the learnt PB space separates the classes it was trained on), and `table 1-NN`: each
+  row labelled by its nearest other row (leave one out).
 - `rnnpb 2 PB, no dropout`: the same, with the paper's 2 PB units (Table III) and no
   input dropout: the two defaults that differ from the paper, measured together.
 - `rnnpb recipe`: the set's hand-chosen recipe (`zoo.recipes.motion.SETTINGS`), where one
@@ -26,7 +31,11 @@ Per set, on the same split:
   cosine decay, 60 epochs, batch 16, standardised and masked inputs).
 - `chance`: the largest class's share of the test split.
 
-    .venv/bin/python benchmarks/rnnpb_datasets.py [--sets BasicMotions ...] [--seed 0]
+Every method runs once per seed in `--seeds` (default 0 1 2: the seed of the model's
+initialisation and, for the two subsampled sets, of the subsample); the table gives the
+mean over seeds and, after the +-, half the range (largest minus smallest, over two).
+
+    .venv/bin/python benchmarks/rnnpb_datasets.py [--sets BasicMotions ...] [--seeds 0 1 2]
 """
 
 import argparse
@@ -41,7 +50,8 @@ import numpy as np  # noqa: E402
 import zoo  # noqa: E402
 from zoo import registry  # noqa: E402
 from zoo.data.uea import LabelledSequences  # noqa: E402
-from zoo.models.rnnpb.pb_space import nearest_class_mean  # noqa: E402
+from zoo.models.rnnpb.pb_space import (choose_rule, classify, nearest_class_mean,  # noqa: E402
+                                       nearest_neighbour)
 from zoo.models.rnnpb.pb_updates import auto_starts  # noqa: E402
 
 SETS = ("BasicMotions", "PickupGestureWiimoteZ", "JapaneseVowels", "SpokenDigits", "HAPT")
@@ -137,12 +147,15 @@ def rnnpb_default(train, test, seed, **settings):
     history = model.fit(train.sequences, labels=train.labels, verbose=0)
     pbs, errors = model.recognize(test.sequences, verbose=0)
     table = model.pb_table.numpy()
-    predicted = nearest_class_mean(table, train.labels, pbs)
-    on_table = nearest_class_mean(table, train.labels, table)
+    predicted = {"mean": nearest_class_mean(table, train.labels, pbs),
+                 "1-NN": nearest_neighbour(table, train.labels, pbs),
+                 "auto": classify(table, train.labels, pbs, "auto")}
+    on_table = {"mean": nearest_class_mean(table, train.labels, table),
+                "1-NN": nearest_neighbour(table, train.labels)}
     about = (f"compress {model.compress if model.compress is None else round(model.compress, 4)}"
              f", {len(history.epoch)} epochs (loss {history.history['loss'][-1]:.3f}), "
              f"{len(errors)} updates x {auto_starts(len(train))} "
-             "starts")
+             f"starts; classify(rule='auto') chose {choose_rule(table, train.labels)}")
     return predicted, on_table, about
 
 
@@ -156,70 +169,99 @@ def rnnpb_recipe(name, test, seed):
     return nearest_class_mean(model.pb_table.numpy(), train.labels, pbs)
 
 
+def run_set(name, args, seed):
+    """Every method on one set with one seed: `{method: accuracy}`."""
+    from zoo.recipes.motion import SETTINGS
+
+    train, test, split = load(name, args.per_class, seed)
+    print(f"\n{name}, seed {seed}: train {len(train)} / test {len(test)} sequences ({split}), "
+          f"{train.channels} channels, lengths {train.lengths.min()}-{train.lengths.max()}, "
+          f"{len(train.classes)} classes", flush=True)
+    scores = {"chance": np.bincount(test.labels).max() / len(test)}
+    methods = {
+        "1-NN euclidean": lambda: one_nn_euclidean(train, test),
+        "1-NN DTW": lambda: one_nn_dtw(train, test),
+        "GRU classifier": lambda: gru_classifier(train, test, seed),
+    }
+    for method, run in methods.items():
+        if method in args.skip:
+            continue
+        start = time.perf_counter()
+        scores[method] = float(np.mean(run() == test.labels))
+        print(f"  {method:16s} {scores[method]:.3f}  ({time.perf_counter() - start:.0f} s)",
+              flush=True)
+    start = time.perf_counter()
+    predicted, on_table, about = rnnpb_default(train, test, seed)
+    scores["rnnpb default"] = float(np.mean(predicted["mean"] == test.labels))
+    scores["rnnpb 1-NN PB"] = float(np.mean(predicted["1-NN"] == test.labels))
+    scores["rnnpb classify"] = float(np.mean(predicted["auto"] == test.labels))
+    scores["rnnpb table"] = float(np.mean(on_table["mean"] == train.labels))
+    scores["rnnpb table 1-NN"] = float(np.mean(on_table["1-NN"] == train.labels))
+    print(f"  {'rnnpb default':16s} {scores['rnnpb default']:.3f}  "
+          f"({time.perf_counter() - start:.0f} s; {about}); 1-NN in PB space "
+          f"{scores['rnnpb 1-NN PB']:.3f}; classify (auto) {scores['rnnpb classify']:.3f}; "
+          "on its own training table "
+          f"{scores['rnnpb table']:.3f} (1-NN, leave one out: {scores['rnnpb table 1-NN']:.3f})",
+          flush=True)
+    if "rnnpb 2 PB" not in args.skip:
+        start = time.perf_counter()
+        predicted, on_table, _ = rnnpb_default(train, test, seed, pb_dim=2, dropout=0.0)
+        scores["rnnpb 2 PB"] = float(np.mean(predicted["mean"] == test.labels))
+        scores["rnnpb 2 PB table"] = float(np.mean(on_table["mean"] == train.labels))
+        print(f"  {'rnnpb 2 PB, no dropout':16s} {scores['rnnpb 2 PB']:.3f}  "
+              f"({time.perf_counter() - start:.0f} s); on its own training table "
+              f"{scores['rnnpb 2 PB table']:.3f}", flush=True)
+    if name in SETTINGS and "rnnpb recipe" not in args.skip:
+        start = time.perf_counter()
+        scores["rnnpb recipe"] = float(np.mean(rnnpb_recipe(name, test, seed) == test.labels))
+        print(f"  {'rnnpb recipe':16s} {scores['rnnpb recipe']:.3f}  "
+              f"({time.perf_counter() - start:.0f} s)", flush=True)
+    if "1-NN euclidean" in scores:
+        print(f"  rnnpb classify / 1-NN euclidean: "
+              f"{scores['rnnpb classify'] / scores['1-NN euclidean']:.2f} (target >= 0.9)",
+              flush=True)
+    return scores
+
+
+def summary(runs):
+    """`{method: (mean, half range)}` over the seeds' `{method: accuracy}`."""
+    keys = set.intersection(*(set(r) for r in runs))
+    return {key: (float(np.mean([r[key] for r in runs])),
+                  float(np.ptp([r[key] for r in runs])) / 2) for key in keys}
+
+
+COLUMNS = ("chance", "1-NN euclidean", "1-NN DTW", "GRU classifier", "rnnpb default",
+           "rnnpb 1-NN PB", "rnnpb classify", "ratio", "rnnpb table", "rnnpb table 1-NN", "rnnpb 2 PB",
+           "rnnpb 2 PB table", "rnnpb recipe")
+HEADERS = ("chance", "1-NN Euclidean", "1-NN DTW", "GRU classifier", "RNNPB nearest class mean",
+           "RNNPB 1-NN in PB space", "RNNPB classify (auto)", "classify / 1-NN Euclidean", "training table",
+           "training table, 1-NN", "RNNPB 2 PB, no dropout", "2 PB table", "RNNPB recipe")
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sets", nargs="+", default=list(SETS), choices=SETS)
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
     parser.add_argument("--per-class", type=int, default=40)
     parser.add_argument("--skip", nargs="*", default=[], help="methods to leave out")
     args = parser.parse_args(argv)
-    from zoo.recipes.motion import SETTINGS
 
     rows = []
     for name in args.sets:
-        train, test, split = load(name, args.per_class, args.seed)
-        print(f"\n{name}: train {len(train)} / test {len(test)} sequences ({split}), "
-              f"{train.channels} channels, lengths {train.lengths.min()}-{train.lengths.max()}, "
-              f"{len(train.classes)} classes", flush=True)
-        scores = {"chance": np.bincount(test.labels).max() / len(test)}
-        methods = {
-            "1-NN euclidean": lambda: one_nn_euclidean(train, test),
-            "1-NN DTW": lambda: one_nn_dtw(train, test),
-            "GRU classifier": lambda: gru_classifier(train, test, args.seed),
-        }
-        for method, run in methods.items():
-            if method in args.skip:
-                continue
-            start = time.perf_counter()
-            scores[method] = float(np.mean(run() == test.labels))
-            print(f"  {method:16s} {scores[method]:.3f}  ({time.perf_counter() - start:.0f} s)",
-                  flush=True)
-        start = time.perf_counter()
-        predicted, on_table, about = rnnpb_default(train, test, args.seed)
-        scores["rnnpb default"] = float(np.mean(predicted == test.labels))
-        scores["rnnpb table"] = float(np.mean(on_table == train.labels))
-        print(f"  {'rnnpb default':16s} {scores['rnnpb default']:.3f}  "
-              f"({time.perf_counter() - start:.0f} s; {about}); on its own training table "
-              f"{scores['rnnpb table']:.3f}", flush=True)
-        if "rnnpb 2 PB" not in args.skip:
-            start = time.perf_counter()
-            predicted, on_table, _ = rnnpb_default(train, test, args.seed, pb_dim=2, dropout=0.0)
-            scores["rnnpb 2 PB"] = float(np.mean(predicted == test.labels))
-            scores["rnnpb 2 PB table"] = float(np.mean(on_table == train.labels))
-            print(f"  {'rnnpb 2 PB, no dropout':16s} {scores['rnnpb 2 PB']:.3f}  "
-                  f"({time.perf_counter() - start:.0f} s); on its own training table "
-                  f"{scores['rnnpb 2 PB table']:.3f}", flush=True)
-        if name in SETTINGS and "rnnpb recipe" not in args.skip:
-            start = time.perf_counter()
-            scores["rnnpb recipe"] = float(np.mean(rnnpb_recipe(name, test, args.seed)
-                                                   == test.labels))
-            print(f"  {'rnnpb recipe':16s} {scores['rnnpb recipe']:.3f}  "
-                  f"({time.perf_counter() - start:.0f} s)", flush=True)
-        ratio = (scores["rnnpb default"] / scores["1-NN euclidean"]
-                 if "1-NN euclidean" in scores else float("nan"))
-        print(f"  rnnpb default / 1-NN euclidean: {ratio:.2f} (target >= 0.9)", flush=True)
-        rows.append((name, scores, ratio))
+        runs = [run_set(name, args, seed) for seed in args.seeds]
+        for r in runs:
+            if "1-NN euclidean" in r:
+                r["ratio"] = r["rnnpb classify"] / r["1-NN euclidean"]
+        rows.append((name, summary(runs)))
 
-    print("\n| set | chance | 1-NN Euclidean | 1-NN DTW | GRU classifier | RNNPB defaults "
-          "| RNNPB / 1-NN Euclidean | RNNPB defaults, training table | RNNPB 2 PB, no dropout "
-          "(test / table) | RNNPB recipe |")
-    print("|---|---|---|---|---|---|---|---|---|---|")
-    for name, s, ratio in rows:
-        cell = lambda key: f"{s[key]:.3f}" if key in s else "-"  # noqa: E731
-        print(f"| {name} | {cell('chance')} | {cell('1-NN euclidean')} | {cell('1-NN DTW')} | "
-              f"{cell('GRU classifier')} | {cell('rnnpb default')} | {ratio:.2f} | "
-              f"{cell('rnnpb table')} | {cell('rnnpb 2 PB')} / {cell('rnnpb 2 PB table')} | "
-              f"{cell('rnnpb recipe')} |")
+    seeds = ", ".join(map(str, args.seeds))
+    print(f"\nMean over seeds {seeds} (+- half the range):")
+    print("| set | " + " | ".join(HEADERS) + " |")
+    print("|---|" + "---|" * len(HEADERS))
+    for name, s in rows:
+        cell = lambda key: (f"{s[key][0]:.3f} +- {s[key][1]:.3f}"  # noqa: E731
+                            if key in s else "-")
+        print(f"| {name} | " + " | ".join(cell(key) for key in COLUMNS) + " |")
 
 
 if __name__ == "__main__":

@@ -185,13 +185,18 @@ def choose_rule(reference, reference_labels):
     return "1-NN" if scores["1-NN"] > scores["mean"] else "mean"
 
 
-def classify(reference, reference_labels, pbs, rule="auto"):
-    """Labels of `pbs` against the labelled `reference` PBs by `rule`: "mean" (nearest
-    class mean), "1-NN" (nearest row) or "auto" (`choose_rule`)."""
+def check_rule(rule):
+    """`rule` if it is one of `RULES`; a ValueError naming them otherwise."""
     if rule not in RULES:
         raise ValueError(f"`rule` must be one of {', '.join(map(repr, RULES))}. "
                          f"Received: rule={rule!r}")
-    if rule == "auto":
+    return rule
+
+
+def classify(reference, reference_labels, pbs, rule="auto"):
+    """Labels of `pbs` against the labelled `reference` PBs by `rule`: "mean" (nearest
+    class mean), "1-NN" (nearest row) or "auto" (`choose_rule`)."""
+    if check_rule(rule) == "auto":
         rule = choose_rule(reference, reference_labels)
     if rule == "mean":
         return nearest_class_mean(reference, reference_labels, pbs)

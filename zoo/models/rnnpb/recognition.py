@@ -76,9 +76,7 @@ class Recognition:
         Returns:
             `(labels, pb)`: a NumPy array of `n` labels and the `(n, pb_dim)` PBs.
         """
-        if rule not in pb_space.RULES:  # before any work
-            raise ValueError(f"`rule` must be one of {', '.join(map(repr, pb_space.RULES))}."
-                             f" Received: rule={rule!r}")
+        pb_space.check_rule(rule)  # before any work
         if self.sequence_labels is None:
             raise ValueError("`classify` needs the labels of the training sequences: pass "
                              "`labels=` to `fit`.")
