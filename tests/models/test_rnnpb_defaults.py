@@ -60,9 +60,14 @@ def test_one_frame_one_class_and_very_different_lengths():
     pbs, _ = model.recognize(sequences[:2], steps=3, starts=1, verbose=0)
     report = reports.compare_with_training(model, pbs, ["a", "a"])
     assert report["accuracy"] == 1.0 and report["table"].shape == (1, 1)
+    # classify: both rules label a one-class table perfectly; the tie goes to the mean.
+    labels, _ = model.classify(sequences[:2], steps=3, starts=1, verbose=0)
+    assert list(labels) == ["a", "a"]
     mixed = [sequences[0], rng.normal(size=(2000, 3)).astype("float32")]
     model = zoo.get("rnnpb", units=4)
     model.fit(mixed, epochs=1, verbose=0)
+    with pytest.raises(ValueError, match="`classify` needs the labels of the training"):
+        model.classify(mixed)  # fitted without labels
     pbs, errors = model.recognize(mixed, steps=2, starts=1, verbose=0)
     assert pbs.shape == (2, model.pb_dim) and np.isfinite(errors).all()
 
