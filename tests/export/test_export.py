@@ -171,6 +171,47 @@ def test_pretrained_classifier_in_litert_scores_its_card(tmp_path, capsys):
     capsys.readouterr()
     assert main(["info", str(out)]) == 0
     assert '"tag": "japanese_vowels"' in capsys.readouterr().out
+    _the_card_reads_without_tensorflow(out, card)
+
+
+def _the_card_reads_without_tensorflow(out, card):
+    """zoo's own FlatBuffer walk (`zoo.export.cards`) finds the card LiteRT's generated
+    schema finds; `zoo info FILE.tflite` runs without importing TensorFlow; a truncated or
+    bit-flipped file reads as no card (or a FileError for a damaged card), never a crash."""
+    import subprocess
+    import sys
+
+    from tensorflow.lite.python import schema_py_generated as schema
+
+    from zoo.export import cards
+    from zoo.files import FileError
+
+    data = out.read_bytes()
+    model = schema.Model.GetRootAsModel(bytearray(data), 0)
+    entries = {model.Metadata(i).Name(): model.Metadata(i).Buffer()
+               for i in range(model.MetadataLength())}
+    want = bytes(model.Buffers(entries[b"zoo_card"]).DataAsNumpy())
+    assert cards.litert_metadata(data, "zoo_card") == want
+    assert cards.read_litert_card(data) == card
+    assert cards.litert_metadata(data, "no_such_entry") is None
+    code = ("import sys; from zoo.cli import main; status = main(['info', sys.argv[1]]); "
+            "assert status == 0 and 'tensorflow' not in sys.modules, sorted(sys.modules)")
+    result = subprocess.run([sys.executable, "-c", code, str(out)], capture_output=True,
+                            text=True, timeout=120)
+    assert result.returncode == 0 and '"tag": "japanese_vowels"' in result.stdout, result.stderr
+    rng = np.random.default_rng(0)
+    for cut in [0, 3, 7, 64, len(data) // 2, len(data) - 1]:
+        assert cards.litert_metadata(data[:cut], "zoo_card") in (None, want)
+    for _ in range(300):
+        damaged = bytearray(data)
+        for at in rng.integers(0, len(data), size=4):
+            damaged[at] = rng.integers(0, 256)
+        try:
+            found = cards.read_litert_card(bytes(damaged))
+        except FileError as error:  # the card's own bytes were hit
+            assert "the LiteRT card" in str(error)
+            continue
+        assert found is None or isinstance(found, dict)  # no IndexError, no struct.error
 
 
 def test_bad_requests_are_refused_before_anything_is_written(tmp_path, capsys):

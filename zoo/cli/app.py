@@ -48,8 +48,7 @@ def cmd_info(args):
         raise UsageError("zoo info takes a registered name, NAME.TAG of a pretrained entry, "
                          "or an export's path; received an empty name.")
     if Path(args.name).exists():
-        quiet.import_tensorflow()
-        from zoo.export import read_card
+        from zoo.export.cards import read_card  # without TensorFlow
 
         print(json.dumps(read_card(args.name), indent=2, default=str))
         return

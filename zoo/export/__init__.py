@@ -29,8 +29,9 @@ FORMATS = ("saved_model", "litert", "onnx")
 QUANTIZE = ("float16", "int8")
 
 __getattr__, __dir__, _names = _attach(__name__, {
-    **{module: module for module in ("endpoints", "formats", "streaming", "writing")},
-    **{name: "writing:" + name for name in ("export", "read_card", "earlier_export")},
+    **{module: module for module in ("cards", "endpoints", "formats", "streaming", "writing")},
+    **{name: "writing:" + name for name in ("export", "earlier_export")},
+    "read_card": "cards:read_card",
     "ExportError": "endpoints:ExportError",
     **{name: "streaming:" + name for name in ("NotCausalError", "StepFunction", "stream")},
 })

@@ -6,11 +6,9 @@ import json
 import os
 from pathlib import Path
 
+from zoo.export.cards import CARD_FILE, CARD_NAME, read_litert_card, read_onnx_card  # noqa: F401
 from zoo.export.endpoints import ExportError
-from zoo.files import parse_json, replace_folder
-
-CARD_NAME = "zoo_card"
-CARD_FILE = "zoo_card.json"
+from zoo.files import replace_folder
 
 
 # -- SavedModel ---------------------------------------------------------------------------------
@@ -111,21 +109,6 @@ def attach_litert_card(flatbuffer, card):
     return bytes(flatbuffer_utils.convert_object_to_bytearray(model))
 
 
-def read_litert_card(data):
-    from tensorflow.lite.python import schema_py_generated as schema
-
-    try:
-        model = schema.Model.GetRootAsModel(bytearray(data), 0)
-        for i in range(model.MetadataLength()):
-            entry = model.Metadata(i)
-            if entry.Name() == CARD_NAME.encode():
-                raw = bytes(model.Buffers(entry.Buffer()).DataAsNumpy())
-                return parse_json(raw, "the LiteRT card")
-    except Exception:  # not a flatbuffer, or a damaged one: no card to read
-        return None
-    return None
-
-
 # -- ONNX -------------------------------------------------------------------------------------
 
 
@@ -194,17 +177,3 @@ def attach_onnx_card(proto, card):
     return proto
 
 
-def read_onnx_card(path):
-    try:
-        import onnx
-    except ImportError as error:
-        raise ImportError("Reading an ONNX card needs onnx: pip install 'zoo[export]'.") from error
-
-    try:
-        proto = onnx.load(str(path), load_external_data=False)
-    except Exception:  # not an ONNX graph
-        return None
-    for prop in proto.metadata_props:
-        if prop.key == CARD_NAME:
-            return parse_json(prop.value, f"{path}: the ONNX card")
-    return None

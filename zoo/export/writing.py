@@ -11,6 +11,7 @@ import numpy as np
 
 from zoo import backend
 from zoo.export import FORMATS, QUANTIZE, formats
+from zoo.export.cards import read_card  # noqa: F401 (zoo.export.read_card)
 from zoo.export.endpoints import ExportError, chain_endpoints
 from zoo.export.streaming import NotCausalError, StepFunction, stream
 from zoo.files import atomic_path, check_out, foreign_names, read_json
@@ -235,24 +236,3 @@ def earlier_export(format):
     return earlier
 
 
-def read_card(path):
-    """The card an export carries: a SavedModel folder, a `.tflite` or an `.onnx` file.
-
-    Raises:
-        ValueError: `path` is not an export of zoo's (no card), or does not exist.
-    """
-    path = Path(path)
-    if not path.exists():
-        raise FileNotFoundError(f"No such export: {path}")
-    card = None
-    if path.is_dir():
-        file = path / "assets" / formats.CARD_FILE
-        card = read_json(file) if file.is_file() else None
-    elif path.suffix == ".tflite":
-        card = formats.read_litert_card(path.read_bytes())
-    elif path.suffix == ".onnx":
-        card = formats.read_onnx_card(path)
-    if card is None:
-        raise ValueError(f"{path} carries no zoo card: not a SavedModel folder, .tflite or "
-                         ".onnx file written by zoo export.")
-    return card
