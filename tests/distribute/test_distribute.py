@@ -288,6 +288,28 @@ def test_initialize_reads_and_checks_its_settings(monkeypatch):
     distribute.initialize(num_processes=1, process_id=0)  # one process: nothing to join
 
 
+@pytest.mark.parametrize("peer", ["killed", "alive"])
+def test_a_failure_that_echoes_a_killed_peer_names_the_peer(peer):
+    """A collective over a killed peer's connection fails as fast as the watch hears the
+    peer's socket close (a CI run saw "Gloo AllGather failed: ... Connection reset by
+    peer", status 2, instead of the peer's line). `Watch.fail` gives the watch
+    `ECHO_GRACE` to hear of it: the killed peer is reported, status 1. With the peer alive,
+    the process's own failure stands (status 2), told to the peer."""
+    code = ("import socket, sys; from zoo.distribute import watch; "
+            "mine, theirs = socket.socketpair(); w = watch.start(0, 2, {1: mine}); "
+            "theirs.close() if sys.argv[1] == 'killed' else None; "
+            "w.fail('Gloo AllGather failed: Connection reset by peer', 2)")
+    result = subprocess.run([sys.executable, "-c", code, peer], capture_output=True,
+                            text=True, timeout=60)
+    if peer == "killed":
+        assert result.returncode == 1, result.stderr
+        assert result.stderr.strip().splitlines()[-1] == (
+            "zoo: process 1 of 2 failed: stopped without a word (killed, or it crashed); "
+            "every process stops")
+    else:
+        assert result.returncode == 2 and "process 1" not in result.stderr, result.stderr
+
+
 def test_a_stranger_at_the_rendezvous_is_ignored_and_a_garbled_status_is_a_fault(tmp_path):
     """Lines that are not a process's are dropped, at the coordinator's port and on the
     watch; a status outside 1, 2, 130 reads as a fault (1)."""

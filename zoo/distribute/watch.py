@@ -22,6 +22,8 @@ import threading
 _ACTIVE = None
 #: The exit statuses a line may ask for; anything else reads as a fault (1).
 STATUSES = (1, 2, 130)
+#: Seconds a failing process waits to hear whether a peer ended first (`Watch.fail`).
+ECHO_GRACE = 1.0
 
 
 def status_and_message(text):
@@ -44,6 +46,7 @@ class Watch:
         self.ended = threading.Event()
         self.cleanups = []
         self.closing = False
+        self._peer_ended = threading.Event()
         self._lock = threading.Lock()
         self._thread = threading.Thread(target=self._watch, name="zoo-watch", daemon=True)
         self._thread.start()
@@ -61,7 +64,16 @@ class Watch:
                 self._send(process, text)
 
     def fail(self, message, code):
-        """This process failed: tell the others (through process 0), then exit `code`."""
+        """This process failed: tell the others (through process 0), then exit `code`.
+
+        A failure here can be the echo of a peer's end: a collective over a killed peer's
+        connection fails at once ("Gloo AllGather failed: ... Connection reset by peer"),
+        as fast as the kernel reports the closed channel. So the watch first has
+        `ECHO_GRACE` seconds to hear of a peer that ended; if one did, that peer is the one
+        reported (and its status), as on every other process.
+        """
+        if self._peer_ended.wait(ECHO_GRACE):
+            self._thread.join(ECHO_GRACE)  # it reports the peer and exits this process
         with self._lock:
             self.closing = True
             if self.process_id == 0:
@@ -154,6 +166,7 @@ class Watch:
             self._stop(int(who), code, message)
 
     def _stop(self, process, code, reason):
+        self._peer_ended.set()
         with self._lock:
             if self.closing:
                 return
