@@ -14,7 +14,7 @@ from zoo.export import FORMATS, QUANTIZE, formats
 from zoo.export.cards import read_card  # noqa: F401 (zoo.export.read_card)
 from zoo.export.endpoints import ExportError, chain_endpoints
 from zoo.export.streaming import NotCausalError, StepFunction, stream
-from zoo.files import atomic_path, check_out, foreign_names, read_json
+from zoo.files import atomic_path, check_out, foreign_names
 from zoo.pretrained.writing import zoo_version
 
 

@@ -171,8 +171,10 @@ def _adadelta_steps(model, z, mask, pb, msg, msd, rho, epsilon, rate, count, siz
     return pb, msg, msd, errors.stack()
 
 
-def _compiled_updates(model, size, chunked):
-    """The compiled call of `size` updates, built once per model (see `run_updates`)."""
+def _compiled_updates(model, z, size):
+    """The compiled call of `size` updates on sequences shaped like `z`, built once per
+    model (see `run_updates`)."""
+    chunked = z.shape[1] - 1 > UNROLL_MAX
     if not backend.fast_loops():
         return model.compiled_function(("updates", size), lambda: backend.function(
             model, lambda *args: portable_updates(model, *args, size=size)))
@@ -191,7 +193,7 @@ def run_updates(model, z, mask, state, settings, count, size):
         count: updates to run, at most `size`.
         size: updates per compiled call (one compilation per size).
     """
-    fn = _compiled_updates(model, size, backend.fast_loops() and z.shape[1] - 1 > UNROLL_MAX)
+    fn = _compiled_updates(model, z, size)
     *state, errors = fn(z, mask, *state, *settings, _int32(count))
     return list(state), ops.convert_to_numpy(errors)[:count]
 
@@ -204,7 +206,7 @@ def updates_for_shapes(model, z, mask, state, settings, size):
     `tf.function`'s dispatch on the arguments' signature: about 0.2 ms of a 0.5 ms call for
     one update of a 30-frame window (benchmarks/rnnpb_recognition.py).
     """
-    fn = _compiled_updates(model, size, backend.fast_loops() and z.shape[1] - 1 > UNROLL_MAX)
+    fn = _compiled_updates(model, z, size)
     if backend.name() == "tensorflow":
         fn = fn.get_concrete_function(z, mask, *state, *settings, _int32(size))
 
